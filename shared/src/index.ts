@@ -3,3 +3,28 @@
 // errors
 export { ErrorCodes, isErrorCode } from './errors.js';
 export type { ErrorCode, ErrorInfo } from './errors.js';
+
+// the API both hosts use
+export type {
+  RayConnectApi,
+  VersionInfo,
+  SignInMethod,
+  SecretStorageInfo,
+  ClusterSummary,
+  SignInState,
+  AddClusterInput,
+  SignInInput,
+  SignInProgress,
+  SignOutResult,
+  RayClusterRef,
+  RayAuthMode,
+  RayTokenSource,
+  RayClusterSummary,
+  RayClusterList,
+  AccessCheck,
+  ConnectOptions,
+  ConnectionSummary,
+  DisconnectResult,
+  SessionEnv,
+  RayConnectEvent,
+} from './api.js';
