@@ -28,3 +28,7 @@ export type {
   SessionEnv,
   RayConnectEvent,
 } from './api.js';
+
+// agent protocol (ray-connect serve)
+export { PROTOCOL_VERSION, AGENT_SECRET_ENV, MAX_BODY_BYTES, AGENT_METHODS, httpStatusFor } from './protocol.js';
+export type { AgentReady, AgentMethod, CallRequest, CallResponse } from './protocol.js';
