@@ -1,0 +1,157 @@
+// Port-forward throughput and latency: direct (the ceiling) vs `kubectl port-forward` vs ours, all to the same
+// local HTTP target behind the same kwok pod over the same apiserver, interleaved in rounds so that machine noise
+// hits every mode alike.
+import { join } from 'node:path';
+import { figure, notAvailable, ratio, reasonOf } from '../lib/figures.mjs';
+import { latency, throughput } from '../lib/http.mjs';
+import { kubectlPortForward } from '../lib/kube.mjs';
+import { createForwardedPod, BENCH_NS } from '../lib/kwokTarget.mjs';
+import { startOursForward } from '../lib/ours.mjs';
+import { startChild, stopChild } from '../lib/proc.mjs';
+import { summary } from '../lib/stats.mjs';
+
+export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours)';
+
+const BULK_MB = Number(process.env.RC_BENCH_BULK_MB ?? 100);
+const ROUNDS = 3; // bulk downloads per mode, interleaved
+const REQUESTS = 1000; // small requests per latency figure, split over LAT_ROUNDS interleaved rounds
+const LAT_ROUNDS = 2;
+const CONCURRENCY = 50;
+const POD = 'bench-target';
+const POD_PORT = 8080;
+
+export async function run(ctx) {
+  const figures = [];
+  const notes = [];
+  const target = await startChild(process.execPath, [join(ctx.benchDir, 'lib', 'target-server.mjs')], {
+    ready: (l) => (l.startsWith('{') ? JSON.parse(l) : undefined),
+  });
+  const cleanups = [() => stopChild(target.child)];
+  try {
+    const modes = [{ name: 'direct', port: target.match.port }];
+    const cleanupPod = await createForwardedPod(ctx, { name: POD, podPort: POD_PORT, targetPort: target.match.port });
+    cleanups.push(cleanupPod);
+    const kc = await kubectlPortForward(ctx, BENCH_NS, `pod/${POD}`, POD_PORT);
+    cleanups.push(() => stopChild(kc.child));
+    modes.push({ name: 'kubectl', port: kc.port, pid: kc.child.pid });
+    let oursMissing;
+    try {
+      const ours = await startOursForward(ctx, { namespace: BENCH_NS, pod: POD, port: POD_PORT });
+      cleanups.push(ours.stop);
+      modes.push({ name: 'ours', port: ours.port, pid: ours.pid, how: ours.how });
+      if (ours.how) notes.push(`ours: ${ours.how}`);
+    } catch (e) {
+      oursMissing = reasonOf(e);
+      ctx.log(`port-forward: ours not available: ${oursMissing}`);
+    }
+    const url = (m, path) => `http://127.0.0.1:${m.port}${path}`;
+
+    // Throughput: ROUNDS rounds, each mode once per round.
+    const mbps = Object.fromEntries(modes.map((m) => [m.name, []]));
+    const bulkErrors = {};
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const m of modes) {
+        if (bulkErrors[m.name]) continue;
+        try {
+          const t = await throughput(url(m, `/bulk?mb=${BULK_MB}`), { repeat: 1, expectBytes: BULK_MB * 1024 * 1024 });
+          mbps[m.name].push(t.runs[0]);
+        } catch (e) {
+          bulkErrors[m.name] = reasonOf(e);
+        }
+      }
+    }
+    const med = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined);
+    const tp = Object.fromEntries(modes.map((m) => [m.name, med(mbps[m.name])]));
+
+    // Latency: sequential keep-alive, 50 concurrent keep-alive, and sequential new connection per request.
+    const kinds = [
+      { key: 'seq', label: `${REQUESTS} small requests, sequential (keep-alive)`, concurrency: 1, keepAlive: true, total: REQUESTS },
+      { key: 'c50', label: `${REQUESTS} small requests, ${CONCURRENCY} concurrent clients (keep-alive)`, concurrency: CONCURRENCY, keepAlive: true, total: REQUESTS },
+      { key: 'newconn', label: '200 small requests, sequential, new connection each (stream setup)', concurrency: 1, keepAlive: false, total: 200 },
+    ];
+    const lat = {};
+    for (const k of kinds) {
+      const samplesByMode = Object.fromEntries(modes.map((m) => [m.name, { p50: [], p99: [], errors: 0, err: undefined }]));
+      for (let r = 0; r < LAT_ROUNDS; r++) {
+        for (const m of modes) {
+          try {
+            const s = await latency(url(m, '/small'), {
+              total: Math.ceil(k.total / LAT_ROUNDS),
+              concurrency: k.concurrency,
+              keepAlive: k.keepAlive,
+              warmup: k.concurrency,
+              raw: true,
+            });
+            samplesByMode[m.name].raw = [...(samplesByMode[m.name].raw ?? []), ...s.samples];
+            samplesByMode[m.name].errors += s.errors;
+            samplesByMode[m.name].err ??= s.firstError;
+          } catch (e) {
+            samplesByMode[m.name].err ??= reasonOf(e);
+          }
+        }
+      }
+      lat[k.key] = samplesByMode;
+    }
+
+    // Figures.
+    for (const m of modes) {
+      if (!tp[m.name]) {
+        figures.push(notAvailable(`throughput.${m.name}`, `throughput, ${m.name}`, bulkErrors[m.name] ?? 'no run finished'));
+        continue;
+      }
+      const extra = { detail: { runsMBps: mbps[m.name] } };
+      if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(tp[m.name], tp.direct) };
+      if (m.name === 'ours') {
+        extra.ratios['vs kubectl'] = ratio(tp.ours, tp.kubectl);
+        extra.target = { on: 'vs kubectl', op: '>=', value: 1.0, text: '>= 1.0x kubectl' };
+      }
+      figures.push(figure(`throughput.${m.name}`, `throughput ${BULK_MB} MiB, ${m.name} (median of ${ROUNDS})`, tp[m.name], 'MiB/s', extra));
+    }
+    if (oursMissing) figures.push(notAvailable('throughput.ours', 'throughput, ours', `not available yet: ${oursMissing}`));
+
+    for (const k of kinds) {
+      const stats = {};
+      for (const m of modes) {
+        const s = lat[k.key][m.name];
+        if (s.raw?.length) stats[m.name] = { ...summary(s.raw), errors: s.errors };
+      }
+      for (const m of modes) {
+        const s = stats[m.name];
+        if (!s) {
+          figures.push(notAvailable(`latency.${k.key}.${m.name}`, `${k.label}, ${m.name}`, lat[k.key][m.name].err ?? 'no sample'));
+          continue;
+        }
+        const mk = (pct) => {
+          const extra = { detail: { errors: s.errors, n: s.n, max: s.max } };
+          if (s.errors) extra.note = `${s.errors} request(s) failed: ${lat[k.key][m.name].err}`;
+          if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(s[pct], stats.direct?.[pct]) };
+          if (m.name === 'ours' && stats.kubectl) {
+            extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
+            if (pct === 'p99' && k.key !== 'newconn') extra.target = { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' };
+          }
+          return figure(`latency.${k.key}.${m.name}.${pct}`, `${k.label}, ${m.name}, ${pct}`, s[pct], 'ms', extra);
+        };
+        figures.push(mk('p50'), mk('p99'));
+      }
+      if (oursMissing) figures.push(notAvailable(`latency.${k.key}.ours`, `${k.label}, ours`, `not available yet: ${oursMissing}`));
+    }
+    notes.push(
+      `same target (local HTTP server, own process), same kwok pod ${BENCH_NS}/${POD}, same apiserver; modes interleaved: ${ROUNDS} rounds of bulk downloads, ${LAT_ROUNDS} rounds of ${REQUESTS / LAT_ROUNDS} requests per latency figure`,
+    );
+    notes.push('"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency');
+    explainMisses(figures);
+    return { figures, notes };
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+  }
+}
+
+/** Fills missedBy/why for missed targets. */
+function explainMisses(figures) {
+  for (const f of figures) {
+    if (f.met !== false) continue;
+    const r = f.ratios?.['vs kubectl'];
+    f.missedBy = `ours ${r}x kubectl against ${f.target.text}`;
+    f.why ??= process.env.RC_BENCH_WHY_PF ?? 'see the note on the port-forward suite';
+  }
+}
