@@ -30,5 +30,60 @@ export type {
 } from './api.js';
 
 // agent protocol (ray-connect serve)
-export { PROTOCOL_VERSION, AGENT_SECRET_ENV, MAX_BODY_BYTES, AGENT_METHODS, httpStatusFor } from './protocol.js';
+export {
+  PROTOCOL_VERSION,
+  AGENT_SECRET_ENV,
+  MAX_BODY_BYTES,
+  AGENT_METHODS,
+  httpStatusFor,
+} from './protocol.js';
 export type { AgentReady, AgentMethod, CallRequest, CallResponse } from './protocol.js';
+
+// words and times
+export { defaultTranslate, formatDuration, formatExpiry, expiryState, EXPIRING_SOON_MS } from './format.js';
+export type { Translate, ExpiryState } from './format.js';
+
+// commands and settings
+export {
+  COMMAND_CATEGORY,
+  CommandIds,
+  COMMANDS,
+  SIGN_IN_CHOICES,
+  commandInfo,
+  isCommandId,
+} from './commands.js';
+export type { CommandId, CommandKey, CommandInfo, CommandTarget, SignInChoice } from './commands.js';
+export { SettingIds } from './settings.js';
+export type { SettingId } from './settings.js';
+
+// user messages (error code -> title, cause, fix, buttons)
+export { messageFor, formatMessage, toErrorInfo } from './messages.js';
+export type { UserMessage, MessageAction, MessageSeverity, MessageContext } from './messages.js';
+
+// view model (the tree) and status bar
+export {
+  buildViewModel,
+  clusterState,
+  rayNodeState,
+  refKey,
+  sameRef,
+  authModeLabel,
+  tokenSourceLabel,
+  injectionText,
+  flattenNodes,
+} from './viewModel.js';
+export type {
+  TreeNode,
+  NodeKind,
+  IconId,
+  ClusterState,
+  RayNodeState,
+  NodeCommand,
+  RayClustersEntry,
+  InjectionCounts,
+  ViewModelInput,
+  ViewModel,
+  EmptyState,
+} from './viewModel.js';
+export { buildStatusBar, quickActions } from './statusBar.js';
+export type { StatusBarModel, StatusBarInput, StatusSeverity, QuickAction } from './statusBar.js';

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from './errors.js';
+import { formatMessage, messageFor, toErrorInfo } from './messages.js';
+
+describe('messageFor', () => {
+  it('covers every error code, and every error has Show logs', () => {
+    for (const code of ErrorCodes) {
+      const m = messageFor({ code, message: 'cause' });
+      expect(m.title.length).toBeGreaterThan(3);
+      expect(m.cause).toBe('cause');
+      if (m.severity !== 'info')
+        expect(m.actions.some((a) => a.kind === 'command' && a.command === 'rayConnect.showLogs')).toBe(true);
+    }
+  });
+  it('TOKEN_EXPIRED offers Sign in for that cluster (and never a browser by itself)', () => {
+    const m = messageFor(
+      { code: 'TOKEN_EXPIRED', message: 'Your sign-in to prod-east expired.' },
+      { clusterId: 'context:prod-east' },
+    );
+    expect(m.actions[0]).toEqual({
+      kind: 'command',
+      label: 'Sign in',
+      command: 'rayConnect.signIn',
+      args: ['context:prod-east'],
+    });
+  });
+  it('ACCESS_DENIED copies the exact request', () => {
+    const m = messageFor({
+      code: 'ACCESS_DENIED',
+      message: "You can't read Secret x in team-a.",
+      fix: 'Ask for: get secrets/x',
+    });
+    expect(m.actions[0]).toEqual({ kind: 'copy', label: 'Copy request', text: 'Ask for: get secrets/x' });
+    const m2 = messageFor({
+      code: 'ACCESS_DENIED',
+      message: 'You lack ray:write.',
+      fix: 'kubectl create role r --verb=ray:write; kubectl create rolebinding b',
+    });
+    expect(m2.actions[0]?.label).toBe('Copy commands');
+  });
+  it('TLS_UNTRUSTED opens the CA setting; KUBECONFIG_INVALID opens the file', () => {
+    expect(messageFor({ code: 'TLS_UNTRUSTED', message: 'x' }).actions[0]).toEqual({
+      kind: 'openSetting',
+      label: 'Open setting',
+      setting: 'rayConnect.caFile',
+    });
+    expect(
+      messageFor({ code: 'KUBECONFIG_INVALID', message: 'x', details: { file: '/k' } }).actions[0],
+    ).toEqual({ kind: 'openFile', label: 'Open file', path: '/k' });
+  });
+  it('drops Retry when the host cannot retry', () => {
+    expect(messageFor({ code: 'CLUSTER_UNREACHABLE', message: 'x' }).actions.map((a) => a.kind)).toEqual([
+      'retry',
+      'command',
+    ]);
+    expect(
+      messageFor({ code: 'CLUSTER_UNREACHABLE', message: 'x' }, { retryable: false }).actions.map(
+        (a) => a.kind,
+      ),
+    ).toEqual(['command']);
+  });
+  it('PORT_IN_USE is information', () => {
+    expect(messageFor({ code: 'PORT_IN_USE', message: 'Port 8265 is taken' }).severity).toBe('info');
+  });
+  it('translates titles and labels', () => {
+    const m = messageFor({ code: 'SIGNED_OUT', message: 'x' }, { t: (s) => s.toUpperCase() });
+    expect(m.title).toBe('NOT SIGNED IN');
+    expect(m.actions[0]?.label).toBe('SIGN IN');
+  });
+});
+
+describe('formatMessage / toErrorInfo', () => {
+  it('makes one line', () => {
+    expect(
+      formatMessage(
+        messageFor({
+          code: 'CLUSTER_UNREACHABLE',
+          message: "Can't reach https://api.x:6443.",
+          fix: 'Check the VPN.',
+        }),
+      ),
+    ).toBe("Can't reach the cluster: Can't reach https://api.x:6443. Check the VPN.");
+  });
+  it('keeps core error codes and maps the rest to INTERNAL', () => {
+    expect(toErrorInfo({ code: 'TOKEN_EXPIRED', message: 'm', fix: 'f' })).toEqual({
+      code: 'TOKEN_EXPIRED',
+      message: 'm',
+      fix: 'f',
+    });
+    expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
+    expect(toErrorInfo({ code: 'NOPE', message: 'm' })).toEqual({ code: 'INTERNAL', message: 'm' });
+    expect(toErrorInfo('s')).toEqual({ code: 'INTERNAL', message: 's' });
+  });
+});
