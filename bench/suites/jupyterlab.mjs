@@ -1,0 +1,116 @@
+// JupyterLab: frontend bundle size, agent start time and RSS, panel render time with 200 RayClusters.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { callAgent, findAgent, startAgent } from '../lib/agent.mjs';
+import { figure, notAvailable, notMeasured, reasonOf } from '../lib/figures.mjs';
+import { rssMiB, stopChild } from '../lib/proc.mjs';
+import { median } from '../lib/stats.mjs';
+
+export const title = 'JupyterLab: frontend bundle, agent start and memory, panel render';
+export const needsSandbox = false;
+
+const STARTS = 5;
+
+export async function run(ctx) {
+  const figures = [];
+  const notes = [];
+
+  // Frontend bundle: the labextension's static assets (what the browser may download).
+  const staticDir = join(ctx.root, 'extension-jupyterlab', 'ray_connect_jupyterlab', 'labextension', 'static');
+  if (existsSync(staticDir)) {
+    const files = readdirSync(staticDir).filter((f) => f.endsWith('.js'));
+    let bytes = 0;
+    let gz = 0;
+    for (const f of files) {
+      const b = readFileSync(join(staticDir, f));
+      bytes += b.length;
+      gz += gzipSync(b).length;
+    }
+    figures.push(
+      figure('frontend.size', 'frontend bundle (labextension/static/*.js)', bytes / 1024, 'KiB', {
+        detail: { files: files.length, bytes, gzipBytes: gz },
+        note: `${files.length} file(s), ${Math.round(gz / 1024)} KiB gzipped; JupyterLab shares @jupyterlab/* and @lumino/* so they are not in it`,
+      }),
+    );
+  } else {
+    figures.push(notAvailable('frontend.size', 'frontend bundle size', 'extension-jupyterlab labextension not built (ray_connect_jupyterlab/labextension/static missing)'));
+  }
+
+  // Agent: start time (spawn -> ready line) and RSS, median of STARTS starts.
+  const agentJs = findAgent(ctx.root);
+  if (!agentJs) {
+    figures.push(notAvailable('agent.start', 'agent start time', 'no agent built yet (ray-connect serve)'));
+  } else {
+    const starts = [];
+    const rssReady = [];
+    let lastErr;
+    for (let i = 0; i < STARTS; i++) {
+      let agent;
+      try {
+        agent = await startAgent(ctx, { agentJs, kubeconfig: ctx.kubeconfig });
+        starts.push(agent.startMs);
+        await new Promise((r) => setTimeout(r, 200));
+        rssReady.push(rssMiB(agent.child.pid).rss);
+        if (i === STARTS - 1) await measureWorking(ctx, agent, figures, notes);
+      } catch (e) {
+        lastErr = reasonOf(e);
+      } finally {
+        if (agent) await stopChild(agent.child);
+      }
+    }
+    if (starts.length) {
+      figures.push(figure('agent.start', `agent start (spawn to ready line, median of ${starts.length})`, median(starts), 'ms', { detail: { runs: starts } }));
+      figures.push(
+        figure('agent.rss.ready', 'agent RSS when ready (idle)', median(rssReady), 'MiB', {
+          target: { op: '<', value: 80, text: '< 80 MB' },
+          ...(median(rssReady) >= 80 ? { missedBy: `${Math.round(median(rssReady) - 80)} MiB over`, why: 'Node itself is ~40 MiB; the rest is the bundled core at load' } : {}),
+        }),
+      );
+      notes.push(`agent: ${agentJs.replace(ctx.root + '/', '')} on node ${process.version}`);
+    } else {
+      figures.push(notAvailable('agent.start', 'agent start time', lastErr ?? 'did not start'));
+    }
+  }
+
+  // Panel render with 200 RayClusters: needs real JupyterLab + Chromium; taken from the e2e harness if it writes it.
+  const metrics = join(ctx.root, 'test-results', 'e2e-jupyterlab-metrics.json');
+  if (existsSync(metrics)) {
+    const m = JSON.parse(readFileSync(metrics, 'utf8'));
+    if (typeof m.panelRender200Ms === 'number') figures.push(figure('panel.render200', 'panel render with 200 RayClusters', m.panelRender200Ms, 'ms'));
+  } else {
+    figures.push(
+      notMeasured(
+        'panel.render200',
+        'panel render time with 200 RayClusters',
+        existsSync(join(ctx.root, 'test', 'e2e-jupyterlab'))
+          ? 'the e2e-jupyterlab harness does not write a render metric (test-results/e2e-jupyterlab-metrics.json)'
+          : 'needs the e2e-jupyterlab harness (real JupyterLab + Chromium), not there yet',
+      ),
+    );
+  }
+  return { figures, notes };
+}
+
+/** RSS after real work: listClusters, then listRayClusters on the first cluster (signed in via kubeconfig). */
+async function measureWorking(ctx, agent, figures, notes) {
+  if (!ctx.kubeconfig) return;
+  try {
+    const clusters = await callAgent(agent, 'listClusters');
+    const c = clusters.find((x) => x.current) ?? clusters[0];
+    if (!c) throw new Error('the agent sees no cluster in the kubeconfig');
+    await callAgent(agent, 'listRayClusters', [c.id]);
+    await new Promise((r) => setTimeout(r, 200));
+    const m = rssMiB(agent.child.pid);
+    figures.push(
+      figure('agent.rss.working', 'agent RSS after listClusters + listRayClusters', m.rss, 'MiB', {
+        target: { op: '<', value: 80, text: '< 80 MB' },
+        detail: { peakMiB: m.hwm },
+        note: `peak ${Math.round(m.hwm)} MiB`,
+        ...(m.rss >= 80 ? { missedBy: `${Math.round(m.rss - 80)} MiB over`, why: 'the Kubernetes client and TLS state are loaded on first use' } : {}),
+      }),
+    );
+  } catch (e) {
+    notes.push(`agent RSS after work not measured: ${reasonOf(e)}`);
+  }
+}
