@@ -16,3 +16,36 @@ export { FakeBrowser } from './ports/Browser.js';
 export type { SecretStore, SecretBackendInfo, SecretBackendKind } from './ports/SecretStore.js';
 export { MemorySecretStore } from './ports/SecretStore.js';
 export type { KubeClient, KubeRequest, KubeIdentity, KubeWebSocketOptions } from './ports/KubeClient.js';
+
+// sign-in
+export type { SignInDeps, IdentityCheck } from './auth/deps.js';
+export type { IdpSettings } from './auth/idp.js';
+export { DEFAULT_SCOPES, discoverIdp } from './auth/idp.js';
+export type { IdpTlsOptions } from './auth/http.js';
+export type { Session, SessionInfo, SessionMethod } from './auth/session.js';
+export { signInStateOf } from './auth/session.js';
+export { SessionStore } from './auth/sessionStore.js';
+export type { DeviceSignIn, DeviceSignInInput } from './auth/deviceSignIn.js';
+export { startDeviceSignIn } from './auth/deviceSignIn.js';
+export type { BrowserSignIn, BrowserSignInInput } from './auth/browserSignIn.js';
+export { startBrowserSignIn } from './auth/browserSignIn.js';
+export type { OpenShiftSignIn, OpenShiftSignInInput } from './auth/openshiftSignIn.js';
+export { startOpenShiftSignIn, discoverOpenShiftOAuth, openShiftTokenRequestUrl, OPENSHIFT_CLI_CLIENT } from './auth/openshiftSignIn.js';
+export type { TokenSignInInput } from './auth/tokenSignIn.js';
+export { signInWithToken } from './auth/tokenSignIn.js';
+export type { SignOutResult } from './auth/signOut.js';
+export { signOut } from './auth/signOut.js';
+export type { RefreshDeps } from './auth/refreshSession.js';
+export { refreshSession, refreshMarginMs } from './auth/refreshSession.js';
+export { sessionCredentialSource } from './auth/sessionCredentialSource.js';
+export type { FileLockOptions } from './auth/fileLock.js';
+export { withFileLock } from './auth/fileLock.js';
+
+// secret storage
+export type { KeyringSecretStoreOptions } from './storage/keyringSecretStore.js';
+export { KeyringSecretStore } from './storage/keyringSecretStore.js';
+export { FileSecretStore } from './storage/fileSecretStore.js';
+export type { ChooseSecretStoreOptions } from './storage/chooseSecretStore.js';
+export { chooseSecretStore } from './storage/chooseSecretStore.js';
+export { clusterPrefix, clusterKey } from './storage/keys.js';
+export { defaultConfigDir } from './storage/paths.js';

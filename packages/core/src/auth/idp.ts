@@ -1,0 +1,44 @@
+import type { Configuration, CustomFetch } from 'openid-client';
+import * as oidc from 'openid-client';
+import type { Secret } from '../secret.js';
+import { idpFetch } from './http.js';
+import { mapIdpError } from './idpErrors.js';
+
+/** How to reach one OIDC identity provider as one client. Plain data, except the optional client secret. */
+export interface IdpSettings {
+  issuer: string;
+  clientId: string;
+  /** Only for confidential clients; public clients (the usual case for a CLI) have none. */
+  clientSecret?: Secret;
+  /** PEM of the CA that signed the issuer's certificate. */
+  ca?: string;
+  /** Security risk: skips TLS verification of the issuer. A named opt-in only. */
+  insecureSkipTlsVerify?: boolean;
+  /** Allows an `http:` issuer. For tests against a local fake only; ignored for https issuers. */
+  allowInsecureRequests?: boolean;
+  /** Replaces the HTTP client (tests). */
+  fetch?: CustomFetch;
+}
+
+/** The scopes we ask for: a refresh token (offline_access) and the claims Kubernetes maps (email, groups). */
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'groups'];
+
+/** OIDC discovery at `<issuer>/.well-known/openid-configuration`, with our CA, proxy and error mapping. */
+export async function discoverIdp(idp: IdpSettings): Promise<Configuration> {
+  const url = new URL(idp.issuer);
+  const insecure = idp.allowInsecureRequests === true && url.protocol === 'http:';
+  const tls = { ...(idp.ca !== undefined ? { ca: idp.ca } : {}), ...(idp.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}) };
+  try {
+    return await oidc.discovery(url, idp.clientId, undefined, clientAuth(idp), {
+      [oidc.customFetch]: idp.fetch ?? idpFetch(tls),
+      ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+      timeout: 30,
+    });
+  } catch (e) {
+    throw mapIdpError(e, idp.issuer, 'Discovering the identity provider');
+  }
+}
+
+export function clientAuth(idp: { clientSecret?: Secret }): oidc.ClientAuth {
+  return idp.clientSecret !== undefined ? oidc.ClientSecretPost(idp.clientSecret.reveal()) : oidc.None();
+}

@@ -1,0 +1,26 @@
+import { wrapError } from '../errors.js';
+import type { SecretStore } from '../ports/SecretStore.js';
+import { clusterPrefix, describeKey } from '../storage/keys.js';
+import { SessionStore } from './sessionStore.js';
+
+export interface SignOutResult {
+  /** What was removed, in words: "refresh token (OS keychain (Secret Service))". */
+  removed: string[];
+}
+
+/** Removes every stored item of a cluster (`ray-connect/<cluster>/...`) and says what it removed. */
+export async function signOut(clusterId: string, deps: { store: SecretStore }): Promise<SignOutResult> {
+  const where = deps.store.info.label;
+  try {
+    const keys = await deps.store.keys(clusterPrefix(clusterId));
+    const removed: string[] = [];
+    for (const key of keys) {
+      if (await deps.store.delete(key)) removed.push(`${describeKey(key)} (${where})`);
+    }
+    return { removed };
+  } catch (e) {
+    throw wrapError(e, `Signing out of ${clusterId}`, 'SECRET_STORE_FAILED');
+  } finally {
+    SessionStore.changed(clusterId);
+  }
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { RayConnectError } from '../errors.js';
+import type { Logger } from '../ports/Logger.js';
+import { silentLogger } from '../ports/Logger.js';
+import type { SecretBackendInfo, SecretStore } from '../ports/SecretStore.js';
+import { Secret } from '../secret.js';
+import { isDefaultCollectionLocked, sessionBusAddress } from './dbus.js';
+import { KEYRING_WORKER_SOURCE } from './keyringWorker.js';
+
+export interface KeyringSecretStoreOptions {
+  /** Service name of every entry (the key is the account). Default `ray-connect`. */
+  service?: string;
+  /** How long one keychain call may take before we give up and report the keychain as locked. Default 8 s. */
+  timeoutMs?: number;
+  /** Environment of the keychain child (D-Bus address). Default: this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Node binary for the child. Default: this process's (with ELECTRON_RUN_AS_NODE for Electron hosts). */
+  nodePath?: string;
+  logger?: Logger;
+}
+
+type WorkerRequest = { op: 'get' | 'set' | 'delete' | 'list' | 'probe'; account?: string; value?: string };
+type WorkerAnswer = { ok: boolean; value?: string | null; deleted?: boolean; accounts?: string[]; message?: string };
+
+const LINUX_LABEL = 'OS keychain (Secret Service)';
+
+/**
+ * Secrets in the OS keychain through @napi-rs/keyring, pinned to Secret Service on Linux.
+ * Every call runs in a short-lived child process with a timeout, so a locked keyring never hangs us:
+ * no D-Bus session -> KEYCHAIN_UNAVAILABLE at once; locked default collection -> KEYCHAIN_LOCKED at once
+ * (when dbus-send can tell) or after the timeout.
+ */
+export class KeyringSecretStore implements SecretStore {
+  readonly info: SecretBackendInfo;
+  private readonly service: string;
+  private readonly timeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly nodePath: string;
+  private readonly logger: Logger;
+  private readonly modulePath: string;
+
+  constructor(options: KeyringSecretStoreOptions = {}) {
+    this.service = options.service ?? 'ray-connect';
+    this.timeoutMs = options.timeoutMs ?? 8000;
+    this.env = options.env ?? process.env;
+    this.nodePath = options.nodePath ?? process.execPath;
+    this.logger = options.logger ?? silentLogger;
+    this.modulePath = createRequire(import.meta.url).resolve('@napi-rs/keyring');
+    this.info = { kind: 'os-keychain', label: process.platform === 'linux' ? LINUX_LABEL : 'OS keychain' };
+  }
+
+  /** Checks that the keychain can store and delete an item now. Throws KEYCHAIN_UNAVAILABLE / KEYCHAIN_LOCKED. */
+  async probe(): Promise<void> {
+    await this.call({ op: 'probe', account: 'ray-connect/.probe' });
+  }
+
+  async get(key: string): Promise<Secret | undefined> {
+    const answer = await this.call({ op: 'get', account: key });
+    return typeof answer.value === 'string' ? new Secret(answer.value) : undefined;
+  }
+
+  async set(key: string, value: Secret): Promise<void> {
+    await this.call({ op: 'set', account: key, value: value.reveal() });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.call({ op: 'delete', account: key })).deleted === true;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const accounts = (await this.call({ op: 'list' })).accounts ?? [];
+    return [...new Set(accounts)].filter((a) => a.startsWith(prefix)).sort();
+  }
+
+  private async call(request: WorkerRequest): Promise<WorkerAnswer> {
+    if (process.platform === 'linux') {
+      if (sessionBusAddress(this.env) === undefined) throw unavailable('there is no D-Bus session bus');
+      if ((await isDefaultCollectionLocked(this.env)) === true) throw locked();
+    }
+    const answer = await this.runWorker(request);
+    if (!answer.ok) throw mapKeyringMessage(answer.message ?? 'unknown failure');
+    return answer;
+  }
+
+  private runWorker(request: WorkerRequest): Promise<WorkerAnswer> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.nodePath, ['-e', KEYRING_WORKER_SOURCE], {
+        env: { ...this.env, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      let out = '';
+      let settled = false;
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        f();
+      };
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        this.logger.warn('The OS keychain did not answer in time; treating it as locked', { timeoutMs: this.timeoutMs, op: request.op });
+        finish(() => reject(locked(`it did not answer within ${Math.round(this.timeoutMs / 1000)} s`)));
+      }, this.timeoutMs);
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => (out += d));
+      child.on('error', (e) => finish(() => reject(new RayConnectError('KEYCHAIN_UNAVAILABLE', `Could not start the keychain helper: ${e.message}`, { cause: e }))));
+      child.on('close', () =>
+        finish(() => {
+          try {
+            resolve(JSON.parse(out) as WorkerAnswer);
+          } catch {
+            reject(new RayConnectError('KEYCHAIN_UNAVAILABLE', 'The keychain helper ended without an answer.'));
+          }
+        }),
+      );
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(JSON.stringify({ ...request, service: this.service, modulePath: this.modulePath }));
+    });
+  }
+}
+
+function unavailable(why: string): RayConnectError {
+  return new RayConnectError('KEYCHAIN_UNAVAILABLE', `No OS keychain here: ${why}.`, {
+    fix: 'Run inside a desktop session with a Secret Service (GNOME Keyring, KWallet), or accept memory-only storage.',
+  });
+}
+
+function locked(why = 'its default collection is locked'): RayConnectError {
+  return new RayConnectError('KEYCHAIN_LOCKED', `The OS keychain is locked: ${why}.`, {
+    fix: 'Unlock your keyring (log in to the desktop, or open Passwords and Keys and unlock "Login"), then try again.',
+  });
+}
+
+/** Maps a @napi-rs/keyring error message to our codes. The messages never hold the secret. */
+export function mapKeyringMessage(message: string): RayConnectError {
+  if (/lock|prompt|dismiss/i.test(message)) return locked(message);
+  if (/d-?bus|secret ?service|no storage access|platform|not (be )?provided|serviceunknown|org\.freedesktop/i.test(message)) {
+    return unavailable(message);
+  }
+  return new RayConnectError('SECRET_STORE_FAILED', `The OS keychain failed: ${message}`);
+}
