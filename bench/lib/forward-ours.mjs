@@ -1,20 +1,29 @@
-// Child process: runs our forwarder (@ray-connect/core dist) from 127.0.0.1:<free port> to pod RC_BENCH_POD port
-// RC_BENCH_PORT in RC_BENCH_NS, with the kubeconfig RC_BENCH_KUBECONFIG_FILE. Prints {"port":N,"how":"..."} when
-// listening, or {"error":"..."} and exits 1. Exits when stdin closes or on SIGTERM.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// Child process: our forwarder (@ray-connect/core: forwardPort + openPortForward) from 127.0.0.1:<free port> to
+// each target in RC_BENCH_TARGETS (JSON [{namespace, pod, port}]), with the kubeconfig RC_BENCH_KUBECONFIG_FILE.
+// One process holds all forwards, as in the editor. Prints {"ports":[...],"how":"..."} when listening, or
+// {"error":"..."} and exits 1. Exits when stdin closes or on SIGTERM.
+import { coreFn, makeKubeClient } from './core.mjs';
 
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function main() {
-  const dist = join(process.env.RC_BENCH_ROOT, 'packages', 'core', 'dist', 'index.js');
-  if (!existsSync(dist)) throw new Error('@ray-connect/core is not built');
-  const core = await import(pathToFileURL(dist).href);
-  const names = ['startPortForward', 'createPortForward', 'portForward', 'PortForwarder'];
-  const found = names.find((n) => n in core);
-  if (!found) throw new Error(`@ray-connect/core exports no port-forward yet (looked for ${names.join(', ')})`);
-  throw new Error(`@ray-connect/core exports ${found}, but the bench does not drive it yet`);
+  const root = process.env.RC_BENCH_ROOT;
+  const targets = JSON.parse(process.env.RC_BENCH_TARGETS);
+  const { fn: forwardPort, from } = await coreFn(root, 'forwardPort', 'ray/forwardPort');
+  const { fn: openPortForward } = await coreFn(root, 'openPortForward', 'ray/openPortForward');
+  const logger = (await import('./core.mjs').then((m) => m.loadCore(root))).silentLogger ?? silent;
+  const ctx = { root, kubectl: process.env.RC_BENCH_KUBECTL, log: () => undefined };
+  const { kube, how } = await makeKubeClient(ctx, process.env.RC_BENCH_KUBECONFIG_FILE);
+  const forwards = await Promise.all(
+    targets.map((t) =>
+      forwardPort(
+        { remotePort: t.port, label: `bench ${t.pod}` },
+        { target: async () => t.pod, open: (pod, port) => openPortForward(kube, t.namespace, pod, port), onStreamError: () => undefined, logger },
+      ),
+    ),
+  );
+  say({ ports: forwards.map((f) => f.localPort), how: `forwardPort + openPortForward from ${from}, KubeClient: ${how}` });
 }
 
 main().catch((e) => {

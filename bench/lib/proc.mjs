@@ -118,3 +118,14 @@ export async function waitForPort(port, timeoutMs = 15_000) {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** User+system CPU time of a pid in ms (Linux /proc/<pid>/stat; clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
