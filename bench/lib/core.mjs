@@ -4,6 +4,7 @@
 // auth material only; the code being measured is still the core's).
 import { existsSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exec } from './proc.mjs';
@@ -55,26 +56,19 @@ export async function kubeconfigMaterial(kubectl, kubeconfig) {
  */
 export async function makeKubeClient(ctx, kubeconfig = ctx.kubeconfig) {
   const core = await loadCore(ctx.root).catch(() => ({}));
-  if (typeof core.createKubeClient === 'function') {
-    const attempts = [];
-    if (typeof core.loadKubeconfig === 'function') {
-      attempts.push(async () => {
-        const view = await core.loadKubeconfig({ env: { KUBECONFIG: kubeconfig }, kubeconfig, paths: [kubeconfig] });
-        const resolved = typeof core.resolveContext === 'function' ? core.resolveContext(view) : view;
-        return core.createKubeClient(resolved);
+  if (typeof core.createKubeClientFromContext === 'function' && typeof core.loadKubeconfig === 'function') {
+    try {
+      const view = await core.loadKubeconfig({
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+        homedir: homedir(),
+        readFile: core.nodeReadTextFile,
+        explicitPath: kubeconfig,
       });
+      const kube = await core.createKubeClientFromContext(view, undefined, { logger: core.silentLogger });
+      return { kube, how: 'the core (loadKubeconfig + createKubeClientFromContext)' };
+    } catch (e) {
+      ctx.log?.(`the core's createKubeClientFromContext failed (${e.message}); using the stand-in KubeClient`);
     }
-    attempts.push(async () => core.createKubeClient({ kubeconfig }));
-    const errors = [];
-    for (const a of attempts) {
-      try {
-        const kube = await a();
-        if (kube && typeof kube.request === 'function') return { kube, how: "the core's createKubeClient" };
-      } catch (e) {
-        errors.push(e.message);
-      }
-    }
-    ctx.log?.(`createKubeClient did not take the bench's inputs (${errors.join('; ').slice(0, 200)}); using the stand-in KubeClient`);
   }
   const m = await kubeconfigMaterial(ctx.kubectl, kubeconfig);
   return { kube: standInKubeClient(m), how: 'a bench stand-in KubeClient (admin kubeconfig TLS material)' };

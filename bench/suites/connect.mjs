@@ -63,7 +63,7 @@ export async function run(ctx) {
   };
 
   // Warm-up (one of each, not counted), then N interleaved.
-  const samples = { ours: [], manual: [] };
+  const samples = { ours: [], manual: [], warm: [] };
   const errors = {};
   const once = async (which, fn) => {
     try {
@@ -72,9 +72,8 @@ export async function run(ctx) {
       errors[which] ??= reasonOf(e);
     }
   };
-  if (ours) await once('warm', ours).catch(() => undefined);
-  await once('warm', manual).catch(() => undefined);
-  delete samples.warm;
+  if (ours) await once('warm', ours);
+  await once('warm', manual);
   for (let i = 0; i < N; i++) {
     if (ours) await once('ours', ours);
     await once('manual', manual);
