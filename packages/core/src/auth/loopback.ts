@@ -23,7 +23,8 @@ export async function listenForRedirect(handle: (url: URL) => Promise<RedirectOu
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port()}`);
     const send = (status: number, title: string, text: string) => {
-      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+      res.writeHead(status, closing ? { ...headers, connection: 'close' } : headers);
       res.end(PAGE(title, text));
     };
     if (req.method !== 'GET' || url.pathname !== '/callback') return send(404, 'Not found', 'This is the Ray Connect sign-in listener.');
@@ -36,6 +37,7 @@ export async function listenForRedirect(handle: (url: URL) => Promise<RedirectOu
       (e: unknown) => send(500, 'Sign-in failed', escapeHtml(e instanceof Error ? e.message : String(e))),
     );
   });
+  let closing = false;
   const port = () => (server.address() as AddressInfo | null)?.port ?? 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -44,10 +46,13 @@ export async function listenForRedirect(handle: (url: URL) => Promise<RedirectOu
   server.unref();
   return {
     redirectUri: `http://127.0.0.1:${port()}/callback`,
+    // Stops listening at once; a page being answered is still delivered, then its connection closes.
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
       }),
   };
 }

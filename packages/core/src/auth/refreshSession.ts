@@ -81,8 +81,11 @@ export async function refreshSession(clusterId: string, deps: RefreshDeps, optio
       const error = mapIdpError(e, current.info.issuer, 'Refreshing the sign-in');
       if (error.code === 'REFRESH_FAILED' || error.code === 'IDP_ERROR') {
         const failure = { code: 'REFRESH_FAILED' as const, message: `${error.message} Sign in again.` };
-        await sessions.forgetRefreshToken({ ...current.info, failure });
+        const info = { ...current.info, failure, refreshable: false };
+        await sessions.forgetRefreshToken(info);
         logger.warn('The sign-in can no longer be refreshed', { clusterId, code: error.code });
+        // The current token still works until it expires; after that, REFRESH_FAILED without asking again.
+        if (!expired && options.rejected === undefined) return { info, token: current.token };
         throw new RayConnectError('REFRESH_FAILED', failure.message, { fix: 'Sign in again.', details: error.details, cause: error });
       }
       // Unreachable provider: keep the session; the current token is still good until it expires.

@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemorySecretStore } from '../ports/SecretStore.js';
+import { openShiftTokenRequestUrl, startOpenShiftSignIn } from './openshiftSignIn.js';
+import { FakeIdp } from './testing/fakeIdp.js';
+
+describe('startOpenShiftSignIn', () => {
+  let server: FakeIdp;
+  beforeEach(async () => {
+    server = await new FakeIdp().start();
+  });
+  afterEach(() => server.stop());
+
+  it('discovers the OAuth server from the API server, runs PKCE as openshift-cli-client and checks the identity', async () => {
+    const store = new MemorySecretStore();
+    const seen: string[] = [];
+    const flow = await startOpenShiftSignIn(
+      { clusterId: 'ocp', server: server.issuer, allowInsecureRequests: true },
+      {
+        store,
+        verifyIdentity: async (source) => {
+          seen.push((await source.get()).token?.reveal() ?? '');
+          return { username: 'developer', groups: ['system:authenticated:oauth'] };
+        },
+      },
+    );
+    const url = new URL(flow.url);
+    expect(url.pathname).toBe('/oauth/authorize');
+    expect(url.searchParams.get('client_id')).toBe('openshift-cli-client');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('nonce')).toBeNull();
+    expect(flow.tokenRequestUrl).toBe(`${server.issuer}/oauth/token/request`);
+    const atServer = await fetch(flow.url, { redirect: 'manual' });
+    await fetch(atServer.headers.get('location') ?? '');
+    const session = await flow.done;
+    expect(session.token.reveal()).toMatch(/^sha256~/);
+    expect(seen).toEqual([session.token.reveal()]);
+    expect(session.info).toMatchObject({ method: 'openshift', clientId: 'openshift-cli-client', refreshable: false, identity: { username: 'developer' } });
+    expect(session.info.expiresAt).toBeGreaterThan(Date.now());
+  });
+
+  it('says the cluster is not OpenShift when there is no OAuth metadata', async () => {
+    const stub = async () => new Response('{}', { status: 404 });
+    await expect(
+      startOpenShiftSignIn({ clusterId: 'k', server: 'https://k8s.example:6443', fetch: stub }, { store: new MemorySecretStore(), verifyIdentity: async () => ({ username: 'x', groups: [] }) }),
+    ).rejects.toMatchObject({ code: 'IDP_ERROR', message: expect.stringContaining('no OpenShift OAuth server') });
+  });
+
+  it('names the display-token page', () => {
+    expect(openShiftTokenRequestUrl('https://oauth-openshift.apps.example.com')).toBe('https://oauth-openshift.apps.example.com/oauth/token/request');
+  });
+});
