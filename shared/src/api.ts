@@ -172,6 +172,11 @@ export interface ConnectOptions {
   /** Fixed local ports; 0 or absent = a free port. */
   dashboardPort?: number;
   clientPort?: number;
+  /**
+   * Hand the token to sessions as RAY_AUTH_TOKEN_PATH (a 0600 file rewritten on refresh) instead of RAY_AUTH_TOKEN.
+   * Default: on for Kubernetes RBAC mode with an expiring token, off otherwise.
+   */
+  tokenFile?: boolean;
 }
 
 export interface ConnectionSummary extends RayClusterRef {

@@ -1,0 +1,53 @@
+import { RayConnectError, wrapError } from '../errors.js';
+import type { KubeClient } from '../ports/KubeClient.js';
+import { asArray, asRecord, asString } from './json.js';
+import { type KubeList, type Pod, podsPath } from './kubeTypes.js';
+import { isNotFound } from './kubeStatus.js';
+
+export interface HeadPod {
+  name: string;
+  uid?: string;
+  pod: Pod;
+}
+
+/**
+ * The running head pod of a RayCluster: `status.head.podName` when given and alive, else the label selector
+ * `ray.io/cluster=<c>,ray.io/node-type=head`. RAYCLUSTER_NOT_READY when no head pod is running.
+ */
+export async function findHeadPod(kube: KubeClient, namespace: string, cluster: string, hint?: string): Promise<HeadPod> {
+  try {
+    if (hint) {
+      try {
+        const pod = await kube.request<Pod>({ path: podsPath(namespace, hint) });
+        if (isRunning(pod)) return toHead(pod);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    const list = await kube.request<KubeList<Pod>>({
+      path: podsPath(namespace),
+      query: { labelSelector: `ray.io/cluster=${cluster},ray.io/node-type=head` },
+    });
+    const pods = asArray(asRecord(list)?.items) as Pod[];
+    const running = pods.find(isRunning);
+    if (running) return toHead(running);
+    throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${cluster} has no running head pod${pods.length ? ' (it is starting)' : ''}`, {
+      fix: `Wait for the head pod, or check it: kubectl get pods -n ${namespace} -l ray.io/cluster=${cluster},ray.io/node-type=head`,
+      details: { namespace, name: cluster },
+    });
+  } catch (e) {
+    throw wrapError(e, `Finding the head pod of ${namespace}/${cluster}`, 'CLUSTER_UNREACHABLE');
+  }
+}
+
+function isRunning(pod: Pod | undefined): pod is Pod {
+  const p = asRecord(pod) as Pod | undefined;
+  return !!p && !!asString(p.metadata?.name) && !p.metadata?.deletionTimestamp && asString(asRecord(p.status)?.phase) === 'Running';
+}
+
+function toHead(pod: Pod): HeadPod {
+  const head: HeadPod = { name: asString(pod.metadata?.name) ?? '', pod };
+  const uid = asString(pod.metadata?.uid);
+  if (uid) head.uid = uid;
+  return head;
+}

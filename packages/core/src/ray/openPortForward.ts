@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { RayConnectError } from '../errors.js';
+import type { KubeClient } from '../ports/KubeClient.js';
+import { podsPath } from './kubeTypes.js';
+
+export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
+
+/**
+ * An open port-forward websocket, and the frames that arrived with the handshake (the port headers often share
+ * its TCP segment and are emitted before any later listener could attach): the bridge replays them first.
+ */
+export interface OpenedPortForward {
+  ws: WebSocket;
+  early: { data: Buffer; isBinary: boolean }[];
+  /** Stops queueing into `early`; call before attaching your own 'message' listener. */
+  detach(): void;
+}
+
+/**
+ * Opens one port-forward websocket (`v4.channel.k8s.io`, the protocol of client-node's PortForward) to a pod
+ * port through the API server, with the KubeClient's TLS and credentials. Resolves when open; rejects with a
+ * RayConnectError naming what went wrong (pod gone, no permission, token expired, unreachable).
+ *
+ * Frames are masked with a zero key: masking protects browsers' proxies from script-chosen bytes, which this
+ * client never sends, and skipping it avoids a copy of every uploaded chunk.
+ */
+export async function openPortForward(kube: KubeClient, namespace: string, pod: string, port: number, signal?: AbortSignal): Promise<OpenedPortForward> {
+  const options = await kube.webSocketOptions();
+  const url = new URL(kube.server.replace(/\/+$/, '') + podsPath(namespace, pod) + '/portforward');
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  url.searchParams.set('ports', String(port));
+  const target = `pod ${namespace}/${pod} port ${port}`;
+  const ws = new WebSocket(url, [PORT_FORWARD_PROTOCOL], {
+    headers: options.headers,
+    ...(options.ca !== undefined && { ca: options.ca }),
+    ...(options.cert !== undefined && { cert: options.cert }),
+    ...(options.key !== undefined && { key: options.key }),
+    rejectUnauthorized: options.rejectUnauthorized,
+    ...(options.agent !== undefined && { agent: options.agent as never }),
+    perMessageDeflate: false,
+    generateMask: (mask: Buffer) => void mask.fill(0),
+    handshakeTimeout: 30_000,
+  });
+  const early: OpenedPortForward['early'] = [];
+  const queue = (data: Buffer, isBinary: boolean) => early.push({ data, isBinary });
+  ws.on('message', queue);
+  const opened: OpenedPortForward = { ws, early, detach: () => ws.off('message', queue) };
+  return new Promise<OpenedPortForward>((resolve, reject) => {
+    const fail = (error: RayConnectError) => {
+      cleanup();
+      ws.on('error', () => undefined);
+      ws.terminate();
+      reject(error);
+    };
+    const onAbort = () => fail(new RayConnectError('PORT_FORWARD_FAILED', `Port-forward to ${target} was cancelled`, { details: { target } }));
+    const onOpen = () => {
+      cleanup();
+      if (ws.protocol !== PORT_FORWARD_PROTOCOL) {
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(new RayConnectError('PORT_FORWARD_FAILED', `The API server did not accept port-forward protocol ${PORT_FORWARD_PROTOCOL} for ${target}`, { details: { target } }));
+      } else resolve(opened);
+    };
+    const onResponse = (_req: unknown, res: IncomingMessage) => {
+      res.resume();
+      fail(handshakeError(res.statusCode ?? 0, namespace, pod, target));
+    };
+    const onError = (e: Error) =>
+      fail(new RayConnectError('CLUSTER_UNREACHABLE', `Port-forward to ${target} failed: ${e.message}`, { details: { target }, cause: e }));
+    const cleanup = () => {
+      ws.off('open', onOpen);
+      ws.off('unexpected-response', onResponse);
+      ws.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    ws.on('open', onOpen);
+    ws.on('unexpected-response', onResponse);
+    ws.on('error', onError);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function handshakeError(status: number, namespace: string, pod: string, target: string): RayConnectError {
+  const details = { target, namespace, name: pod, status };
+  if (status === 404) return new RayConnectError('PORT_FORWARD_FAILED', `Pod ${namespace}/${pod} is gone (404)`, { details });
+  if (status === 401) return new RayConnectError('TOKEN_EXPIRED', `The API server rejected your credentials for port-forward to ${target}`, { fix: 'Sign in again: ray-connect login', details });
+  if (status === 403)
+    return new RayConnectError('ACCESS_DENIED', `You may not port-forward to pods in namespace ${namespace}`, {
+      fix: `Ask a namespace admin for: kubectl create role ray-port-forward -n ${namespace} --verb=get,list,create --resource=pods,pods/portforward, and a rolebinding to you`,
+      details: { ...details, verb: 'create', resource: 'pods/portforward' },
+    });
+  return new RayConnectError('PORT_FORWARD_FAILED', `The API server answered ${status} to port-forward to ${target}`, { details });
+}
