@@ -26,7 +26,10 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
+  symlinkSync,
+  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -262,6 +265,10 @@ function describe(name, pids) {
     gcs: h.gcs,
     client: h.client,
     url: `http://127.0.0.1:${h.dashboard}`,
+    // the names lib/objects.mjs (kwok PortForward targets) reads
+    dashboardPort: h.dashboard,
+    gcsPort: h.gcs,
+    clientPort: h.client,
     pids,
   };
 }
@@ -305,22 +312,29 @@ function headConfig(name, { token, apiServer, caFile, saTokenFile }) {
       RAY_CLUSTER_NAME: RBAC_CLUSTER.name,
       RAY_CLUSTER_NAMESPACE: RBAC_CLUSTER.namespace,
     });
-    hashInput += apiServer + sha(readFileSync(caFile)) + sha(readFileSync(saTokenFile));
+    // A re-issued token of the same ServiceAccount (every `up` issues one) does not restart a running head; a
+    // recreated ServiceAccount (new uid: its old tokens are dead) does.
+    hashInput += apiServer + sha(readFileSync(caFile)) + saIdentity(readFileSync(saTokenFile, 'utf8').trim());
   }
   return { env, hash: sha(hashInput), caFile, saTokenFile };
+}
+
+/** The ServiceAccount uid from a bound SA token (JWT payload, not verified: only to notice a new identity). */
+function saIdentity(token) {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    const sa = claims['kubernetes.io']?.serviceaccount;
+    if (sa?.uid) return `${claims.iss}|${sa.uid}`;
+  } catch {
+    /* not a JWT */
+  }
+  return sha(token);
 }
 
 async function startHead(stateDir, name, cfg, log) {
   const h = HEADS[name];
   const dir = rayDir(stateDir);
-  const tempDir = join(dir, name);
-  // AF_UNIX paths are limited to 107 bytes: <temp>/session_YYYY-MM-DD_HH-MM-SS_ffffff_PID/sockets/plasma_store
-  const longest = tempDir.length + '/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store'.length;
-  if (longest > 107) {
-    throw new Error(
-      `Ray temp dir ${tempDir} is too long for Ray's socket paths (${longest} > 107): use a shorter RC_CACHE`,
-    );
-  }
+  const tempDir = rayTempDir(stateDir, name);
   for (const port of headPorts(name)) {
     if (!(await portFree(port))) {
       throw new Error(
@@ -328,8 +342,8 @@ async function startHead(stateDir, name, cfg, log) {
       );
     }
   }
-  rmSync(tempDir, { recursive: true, force: true });
-  mkdirSync(tempDir, { recursive: true });
+  rmSync(join(dir, name), { recursive: true, force: true });
+  mkdirSync(join(dir, name), { recursive: true });
 
   const args = [
     'start',
@@ -403,7 +417,7 @@ async function startHead(stateDir, name, cfg, log) {
         `log ${logFile}:\n${tail(logFile, cfg.env.RAY_AUTH_TOKEN)}`,
     );
   }
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const mode = await probeMode(h.dashboard);
     if (mode === h.mode) break;
@@ -413,8 +427,10 @@ async function startHead(stateDir, name, cfg, log) {
     }
     if (Date.now() > deadline) {
       await killHead(stateDir, name);
+      const logs = join(dir, name, 'session_latest', 'logs');
       throw new Error(
-        `Ray head "${name}" did not answer /api/authentication_mode on :${h.dashboard}; see ${tempDir}/session_latest/logs`,
+        `Ray head "${name}" did not answer /api/authentication_mode on :${h.dashboard}; see ${logs}\n` +
+          tail(join(logs, 'dashboard.log'), cfg.env.RAY_AUTH_TOKEN),
       );
     }
     await sleep(500);
@@ -422,6 +438,35 @@ async function startHead(stateDir, name, cfg, log) {
   log(
     `Ray head "${name}" ready at http://127.0.0.1:${h.dashboard} (auth ${h.mode}${name === 'rbac' ? ', Kubernetes RBAC' : ''})`,
   );
+}
+
+// AF_UNIX socket paths are limited to 107 bytes, and Ray puts sockets at
+//   <temp-dir>/session_YYYY-MM-DD_HH-MM-SS_ffffff_<pid up to 7>/sockets/dash_PlatformEventsHead (+ margin)
+const SOCKET_SUFFIX = 1 + 42 + '/sockets/'.length + 30;
+
+/**
+ * The --temp-dir of a head. The files live in <stateDir>/ray/<name>; when that path is too long for Ray's socket
+ * paths (the default $RC_CACHE is), Ray is given the same directory through a short symlink
+ * /tmp/rcray-<hash of stateDir> -> <stateDir>/ray (Ray does not resolve symlinks in socket paths).
+ */
+export function rayTempDir(stateDir, name) {
+  const real = join(rayDir(stateDir), name);
+  if (real.length + SOCKET_SUFFIX <= 107) return real;
+  const link = join('/tmp', `rcray-${sha(resolve(stateDir)).slice(0, 6)}`);
+  let current;
+  try {
+    current = readlinkSync(link);
+  } catch (e) {
+    if (e.code === 'EINVAL') throw new Error(`${link} exists and is not a symlink: remove it`);
+    if (e.code !== 'ENOENT') throw e;
+  }
+  if (current !== rayDir(stateDir)) {
+    if (current !== undefined) unlinkSync(link);
+    symlinkSync(rayDir(stateDir), link);
+  }
+  const short = join(link, name);
+  if (short.length + SOCKET_SUFFIX > 107) throw new Error(`Ray temp dir ${short} is too long for socket paths`);
+  return short;
 }
 
 /** The parent env without anything that would steer Ray (addresses, tokens, auth, in-cluster Kubernetes). */
@@ -466,7 +511,7 @@ function portFree(port) {
  */
 export function headPids(stateDir, name) {
   const want = Buffer.from(`\0RC_RAY_HEAD=${marker(stateDir, name)}\0`);
-  const tempDir = join(rayDir(stateDir), name);
+  const tempDirs = [join(rayDir(stateDir), name), rayTempDir(stateDir, name)];
   const procs = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -495,7 +540,7 @@ export function headPids(stateDir, name) {
   for (const p of procs) {
     if (pids.has(p.pid) || !sids.has(p.sid)) continue;
     const cmdline = readText(`/proc/${p.pid}/cmdline`) ?? '';
-    if (cmdline.startsWith('ray::') || cmdline.includes(tempDir)) pids.add(p.pid);
+    if (cmdline.startsWith('ray::') || tempDirs.some((d) => cmdline.includes(d))) pids.add(p.pid);
   }
   return [...pids].sort((a, b) => a - b);
 }
