@@ -113,6 +113,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
   const request = async <T>(req: KubeRequest): Promise<T> => {
     const method = req.method ?? 'GET';
     let credential = await options.credential.get(req.signal);
+    req.signal?.throwIfAborted();
     let res = await send(req, credential);
     if (res.status === 401 && options.credential.invalidate) {
       logger.debug('API server answered 401; refreshing the credential and retrying once', { server, credential: options.credential.description });
