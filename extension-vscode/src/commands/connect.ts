@@ -1,0 +1,108 @@
+import * as vscode from 'vscode';
+import { CommandIds, type ErrorInfo, type RayClusterRef } from '@ray-connect/shared';
+import type { Deps } from './deps';
+import { resolveRayCluster } from '../ui/pick';
+import { showError } from '../ui/errors';
+import { applyTerminalEnv } from '../ui/session';
+
+/**
+ * rayConnect.connect: checking access -> reading token -> forwarding -> verifying with Ray -> updating terminals
+ * and kernels, as named progress steps. Then offers the running Python kernels.
+ */
+export async function connect(deps: Deps, arg?: unknown): Promise<unknown> {
+  const ref = await resolveRayCluster(
+    deps,
+    arg,
+    (r, c) => r.state === 'ready' && (!c || c.state !== 'ready'),
+    vscode.l10n.t('Connect to which Ray cluster?'),
+  );
+  if (!ref) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No Ray cluster ready to connect. Sign in, or choose other namespaces.'),
+    );
+    return undefined;
+  }
+  const settings = deps.settings();
+  try {
+    const connection = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}', ref.name) },
+      async (progress) => {
+        progress.report({ message: vscode.l10n.t('checking access...') });
+        const access = await deps.api.checkAccess(ref);
+        if (!access.allowed)
+          throw (
+            access.error ??
+            ({
+              code: 'ACCESS_DENIED',
+              message: vscode.l10n.t('Access to {0} was denied.', ref.name),
+            } satisfies ErrorInfo)
+          );
+        progress.report({ message: vscode.l10n.t('reading token, forwarding, verifying with Ray...') });
+        const options: { dashboardPort?: number; clientPort?: number } = {};
+        if (settings.dashboardPort) options.dashboardPort = settings.dashboardPort;
+        if (settings.clientPort) options.clientPort = settings.clientPort;
+        const c = await deps.api.connect(ref, options);
+        progress.report({ message: vscode.l10n.t('updating terminals and kernels...') });
+        await applyTerminalEnv(deps, ref);
+        return c;
+      },
+    );
+    deps.events.emit({ type: 'connected', ...ref });
+    await deps.store.refreshRayClusters(ref.clusterId).catch(() => undefined);
+    void offerKernels(deps, ref);
+    const open = vscode.l10n.t('Open dashboard');
+    const term = vscode.l10n.t('New terminal');
+    void vscode.window
+      .showInformationMessage(
+        settings.injectTerminals
+          ? vscode.l10n.t(
+              'Connected to {0}. New terminals and Python kernels get RAY_ADDRESS and the token.',
+              ref.name,
+            )
+          : vscode.l10n.t('Connected to {0} ({1}).', ref.name, connection.dashboardUrl ?? ''),
+        open,
+        term,
+      )
+      .then((c) =>
+        c === open
+          ? vscode.commands.executeCommand(CommandIds.openDashboard, ref)
+          : c === term
+            ? vscode.commands.executeCommand(CommandIds.newTerminal, ref)
+            : undefined,
+      );
+    return connection;
+  } catch (e) {
+    await showError(deps, e, {
+      clusterId: ref.clusterId,
+      retry: () => connect(deps, ref),
+      attempting: `connecting to ${ref.name}`,
+    });
+    return undefined;
+  }
+}
+
+async function offerKernels(deps: Deps, ref: RayClusterRef): Promise<void> {
+  if (!deps.settings().injectKernels || !deps.kernels.available) return;
+  const running = (await deps.kernels.runningKernels()).filter(
+    (k) => k.kernel.language.toLowerCase() === 'python',
+  );
+  if (running.length === 0) return;
+  const apply = vscode.l10n.t('Apply');
+  const choice = await vscode.window.showInformationMessage(
+    running.length === 1
+      ? vscode.l10n.t('Apply the Ray environment of {0} to the running kernel?', ref.name)
+      : vscode.l10n.t(
+          'Apply the Ray environment of {0} to the {1} running kernels?',
+          ref.name,
+          running.length,
+        ),
+    apply,
+  );
+  if (choice !== apply) return;
+  for (const k of running) {
+    const r = await deps.kernels
+      .applyToNotebook(k.uri, ref)
+      .catch((e: unknown) => ({ ok: false as const, reason: String(e) }));
+    if (!r.ok) void vscode.window.showWarningMessage(r.reason);
+  }
+}

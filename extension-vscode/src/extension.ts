@@ -1,0 +1,193 @@
+import * as vscode from 'vscode';
+import { refKey, type RayConnectApi, type ViewModel } from '@ray-connect/shared';
+import { Redactor } from './host/redact';
+import { ChannelLogger } from './host/logger';
+import { VsCodeSecretStore } from './host/secretStore';
+import { HostEvents } from './host/events';
+import { readSettings } from './host/settings';
+import { createApi } from './api/createApi';
+import { Store } from './state';
+import { EnvInjector } from './terminal/envInjector';
+import { KernelInjector } from './kernels/kernelInjector';
+import { ClustersTreeProvider } from './views/clustersTree';
+import { RayStatusBar } from './views/statusBar';
+import { registerCommands } from './commands';
+import type { Deps } from './commands/deps';
+import { sessionEnv } from './ui/session';
+import { showError } from './ui/errors';
+
+/** What the extension exports: for other extensions and the e2e tests (no secrets). */
+export interface RayConnectExports {
+  api: RayConnectApi;
+  fake: boolean;
+  events: HostEvents;
+  viewModel(): ViewModel;
+  statusText(): string;
+  /** Names (not values) of the variables currently in the terminal env collection. */
+  terminalEnvNames(): string[];
+  /** Keys (not values) stored in SecretStorage by Ray Connect. */
+  secretKeys(): Promise<string[]>;
+  ready: Promise<void>;
+}
+
+/** Composition root: wires SecretStorage, LogOutputChannel, openExternal, the terminal env collection and Jupyter into the core. */
+export async function activate(context: vscode.ExtensionContext): Promise<RayConnectExports> {
+  const started = Date.now();
+  const output = vscode.window.createOutputChannel('Ray Connect', { log: true });
+  const redactor = new Redactor();
+  const settings = readSettings();
+  const log = new ChannelLogger(output, redactor, settings.logLevel);
+  const secrets = new VsCodeSecretStore(context.secrets, context.globalState);
+  const browser = { open: (url: string) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url))) };
+  const { api, fake } = await createApi({
+    secrets,
+    logger: log,
+    browser,
+    caFile: settings.caFile,
+    insecureSkipTlsVerify: settings.insecureSkipTlsVerify,
+    namespaces: settings.namespaces,
+  });
+  if (settings.insecureSkipTlsVerify)
+    log.warn('rayConnect.insecureSkipTlsVerify is on: TLS certificates are NOT verified (security risk)');
+
+  const store = new Store(api, log);
+  const events = new HostEvents();
+  const terminalCounts = new Map<string, number>();
+  const env = new EnvInjector(
+    context.environmentVariableCollection,
+    (ref) =>
+      vscode.l10n.t('Ray Connect: RAY_ADDRESS and the Ray token of {0} ({1})', ref.name, ref.namespace),
+    (v) => redactor.addSecret(v),
+  );
+  const kernels = new KernelInjector(log, async (ref) => (await sessionEnv(deps, ref)).env);
+  const deps: Deps = {
+    api,
+    store,
+    log,
+    output,
+    redactor,
+    env,
+    kernels,
+    settings: readSettings,
+    events,
+    terminalCounts,
+  };
+
+  const injections = (): Record<string, { terminals: number; kernels: number }> => {
+    const out: Record<string, { terminals: number; kernels: number }> = {};
+    for (const { ref } of env.refs())
+      out[refKey(ref)] = { terminals: terminalCounts.get(refKey(ref)) ?? 0, kernels: kernels.count(ref) };
+    return out;
+  };
+  const tree = new ClustersTreeProvider(store, injections);
+  const view = vscode.window.createTreeView('rayConnect.clusters', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
+  const welcome = vscode.window.createTreeView('rayConnect.welcome', {
+    treeDataProvider: { getChildren: () => [], getTreeItem: (e: never) => e },
+  });
+  const statusBar = new RayStatusBar(store);
+
+  const updateContext = () => {
+    void vscode.commands.executeCommand('setContext', 'rayConnect.loaded', store.loaded);
+    void vscode.commands.executeCommand('setContext', 'rayConnect.signedIn', store.anySignedIn());
+    void vscode.commands.executeCommand(
+      'setContext',
+      'rayConnect.connected',
+      store.liveConnections().length > 0,
+    );
+  };
+  store.onDidChange(updateContext);
+
+  store.start((event) => {
+    if (event.type === 'token-rotated' && env.isInjected(event.ref)) {
+      // New token: new values for the same names in the env collection and tracked kernels.
+      void sessionEnv(deps, event.ref)
+        .then((s) => env.rotate(event.ref, s.env, s.tokenVersion))
+        .then(() => kernels.rotate(event.ref))
+        .then(() => log.info('token rotated: terminal and kernel env updated', { name: event.ref.name }))
+        .catch((e: unknown) => log.warn('updating env after token rotation failed', { error: String(e) }));
+    }
+    if (event.type === 'connection-changed') rememberConnections(context, store);
+    if (event.type === 'connection-changed' && event.connection.state === 'disconnected') {
+      env.clear(event.connection);
+      void kernels.clear(event.connection);
+    }
+    if (event.type === 'sign-in-changed' && event.state.status !== 'signed-in') {
+      env.clearCluster(event.clusterId);
+      void kernels.clear(undefined, event.clusterId);
+    }
+  });
+
+  context.subscriptions.push(
+    output,
+    view,
+    welcome,
+    tree,
+    statusBar,
+    kernels,
+    { dispose: () => store.dispose() },
+    ...registerCommands(deps),
+    vscode.window.onDidOpenTerminal(() => {
+      for (const { ref } of env.refs())
+        terminalCounts.set(refKey(ref), (terminalCounts.get(refKey(ref)) ?? 0) + 1);
+      tree.rebuild();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('rayConnect.logLevel')) log.level = readSettings().logLevel;
+      if (e.affectsConfiguration('rayConnect.injectTerminals') && !readSettings().injectTerminals)
+        env.clear();
+    }),
+  );
+
+  const ready = store.refresh().then(
+    async () => {
+      log.info(`Ray Connect ready in ${Date.now() - started} ms`, { clusters: store.clusters.length, fake });
+      if (readSettings().autoConnect) await autoConnect(context, store);
+    },
+    (e: unknown) => showError(deps, e, { retry: () => store.refresh(), attempting: 'reading clusters' }),
+  );
+  updateContext();
+
+  return {
+    api,
+    fake,
+    events,
+    ready,
+    viewModel: () => tree.viewModel,
+    statusText: () => statusBar.text,
+    terminalEnvNames: () => {
+      const names: string[] = [];
+      context.environmentVariableCollection.forEach((name) => names.push(name));
+      return names;
+    },
+    secretKeys: () => secrets.keys(''),
+  };
+}
+
+const LAST_CONNECTIONS = 'rayConnect.lastConnections';
+
+/** Remembers which Ray clusters were connected (refs only, no secrets) for `rayConnect.autoConnect`. */
+function rememberConnections(context: vscode.ExtensionContext, store: Store): void {
+  const refs = store
+    .liveConnections()
+    .map((c) => ({ clusterId: c.clusterId, namespace: c.namespace, name: c.name }));
+  void context.globalState.update(LAST_CONNECTIONS, refs);
+}
+
+async function autoConnect(context: vscode.ExtensionContext, store: Store): Promise<void> {
+  const refs = context.globalState.get<{ clusterId: string; namespace: string; name: string }[]>(
+    LAST_CONNECTIONS,
+    [],
+  );
+  for (const ref of refs) {
+    const cluster = store.cluster(ref.clusterId);
+    if (!cluster || !store.isSignedIn(cluster)) continue;
+    await vscode.commands.executeCommand('rayConnect.connect', ref).then(undefined, () => undefined);
+  }
+}
+
+export function deactivate(): void {
+  // Subscriptions dispose the views, port-forwards stay with the core's process lifetime.
+}

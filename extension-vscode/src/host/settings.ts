@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import { SettingIds } from '@ray-connect/shared';
+import type { LogLevel } from './logger';
+
+export interface Settings {
+  namespaces: string[];
+  dashboardPort: number;
+  clientPort: number;
+  caFile: string;
+  insecureSkipTlsVerify: boolean;
+  autoConnect: boolean;
+  injectTerminals: boolean;
+  injectKernels: boolean;
+  logLevel: LogLevel;
+}
+
+function key(id: string): string {
+  return id.replace(/^rayConnect\./, '');
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('rayConnect');
+  return {
+    namespaces: c.get<string[]>(key(SettingIds.namespaces), []),
+    dashboardPort: c.get<number>(key(SettingIds.dashboardPort), 0),
+    clientPort: c.get<number>(key(SettingIds.clientPort), 0),
+    caFile: c.get<string>(key(SettingIds.caFile), ''),
+    insecureSkipTlsVerify: c.get<boolean>(key(SettingIds.insecureSkipTlsVerify), false),
+    autoConnect: c.get<boolean>(key(SettingIds.autoConnect), false),
+    injectTerminals: c.get<boolean>(key(SettingIds.injectTerminals), true),
+    injectKernels: c.get<boolean>(key(SettingIds.injectKernels), true),
+    logLevel: c.get<LogLevel>(key(SettingIds.logLevel), 'info'),
+  };
+}
