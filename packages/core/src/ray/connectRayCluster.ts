@@ -4,6 +4,7 @@ import type { Clock } from '../ports/Clock.js';
 import type { KubeClient } from '../ports/KubeClient.js';
 import type { Logger } from '../ports/Logger.js';
 import { buildSessionEnv } from './buildSessionEnv.js';
+import { checkAccess } from './checkAccess.js';
 import { findHeadPod } from './findHeadPod.js';
 import { forwardPort, type PortForward } from './forwardPort.js';
 import { getRayCluster } from './getRayCluster.js';
@@ -20,6 +21,8 @@ export interface ConnectRayClusterDeps {
   logger: Logger;
   /** Directory for RAY_AUTH_TOKEN_PATH files (0700). */
   tokenDir: string;
+  /** The signed-in user's name, for the exact RBAC in access-denied messages. */
+  username?: string | undefined;
   /** Every change of the connection's summary (state, token version). */
   onChange(summary: ConnectionSummary): void;
   /** Supervisor tuning (tests). */
@@ -48,6 +51,11 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
   const cluster = await getRayCluster(ref, kube);
   if (cluster.state === 'suspended')
     throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${ref.name} is suspended`, { fix: `Resume it: kubectl patch raycluster ${ref.name} -n ${ref.namespace} --type merge -p '{"spec":{"suspend":false}}'`, details: { ...ref } });
+  if (cluster.authMode === 'kubernetes' && !cluster.frontedBy) {
+    // What the head will ask the API server (ray:write on this RayCluster): fail early with the exact RBAC.
+    const access = await checkAccess(cluster, kube, deps.username);
+    if (!access.allowed && access.error) throw errorFromInfo(access.error);
+  }
   let token = cluster.frontedBy ? await frontToken(kube) : await getRayToken(cluster, kube);
   let authMode: RayAuthMode = cluster.authMode;
   let tokenVersion = 1;
@@ -170,6 +178,10 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
     },
     stop,
   };
+}
+
+function errorFromInfo(info: ErrorInfo): RayConnectError {
+  return new RayConnectError(info.code, info.message, { ...(info.fix !== undefined && { fix: info.fix }), ...(info.details !== undefined && { details: info.details }) });
 }
 
 /** OpenShift AI proxies authorize the user's own Kubernetes token. */
