@@ -116,37 +116,3 @@ export { buildSessionEnv } from './ray/buildSessionEnv.js';
 export type { RayConnectDeps } from './app/deps.js';
 export type { RayConnect } from './app/createRayConnect.js';
 export { createRayConnect } from './app/createRayConnect.js';
-
-// ray clusters: discovery, access, token
-export { parseRayCluster, headPorts } from './ray/parseRayCluster.js';
-export { checkName } from './ray/checkName.js';
-export type { ListRayClustersInput, ListRayClustersDeps } from './ray/listRayClusters.js';
-export { listRayClusters } from './ray/listRayClusters.js';
-export { getRayCluster } from './ray/getRayCluster.js';
-export { findHeadPod } from './ray/findHeadPod.js';
-export type { HeadPod } from './ray/findHeadPod.js';
-export { checkAccess, accessDenied } from './ray/checkAccess.js';
-export type { RayToken } from './ray/getRayToken.js';
-export { getRayToken } from './ray/getRayToken.js';
-
-// port-forward and connection
-export type { ForwardPortInput, ForwardPortDeps, PortForward } from './ray/forwardPort.js';
-export { forwardPort } from './ray/forwardPort.js';
-export type { OpenedPortForward } from './ray/openPortForward.js';
-export { openPortForward, PORT_FORWARD_PROTOCOL } from './ray/openPortForward.js';
-export type { HeadSupervisor, HeadState, SuperviseHeadDeps } from './ray/superviseHead.js';
-export { superviseHead } from './ray/superviseHead.js';
-export { probeAuthMode, verifyRayToken } from './ray/probeRay.js';
-export type { ConnectRayClusterDeps, RayConnection } from './ray/connectRayCluster.js';
-export { connectRayCluster } from './ray/connectRayCluster.js';
-export { FakeKubeClient } from './ray/fakeKubeClient.js';
-export { FakePortForwardServer } from './ray/fakePortForwardServer.js';
-
-// session env
-export type { SessionEnvInput } from './ray/buildSessionEnv.js';
-export { buildSessionEnv } from './ray/buildSessionEnv.js';
-
-// the facade (RayConnectApi)
-export type { RayConnectDeps } from './app/deps.js';
-export type { RayConnect } from './app/createRayConnect.js';
-export { createRayConnect } from './app/createRayConnect.js';
