@@ -13,6 +13,7 @@ import { median, now, percentile } from '../lib/stats.mjs';
 export const title = 'Connect time: ours vs the manual kubectl path';
 
 const N = Number(process.env.RC_BENCH_CONNECT_N ?? 20);
+const ITERATION_LIMIT_MS = 10_000;
 
 export async function run(ctx) {
   const figures = [];
@@ -65,11 +66,20 @@ export async function run(ctx) {
   // Warm-up (one of each, not counted), then N interleaved.
   const samples = { ours: [], manual: [], warm: [] };
   const errors = {};
+  const failures = { ours: 0, manual: 0, warm: 0 };
   const once = async (which, fn) => {
+    let timer;
     try {
-      samples[which].push(await fn());
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`one ${which} connect took longer than ${ITERATION_LIMIT_MS} ms`)), ITERATION_LIMIT_MS);
+      });
+      samples[which].push(await Promise.race([fn(), limit]));
     } catch (e) {
+      failures[which] += 1;
       errors[which] ??= reasonOf(e);
+      ctx.log(`connect: ${which} run failed: ${reasonOf(e)}`);
+    } finally {
+      clearTimeout(timer);
     }
   };
   if (ours) await once('warm', ours);
@@ -84,6 +94,7 @@ export async function run(ctx) {
     figures.push(
       figure('connect.manual', `manual: kubectl get secret + kubectl port-forward + first GET (median of ${samples.manual.length})`, m, 'ms', {
         detail: { p90: percentile(samples.manual, 90), runs: samples.manual },
+        ...(failures.manual ? { note: `${failures.manual} run(s) failed or timed out: ${errors.manual}` } : {}),
       }),
     );
   } else figures.push(notAvailable('connect.manual', 'manual path', errors.manual ?? 'no run'));
@@ -94,7 +105,7 @@ export async function run(ctx) {
         ratios: { 'vs manual': ratio(o, m) },
         target: { op: '<', value: 300, text: '< 300 ms' },
         detail: { p90: percentile(samples.ours, 90), runs: samples.ours },
-        ...(errors.ours ? { note: `some runs failed: ${errors.ours}` } : {}),
+        ...(failures.ours ? { note: `${failures.ours} run(s) failed or timed out: ${errors.ours}` } : {}),
       });
       if (f.met === false) {
         f.missedBy = `${Math.round(o - 300)} ms`;

@@ -76,6 +76,7 @@ export async function run(ctx) {
         polls: polls.length,
         slowDown: polls.filter((p) => p.error === 'slow_down').length,
         minGapMs: Math.min(firstGap, ...gaps),
+        lastPollToStoredMs: polls.length ? tStored - polls[polls.length - 1].t : NaN,
       });
     } catch (e) {
       flowErr = reasonOf(e);
@@ -88,7 +89,7 @@ export async function run(ctx) {
     const f = figure('device.approvalToStored', `device flow: approval to stored token (worst of ${flows.length})`, worst, 'ms', {
       target: { op: '<=', value: limit, text: `<= interval (${interval} s) + 200 ms` },
       detail: { flows },
-      note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms; the next poll after approval comes at most one interval later`,
+      note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms (approved right after the code was shown, so the wait is nearly one whole interval); from the answering poll to stored: ${Math.round(Math.max(...flows.map((x) => x.lastPollToStoredMs)))} ms`,
     });
     if (f.met === false) {
       f.missedBy = `${Math.round(worst - limit)} ms`;
@@ -139,17 +140,7 @@ export async function run(ctx) {
   return { figures, notes };
 }
 
-/** Approves the device code the way the sandbox's helper takes it. */
+/** Approves the device code as a sandbox user, the way a person at /device would. */
 async function approve(client, flow) {
-  const fn = client.approveDevice;
-  const input = { userCode: flow.userCode, verificationUri: flow.verificationUri, verificationUriComplete: flow.verificationUriComplete };
-  try {
-    return await fn(flow.verificationUriComplete ?? flow.userCode);
-  } catch (e) {
-    try {
-      return await fn(input);
-    } catch {
-      throw e;
-    }
-  }
+  await client.approveDevice({ userCode: flow.userCode, user: process.env.RC_BENCH_USER ?? 'alice' });
 }
