@@ -18,23 +18,46 @@ const has = (cmd: string) => {
     return false;
   }
 };
-const needed = { 'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus', 'dbus-send': 'dbus', 'secret-tool': 'libsecret-tools', Xvfb: 'xvfb' };
+const needed = {
+  'gnome-keyring-daemon': 'gnome-keyring',
+  'dbus-run-session': 'dbus',
+  'dbus-send': 'dbus',
+  'secret-tool': 'libsecret-tools',
+  Xvfb: 'xvfb',
+};
 let skipReason: string | undefined;
 
 /** Runs the worker in a fresh D-Bus session with its own HOME, optionally with gnome-keyring unlocked and a display. */
-async function inSession(scenario: string, opts: { keyring?: boolean; display?: boolean; busConfig?: string } = {}): Promise<Record<string, unknown>> {
+async function inSession(
+  scenario: string,
+  opts: { keyring?: boolean; display?: boolean; busConfig?: string } = {},
+): Promise<Record<string, unknown>> {
   const home = tempDir('rc-keychain-');
   const runtime = join(home, 'run');
   mkdirSync(runtime, { mode: 0o700 });
   const steps = [
-    opts.display ? 'Xvfb :77 -nolisten tcp >/dev/null 2>&1 & XVFB=$!; sleep 0.5; export DISPLAY=:77' : 'unset DISPLAY',
+    opts.display
+      ? 'Xvfb :77 -nolisten tcp >/dev/null 2>&1 & XVFB=$!; sleep 0.5; export DISPLAY=:77'
+      : 'unset DISPLAY',
     opts.keyring ? 'printf pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null' : 'true',
     `node ${JSON.stringify(worker)} ${JSON.stringify(builtCore)} ${scenario}; rc=$?`,
     opts.display ? 'kill $XVFB' : 'true',
     'exit $rc',
   ];
-  const args = [...(opts.busConfig ? [`--config-file=${opts.busConfig}`] : []), '--', 'bash', '-c', steps.join('\n')];
-  const env = { PATH: process.env['PATH'] ?? '', HOME: home, XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: join(home, 'data'), DISPLAY: opts.display ? ':77' : '' };
+  const args = [
+    ...(opts.busConfig ? [`--config-file=${opts.busConfig}`] : []),
+    '--',
+    'bash',
+    '-c',
+    steps.join('\n'),
+  ];
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: home,
+    XDG_RUNTIME_DIR: runtime,
+    XDG_DATA_HOME: join(home, 'data'),
+    DISPLAY: opts.display ? ':77' : '',
+  };
   const { stdout } = await run('dbus-run-session', args, { env, timeout: 60_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
@@ -42,13 +65,23 @@ async function inSession(scenario: string, opts: { keyring?: boolean; display?: 
 describe('OS keychain (Secret Service)', () => {
   beforeAll(() => {
     if (!existsSync(fileURLToPath(builtCore))) throw new Error('Build the core first: pnpm -r run build');
-    const missing = [...new Set(Object.entries(needed).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
+    const missing = [
+      ...new Set(
+        Object.entries(needed)
+          .filter(([cmd]) => !has(cmd))
+          .map(([, pkg]) => pkg),
+      ),
+    ];
     if (missing.length === 0) return;
     if (!has('apt-get')) {
       skipReason = `needs ${missing.join(', ')} and there is no apt-get to install them`;
       return;
     }
-    execFileSync('apt-get', ['install', '-y', ...missing, 'dbus-x11'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 280_000 });
+    execFileSync('apt-get', ['install', '-y', ...missing, 'dbus-x11'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 280_000,
+    });
   }, 300_000);
 
   it('stores, lists and reads a session in the unlocked keyring; sign-out removes it and says where from', async (ctx) => {
@@ -71,7 +104,10 @@ describe('OS keychain (Secret Service)', () => {
     const r = await inSession('locked', { keyring: true });
     expect(r['withDbusSend']).toBe('KEYCHAIN_LOCKED');
     expect(r['withoutDbusSend']).toBe('KEYCHAIN_LOCKED');
-    expect(r['chosen']).toMatchObject({ kind: 'memory', degradedReason: 'The OS keychain is locked. Secrets are kept in memory until the test stops.' });
+    expect(r['chosen']).toMatchObject({
+      kind: 'memory',
+      degradedReason: 'The OS keychain is locked. Secrets are kept in memory until the test stops.',
+    });
   });
 
   it('a locked keyring with a reachable display (the prompt would wait forever) does not hang us', async (ctx) => {
@@ -93,18 +129,25 @@ describe('OS keychain (Secret Service)', () => {
     );
     const r = await inSession('no-secret-service', { busConfig: config });
     expect(r['probe']).toBe('KEYCHAIN_UNAVAILABLE');
-    expect(r['chosen']).toMatchObject({ kind: 'memory', degradedReason: expect.stringContaining('No OS keychain here (no Secret Service)') });
+    expect(r['chosen']).toMatchObject({
+      kind: 'memory',
+      degradedReason: expect.stringContaining('No OS keychain here (no Secret Service)'),
+    });
   });
 
   it('no D-Bus session at all (a typical Jupyter pod): KEYCHAIN_UNAVAILABLE at once, memory with the reason', async () => {
     const home = tempDir('rc-nobus-');
-    const { stdout } = await run(process.execPath, [worker, builtCore, 'no-dbus'], { env: { PATH: process.env['PATH'] ?? '', HOME: home, XDG_RUNTIME_DIR: join(home, 'none') }, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [worker, builtCore, 'no-dbus'], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: home, XDG_RUNTIME_DIR: join(home, 'none') },
+      timeout: 30_000,
+    });
     const r = JSON.parse(stdout) as Record<string, unknown>;
     expect(r['probe']).toBe('KEYCHAIN_UNAVAILABLE');
     expect(r['chosen']).toEqual({
       kind: 'memory',
       label: 'memory only: lost when the test stops',
-      degradedReason: 'No OS keychain here (no Secret Service). Secrets are kept in memory until the test stops.',
+      degradedReason:
+        'No OS keychain here (no Secret Service). Secrets are kept in memory until the test stops.',
     });
   });
 });

@@ -12,13 +12,19 @@ const job = JSON.parse(input);
 const store = new core.FileSecretStore(job.storePath);
 const clock = { now: () => Date.now() + job.aheadMs, sleep: (ms) => sleep(ms) };
 const credential = core.sessionCredentialSource(job.clusterId, { store, configDir: job.configDir, clock });
-const client = core.createKubeClient({ server: job.server, ca: readFileSync(job.caFile, 'utf8'), credential });
+const client = core.createKubeClient({
+  server: job.server,
+  ca: readFileSync(job.caFile, 'utf8'),
+  credential,
+});
 process.stdout.write('ready\n');
 while (!existsSync(goFile)) await sleep(2);
 try {
   const identity = await core.whoAmI(client);
   const session = await new core.SessionStore(store).load(job.clusterId);
-  process.stdout.write(JSON.stringify({ ok: true, username: identity.username, refreshedAt: session?.info.refreshedAt }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ok: true, username: identity.username, refreshedAt: session?.info.refreshedAt }) + '\n',
+  );
 } catch (e) {
   process.stdout.write(JSON.stringify({ ok: false, code: e.code, message: e.message }) + '\n');
 }

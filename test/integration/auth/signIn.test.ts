@@ -24,39 +24,68 @@ describe('sign-in against the sandbox', () => {
 
   it('device flow as alice, approved through the provider pages, then an authenticated call as oidc:alice', async () => {
     const store = new MemorySecretStore();
-    const flow = await startDeviceSignIn({ clusterId: 'sandbox', ...s.idp }, { store, verifyIdentity: s.verifyIdentity });
+    const flow = await startDeviceSignIn(
+      { clusterId: 'sandbox', ...s.idp },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     expect(flow.verificationUri).toContain(s.idp.issuer);
     await approveDevice({ userCode: flow.userCode, user: 'alice' });
     const session = await flow.done;
-    expect(session.info.identity).toEqual({ username: 'oidc:alice', groups: expect.arrayContaining(['oidc:ray-users']) });
+    expect(session.info.identity).toEqual({
+      username: 'oidc:alice',
+      groups: expect.arrayContaining(['oidc:ray-users']),
+    });
     expect(session.refreshToken).toBeDefined(); // offline_access was granted (prompt=consent)
-    const client = createKubeClient({ server: s.env.apiServer, ca: s.ca, credential: sessionCredentialSource('sandbox', { store, configDir: tempDir('rc-int-') }) });
+    const client = createKubeClient({
+      server: s.env.apiServer,
+      ca: s.ca,
+      credential: sessionCredentialSource('sandbox', { store, configDir: tempDir('rc-int-') }),
+    });
     expect((await whoAmI(client)).username).toBe('oidc:alice');
   });
 
   it('auth code + PKCE through the browser pages with a loopback redirect', async () => {
     const store = new MemorySecretStore();
-    const flow = await startBrowserSignIn({ clusterId: 'sandbox', ...s.idp }, { store, verifyIdentity: s.verifyIdentity });
+    const flow = await startBrowserSignIn(
+      { clusterId: 'sandbox', ...s.idp },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     const callback = await browserLogin(flow.url, { user: 'alice' });
     expect(callback.status).toBe(200);
     expect(callback.body).toContain('You can close this tab');
     const session = await flow.done;
-    expect(session.info).toMatchObject({ method: 'browser', refreshable: true, identity: { username: 'oidc:alice' } });
+    expect(session.info).toMatchObject({
+      method: 'browser',
+      refreshable: true,
+      identity: { username: 'oidc:alice' },
+    });
   });
 
   it('a pasted ServiceAccount token (kubectl create token) is checked at once and shows who it is', async () => {
     const store = new MemorySecretStore();
     const token = await createToken(s.env.namespace, 'ray-user');
-    const session = await signInWithToken({ clusterId: 'sandbox-sa', token: new Secret(token) }, { store, verifyIdentity: s.verifyIdentity });
+    const session = await signInWithToken(
+      { clusterId: 'sandbox-sa', token: new Secret(token) },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     expect(session.info.identity?.username).toBe(`system:serviceaccount:${s.env.namespace}:ray-user`);
     expect(session.info.expiresAt).toBeGreaterThan(Date.now());
-    const client = createKubeClient({ server: s.env.apiServer, ca: s.ca, credential: sessionCredentialSource('sandbox-sa', { store, configDir: tempDir('rc-int-') }) });
+    const client = createKubeClient({
+      server: s.env.apiServer,
+      ca: s.ca,
+      credential: sessionCredentialSource('sandbox-sa', { store, configDir: tempDir('rc-int-') }),
+    });
     expect((await whoAmI(client)).username).toBe(`system:serviceaccount:${s.env.namespace}:ray-user`);
   });
 
   it('a pasted token the cluster does not accept fails with TOKEN_INVALID and stores nothing', async () => {
     const store = new MemorySecretStore();
-    await expect(signInWithToken({ clusterId: 'x', token: new Secret('not-a-real-token') }, { store, verifyIdentity: s.verifyIdentity })).rejects.toMatchObject({
+    await expect(
+      signInWithToken(
+        { clusterId: 'x', token: new Secret('not-a-real-token') },
+        { store, verifyIdentity: s.verifyIdentity },
+      ),
+    ).rejects.toMatchObject({
       code: expect.stringMatching(/TOKEN_INVALID|TOKEN_EXPIRED/),
     });
     expect(await store.keys('')).toEqual([]);
@@ -64,13 +93,19 @@ describe('sign-in against the sandbox', () => {
 
   it('refresh: near expiry the id_token is renewed, the rotated refresh token is stored, and the API server accepts it', async () => {
     const store = new MemorySecretStore();
-    const flow = await startDeviceSignIn({ clusterId: 'sandbox', ...s.idp }, { store, verifyIdentity: s.verifyIdentity });
+    const flow = await startDeviceSignIn(
+      { clusterId: 'sandbox', ...s.idp },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     await approveDevice({ userCode: flow.userCode, user: 'alice' });
     const first = await flow.done;
     const configDir = tempDir('rc-int-');
     // 30 s before expiry (inside the 60 s margin), on a clock that runs ahead.
     const ahead = (first.info.expiresAt ?? 0) - 30_000 - Date.now();
-    const clock = { now: () => Date.now() + ahead, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+    const clock = {
+      now: () => Date.now() + ahead,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    };
     const credential = sessionCredentialSource('sandbox', { store, configDir, clock });
     const client = createKubeClient({ server: s.env.apiServer, ca: s.ca, credential });
     expect((await whoAmI(client)).username).toBe('oidc:alice');
@@ -81,13 +116,20 @@ describe('sign-in against the sandbox', () => {
     // and again, from the rotated token (the grant survived)
     const third = await refreshSession('sandbox', { store, configDir }, { rejected: second!.token });
     expect(third.refreshToken?.equals(second!.refreshToken ?? '')).toBe(false);
-    const again = createKubeClient({ server: s.env.apiServer, ca: s.ca, credential: sessionCredentialSource('sandbox', { store, configDir }) });
+    const again = createKubeClient({
+      server: s.env.apiServer,
+      ca: s.ca,
+      credential: sessionCredentialSource('sandbox', { store, configDir }),
+    });
     expect((await whoAmI(again)).username).toBe('oidc:alice');
   });
 
   it('a revoked grant (an old refresh token was reused) ends in REFRESH_FAILED, not a loop', async () => {
     const store = new MemorySecretStore();
-    const flow = await startDeviceSignIn({ clusterId: 'sandbox', ...s.idp }, { store, verifyIdentity: s.verifyIdentity });
+    const flow = await startDeviceSignIn(
+      { clusterId: 'sandbox', ...s.idp },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     await approveDevice({ userCode: flow.userCode, user: 'alice' });
     const session = await flow.done;
     const stolen = session.refreshToken!.reveal();

@@ -5,7 +5,15 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FileSecretStore, SessionStore, createKubeClient, refreshSession, sessionCredentialSource, startDeviceSignIn, whoAmI } from '../../../packages/core/src/index.js';
+import {
+  FileSecretStore,
+  SessionStore,
+  createKubeClient,
+  refreshSession,
+  sessionCredentialSource,
+  startDeviceSignIn,
+  whoAmI,
+} from '../../../packages/core/src/index.js';
 import { approveDevice } from '../../sandbox/client.mjs';
 import { builtCore, sandbox, tempDir } from './helpers.js';
 
@@ -18,7 +26,11 @@ interface WorkerResult {
 }
 
 function startWorker(goFile: string, job: object): { ready: Promise<void>; result: Promise<WorkerResult> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./refreshWorker.mjs', import.meta.url)), builtCore, goFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./refreshWorker.mjs', import.meta.url)), builtCore, goFile],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (onReady = r));
@@ -54,12 +66,22 @@ describe('two processes refreshing the same grant', () => {
     const storePath = join(dir, 'secrets.json');
     const configDir = join(dir, 'config');
     const store = new FileSecretStore(storePath);
-    const flow = await startDeviceSignIn({ clusterId: 'sandbox', ...s.idp }, { store, verifyIdentity: s.verifyIdentity });
+    const flow = await startDeviceSignIn(
+      { clusterId: 'sandbox', ...s.idp },
+      { store, verifyIdentity: s.verifyIdentity },
+    );
     await approveDevice({ userCode: flow.userCode, user: 'alice' });
     const first = await flow.done;
     const aheadMs = (first.info.expiresAt ?? 0) - 30_000 - Date.now(); // both see the token inside the refresh margin
     const goFile = join(dir, 'go');
-    const job = { storePath, configDir, clusterId: 'sandbox', aheadMs, server: s.env.apiServer, caFile: s.env.caFile };
+    const job = {
+      storePath,
+      configDir,
+      clusterId: 'sandbox',
+      aheadMs,
+      server: s.env.apiServer,
+      caFile: s.env.caFile,
+    };
     const workers = [startWorker(goFile, job), startWorker(goFile, job)];
     await Promise.all(workers.map((w) => w.ready));
     writeFileSync(goFile, '');
@@ -71,7 +93,11 @@ describe('two processes refreshing the same grant', () => {
     // The grant survived: one more refresh with the stored (rotated) refresh token works.
     const next = await refreshSession('sandbox', { store, configDir }, { rejected: after!.token });
     expect(next.refreshToken?.equals(after!.refreshToken ?? '')).toBe(false);
-    const client = createKubeClient({ server: s.env.apiServer, ca: s.ca, credential: sessionCredentialSource('sandbox', { store, configDir }) });
+    const client = createKubeClient({
+      server: s.env.apiServer,
+      ca: s.ca,
+      credential: sessionCredentialSource('sandbox', { store, configDir }),
+    });
     expect((await whoAmI(client)).username).toBe('oidc:alice');
   });
 });

@@ -37,7 +37,8 @@ export async function startAuthCodeFlow(input: AuthCodeFlowInput): Promise<AuthC
 
   const listener = await listenForRedirect(async (url) => {
     if (finished) return { kind: 'ignore', message: 'This sign-in has already finished.' };
-    if (url.searchParams.get('state') !== state) return { kind: 'ignore', message: 'The state does not match this sign-in.' };
+    if (url.searchParams.get('state') !== state)
+      return { kind: 'ignore', message: 'The state does not match this sign-in.' };
     try {
       const result = await oidc.authorizationCodeGrant(input.config, url, {
         pkceCodeVerifier: verifier,
@@ -55,7 +56,16 @@ export async function startAuthCodeFlow(input: AuthCodeFlowInput): Promise<AuthC
 
   const timeoutMs = input.timeoutMs ?? 5 * 60_000;
   const timer = setTimeout(
-    () => end(() => settle?.reject(new RayConnectError('LOGIN_CANCELLED', `The browser sign-in did not finish within ${Math.round(timeoutMs / 60_000) || 1} minutes.`, { fix: 'Start the sign-in again.' }))),
+    () =>
+      end(() =>
+        settle?.reject(
+          new RayConnectError(
+            'LOGIN_CANCELLED',
+            `The browser sign-in did not finish within ${Math.round(timeoutMs / 60_000) || 1} minutes.`,
+            { fix: 'Start the sign-in again.' },
+          ),
+        ),
+      ),
     timeoutMs,
   );
   timer.unref();
@@ -79,6 +89,7 @@ export async function startAuthCodeFlow(input: AuthCodeFlowInput): Promise<AuthC
   return {
     url: url.href,
     tokens,
-    cancel: () => end(() => settle?.reject(new RayConnectError('LOGIN_CANCELLED', 'The sign-in was cancelled.'))),
+    cancel: () =>
+      end(() => settle?.reject(new RayConnectError('LOGIN_CANCELLED', 'The sign-in was cancelled.'))),
   };
 }

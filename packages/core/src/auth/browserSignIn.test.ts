@@ -20,7 +20,12 @@ describe('startBrowserSignIn', () => {
     store = new MemorySecretStore();
   });
   afterEach(() => idp.stop());
-  const input = () => ({ clusterId: 'c1', issuer: idp.issuer, clientId: idp.clientId, allowInsecureRequests: true });
+  const input = () => ({
+    clusterId: 'c1',
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    allowInsecureRequests: true,
+  });
 
   it('runs auth code + PKCE through a loopback redirect on 127.0.0.1 and stores the session', async () => {
     const browser = new FakeBrowser();
@@ -36,7 +41,11 @@ describe('startBrowserSignIn', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('You can close this tab');
     const session = await flow.done;
-    expect(session.info).toMatchObject({ method: 'browser', refreshable: true, identity: { username: 'alice@example.com', groups: ['devs'] } });
+    expect(session.info).toMatchObject({
+      method: 'browser',
+      refreshable: true,
+      identity: { username: 'alice@example.com', groups: ['devs'] },
+    });
     expect(await store.keys('ray-connect/c1/')).toHaveLength(3);
   });
 

@@ -26,7 +26,10 @@ export interface BrowserSignIn {
  * OIDC authorization code + PKCE with a loopback redirect on 127.0.0.1 (random port; state and nonce checked).
  * Asks for `prompt=consent` so the provider grants offline_access (a refresh token).
  */
-export async function startBrowserSignIn(input: BrowserSignInInput, deps: SignInDeps): Promise<BrowserSignIn> {
+export async function startBrowserSignIn(
+  input: BrowserSignInInput,
+  deps: SignInDeps,
+): Promise<BrowserSignIn> {
   const config = await discoverIdp(input);
   const scopes = input.scopes ?? DEFAULT_SCOPES;
   const flow = await startAuthCodeFlow({
@@ -38,7 +41,11 @@ export async function startBrowserSignIn(input: BrowserSignInInput, deps: SignIn
   });
   const done = flow.tokens.then((tokens) => {
     if (tokens.id_token === undefined) {
-      throw new RayConnectError('IDP_ERROR', `${input.issuer} returned no id_token; the scopes must include "openid".`, { details: { issuer: input.issuer } });
+      throw new RayConnectError(
+        'IDP_ERROR',
+        `${input.issuer} returned no id_token; the scopes must include "openid".`,
+        { details: { issuer: input.issuer } },
+      );
     }
     return finishSignIn(
       {

@@ -38,7 +38,12 @@ describe('startDeviceSignIn', () => {
   });
   afterEach(() => idp.stop());
 
-  const input = () => ({ clusterId: 'url:https://k8s.example:6443', issuer: idp.issuer, clientId: idp.clientId, allowInsecureRequests: true });
+  const input = () => ({
+    clusterId: 'url:https://k8s.example:6443',
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    allowInsecureRequests: true,
+  });
 
   it('shows the code, polls until approved, checks the identity and stores the session', async () => {
     idp.devicePlan = ['pending', 'pending'];
@@ -49,7 +54,12 @@ describe('startDeviceSignIn', () => {
     expect(flow.verificationUriComplete).toContain('user_code=ABCD-EFGH');
     expect(flow.interval).toBe(2);
     const session = await flow.done;
-    expect(session.info).toMatchObject({ method: 'device', issuer: idp.issuer, clientId: 'kubernetes', refreshable: true });
+    expect(session.info).toMatchObject({
+      method: 'device',
+      issuer: idp.issuer,
+      clientId: 'kubernetes',
+      refreshable: true,
+    });
     expect(session.info.identity?.username).toBe('oidc:alice');
     expect(session.info.expiresAt).toBeGreaterThan(Date.now());
     expect(clock.sleeps).toEqual([2000, 2000, 2000]);
@@ -63,7 +73,9 @@ describe('startDeviceSignIn', () => {
   it('waits 5 s more after each slow_down', async () => {
     idp.devicePlan = ['slow_down', 'pending', 'slow_down'];
     idp.deviceState = 'approved';
-    await (await startDeviceSignIn(input(), deps)).done;
+    await (
+      await startDeviceSignIn(input(), deps)
+    ).done;
     expect(clock.sleeps).toEqual([2000, 7000, 7000, 12000]);
   });
 
@@ -79,7 +91,9 @@ describe('startDeviceSignIn', () => {
 
   it('reports DEVICE_CODE_EXPIRED when the provider says expired_token', async () => {
     idp.deviceState = 'expired';
-    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({ code: 'DEVICE_CODE_EXPIRED' });
+    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({
+      code: 'DEVICE_CODE_EXPIRED',
+    });
   });
 
   it('reports DEVICE_CODE_EXPIRED when the code runs out while pending', async () => {
@@ -92,11 +106,23 @@ describe('startDeviceSignIn', () => {
 
   it('reports LOGIN_CANCELLED when the user denies', async () => {
     idp.deviceState = 'denied';
-    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({ code: 'LOGIN_CANCELLED' });
+    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({
+      code: 'LOGIN_CANCELLED',
+    });
   });
 
   it('stops polling when cancelled', async () => {
-    const realClock = { now: () => Date.now(), sleep: (ms: number, signal?: AbortSignal) => new Promise<void>((r, j) => { const t = setTimeout(r, ms); signal?.addEventListener('abort', () => { clearTimeout(t); j(signal.reason); }); }) };
+    const realClock = {
+      now: () => Date.now(),
+      sleep: (ms: number, signal?: AbortSignal) =>
+        new Promise<void>((r, j) => {
+          const t = setTimeout(r, ms);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(t);
+            j(signal.reason);
+          });
+        }),
+    };
     const flow = await startDeviceSignIn(input(), { ...deps, clock: realClock });
     flow.cancel();
     await expect(flow.done).rejects.toMatchObject({ code: 'LOGIN_CANCELLED' });
@@ -110,7 +136,9 @@ describe('startDeviceSignIn', () => {
     deps.verifyIdentity = async () => {
       throw new RayConnectError('TOKEN_INVALID', 'The API server rejected the token (401).');
     };
-    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+    });
     expect(await store.keys('')).toEqual([]);
   });
 

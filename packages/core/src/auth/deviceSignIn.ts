@@ -47,7 +47,11 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
   const expiresAt = clock.now() + response.expires_in * 1000;
   const interval = response.interval ?? 5;
   const abort = new AbortController();
-  deps.logger?.info('Device sign-in started', { issuer: input.issuer, verificationUri: response.verification_uri, expiresAt });
+  deps.logger?.info('Device sign-in started', {
+    issuer: input.issuer,
+    verificationUri: response.verification_uri,
+    expiresAt,
+  });
 
   const poll = async (): Promise<Session> => {
     let wait = interval;
@@ -55,7 +59,9 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
       await sleepOrCancel(clock, wait * 1000, abort.signal);
       if (clock.now() >= expiresAt) throw expired();
       try {
-        const tokens = await oidc.genericGrantRequest(config, DEVICE_GRANT, { device_code: response.device_code });
+        const tokens = await oidc.genericGrantRequest(config, DEVICE_GRANT, {
+          device_code: response.device_code,
+        });
         return await finish(tokens);
       } catch (e) {
         if (e instanceof oidc.ResponseBodyError && e.error === 'authorization_pending') continue;
@@ -71,7 +77,11 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
 
   const finish = async (tokens: oidc.TokenEndpointResponse): Promise<Session> => {
     if (tokens.id_token === undefined) {
-      throw new RayConnectError('IDP_ERROR', `${input.issuer} returned no id_token; the scopes must include "openid".`, { details: { issuer: input.issuer } });
+      throw new RayConnectError(
+        'IDP_ERROR',
+        `${input.issuer} returned no id_token; the scopes must include "openid".`,
+        { details: { issuer: input.issuer } },
+      );
     }
     return finishSignIn(
       {
@@ -95,11 +105,16 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
     done,
     cancel: () => abort.abort(cancelled()),
   };
-  if (response.verification_uri_complete !== undefined) result.verificationUriComplete = response.verification_uri_complete;
+  if (response.verification_uri_complete !== undefined)
+    result.verificationUriComplete = response.verification_uri_complete;
   return result;
 }
 
-export function idpInfo(input: IdpSettings & { clusterId: string }, method: 'device' | 'browser', scopes: string[]) {
+export function idpInfo(
+  input: IdpSettings & { clusterId: string },
+  method: 'device' | 'browser',
+  scopes: string[],
+) {
   return {
     clusterId: input.clusterId,
     method,
@@ -112,7 +127,11 @@ export function idpInfo(input: IdpSettings & { clusterId: string }, method: 'dev
   };
 }
 
-async function sleepOrCancel(clock: { sleep(ms: number, signal?: AbortSignal): Promise<void> }, ms: number, signal: AbortSignal) {
+async function sleepOrCancel(
+  clock: { sleep(ms: number, signal?: AbortSignal): Promise<void> },
+  ms: number,
+  signal: AbortSignal,
+) {
   try {
     await clock.sleep(ms, signal);
   } catch {

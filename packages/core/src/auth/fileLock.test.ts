@@ -49,7 +49,10 @@ describe('withFileLock', () => {
     writeFileSync(logPath, '');
     const worker = fileURLToPath(new URL('./testing/lockWorker.mjs', import.meta.url));
     const url = pathToFileURL(built).href;
-    await Promise.all([run(process.execPath, [worker, url, path, logPath, 'p1', '15']), run(process.execPath, [worker, url, path, logPath, 'p2', '15'])]);
+    await Promise.all([
+      run(process.execPath, [worker, url, path, logPath, 'p1', '15']),
+      run(process.execPath, [worker, url, path, logPath, 'p2', '15']),
+    ]);
     const lines = readFileSync(logPath, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(60);
     for (let i = 0; i < lines.length; i += 2) expect(lines[i + 1]).toBe(lines[i]?.replace('enter', 'leave'));
@@ -78,7 +81,10 @@ describe('withFileLock', () => {
   it('gives up with a clear error when a live owner holds it too long', async () => {
     const path = join(dir, 'e.lock');
     const release = await acquireFileLock(path);
-    await expect(acquireFileLock(path, { timeoutMs: 100, pollMs: 10 })).rejects.toMatchObject({ code: 'REFRESH_FAILED', message: expect.stringContaining(path) });
+    await expect(acquireFileLock(path, { timeoutMs: 100, pollMs: 10 })).rejects.toMatchObject({
+      code: 'REFRESH_FAILED',
+      message: expect.stringContaining(path),
+    });
     await release();
   });
 

@@ -27,7 +27,11 @@ interface LockOwner {
  * The file names its owner (pid, a nonce); a lock whose owner process is gone, or that is older than
  * `staleMs`, is taken over safely (renamed aside and checked, so two waiters never both take it).
  */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const release = await acquireFileLock(path, options);
   try {
     return await fn();
@@ -36,22 +40,34 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   }
 }
 
-export async function acquireFileLock(path: string, options: FileLockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireFileLock(
+  path: string,
+  options: FileLockOptions = {},
+): Promise<() => Promise<void>> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const staleMs = options.staleMs ?? 120_000;
   const pollMs = options.pollMs ?? 50;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const owner: LockOwner = { pid: process.pid, nonce: randomBytes(8).toString('hex'), host: hostname(), at: Date.now() };
+  const owner: LockOwner = {
+    pid: process.pid,
+    nonce: randomBytes(8).toString('hex'),
+    host: hostname(),
+    at: Date.now(),
+  };
   const started = Date.now();
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (await tryCreate(path, owner)) return () => releaseLock(path, owner);
     await breakIfStale(path, staleMs);
     if (Date.now() - started > timeoutMs) {
-      throw new RayConnectError('REFRESH_FAILED', `Another Ray Connect process has held the lock ${path} for too long.`, {
-        fix: `If no other Ray Connect process is running, delete ${path} and try again.`,
-        details: { file: path },
-      });
+      throw new RayConnectError(
+        'REFRESH_FAILED',
+        `Another Ray Connect process has held the lock ${path} for too long.`,
+        {
+          fix: `If no other Ray Connect process is running, delete ${path} and try again.`,
+          details: { file: path },
+        },
+      );
     }
     await sleep(pollMs + Math.floor(Math.random() * pollMs), undefined, { signal: options.signal });
   }
@@ -119,4 +135,3 @@ function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

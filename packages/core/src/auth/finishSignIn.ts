@@ -8,21 +8,30 @@ import type { Session, SessionInfo } from './session.js';
 import { SessionStore } from './sessionStore.js';
 
 export interface NewSession {
-  info: Omit<SessionInfo, 'signedInAt' | 'refreshable' | 'identity' | 'expiresAt' | 'issuedAt'> & { expiresAt?: number };
+  info: Omit<SessionInfo, 'signedInAt' | 'refreshable' | 'identity' | 'expiresAt' | 'issuedAt'> & {
+    expiresAt?: number;
+  };
   token: Secret;
   refreshToken?: Secret;
   clientSecret?: Secret;
 }
 
 /** Last step of every sign-in: learn who the token is (SelfSubjectReview), then save the session. */
-export async function finishSignIn(input: NewSession, deps: SignInDeps, signal?: AbortSignal): Promise<Session> {
+export async function finishSignIn(
+  input: NewSession,
+  deps: SignInDeps,
+  signal?: AbortSignal,
+): Promise<Session> {
   const now = (deps.clock ?? { now: () => Date.now() }).now();
   const times = readJwtTimes(input.token.reveal());
   const expiresAt = times.expiresAt ?? input.info.expiresAt;
   let identity: KubeIdentity | undefined;
   if (deps.verifyIdentity !== undefined) {
     try {
-      identity = await deps.verifyIdentity(staticCredentialSource(input.token, expiresAt, `${input.info.method} sign-in`), signal);
+      identity = await deps.verifyIdentity(
+        staticCredentialSource(input.token, expiresAt, `${input.info.method} sign-in`),
+        signal,
+      );
     } catch (e) {
       throw wrapError(e, 'Checking the new sign-in with the API server');
     }
@@ -37,12 +46,21 @@ export async function finishSignIn(input: NewSession, deps: SignInDeps, signal?:
   if (input.refreshToken !== undefined) session.refreshToken = input.refreshToken;
   if (input.clientSecret !== undefined) session.clientSecret = input.clientSecret;
   await new SessionStore(deps.store).save(session);
-  deps.logger?.info('Signed in', { clusterId: info.clusterId, method: info.method, username: identity?.username, expiresAt });
+  deps.logger?.info('Signed in', {
+    clusterId: info.clusterId,
+    method: info.method,
+    username: identity?.username,
+    expiresAt,
+  });
   return session;
 }
 
 /** A CredentialSource that always presents one token (a pasted token, a just-issued one being checked). */
-export function staticCredentialSource(token: Secret, expiresAt: number | undefined, description: string): CredentialSource {
+export function staticCredentialSource(
+  token: Secret,
+  expiresAt: number | undefined,
+  description: string,
+): CredentialSource {
   return {
     description,
     get: async () => (expiresAt === undefined ? { token } : { token, expiresAt }),
@@ -53,6 +71,8 @@ function identityFromClaims(token: Secret): KubeIdentity | undefined {
   const claims = readJwtClaims(token.reveal());
   const name = claims?.['email'] ?? claims?.['preferred_username'] ?? claims?.['sub'];
   if (typeof name !== 'string') return undefined;
-  const groups = Array.isArray(claims?.['groups']) ? (claims['groups'] as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+  const groups = Array.isArray(claims?.['groups'])
+    ? (claims['groups'] as unknown[]).filter((g): g is string => typeof g === 'string')
+    : [];
   return { username: name, groups };
 }

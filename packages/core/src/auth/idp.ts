@@ -27,7 +27,10 @@ export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access', '
 export async function discoverIdp(idp: IdpSettings): Promise<Configuration> {
   const url = new URL(idp.issuer);
   const insecure = idp.allowInsecureRequests === true && url.protocol === 'http:';
-  const tls = { ...(idp.ca !== undefined ? { ca: idp.ca } : {}), ...(idp.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}) };
+  const tls = {
+    ...(idp.ca !== undefined ? { ca: idp.ca } : {}),
+    ...(idp.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+  };
   try {
     return await oidc.discovery(url, idp.clientId, undefined, clientAuth(idp), {
       [oidc.customFetch]: idp.fetch ?? idpFetch(tls),

@@ -36,44 +36,74 @@ export function mapIdpError(e: unknown, issuer: string, attempting: string): Ray
   if (e instanceof ResponseBodyError || e instanceof AuthorizationResponseError) {
     const description = e.error_description ? `: ${e.error_description}` : '';
     if (e.error === 'access_denied') {
-      return new RayConnectError('LOGIN_CANCELLED', `${attempting}: the sign-in was denied at ${issuer}${description}.`, { details, cause: e });
+      return new RayConnectError(
+        'LOGIN_CANCELLED',
+        `${attempting}: the sign-in was denied at ${issuer}${description}.`,
+        { details, cause: e },
+      );
     }
     if (e.error === 'expired_token') {
-      return new RayConnectError('DEVICE_CODE_EXPIRED', `${attempting}: the device code expired before it was approved.`, {
-        fix: 'Start the sign-in again and enter the new code.',
-        details,
-        cause: e,
-      });
+      return new RayConnectError(
+        'DEVICE_CODE_EXPIRED',
+        `${attempting}: the device code expired before it was approved.`,
+        {
+          fix: 'Start the sign-in again and enter the new code.',
+          details,
+          cause: e,
+        },
+      );
     }
     if (e.error === 'invalid_grant') {
-      return new RayConnectError('REFRESH_FAILED', `${attempting}: ${issuer} no longer accepts this sign-in (invalid_grant${description}).`, {
-        fix: 'Sign in again.',
-        details,
-        cause: e,
-      });
+      return new RayConnectError(
+        'REFRESH_FAILED',
+        `${attempting}: ${issuer} no longer accepts this sign-in (invalid_grant${description}).`,
+        {
+          fix: 'Sign in again.',
+          details,
+          cause: e,
+        },
+      );
     }
-    return new RayConnectError('IDP_ERROR', `${attempting}: ${issuer} answered ${e.error}${description}.`, { details, cause: e });
+    return new RayConnectError('IDP_ERROR', `${attempting}: ${issuer} answered ${e.error}${description}.`, {
+      details,
+      cause: e,
+    });
   }
   const code = causeCode(e);
   if (code !== undefined && TLS_CODES.has(code)) {
-    return new RayConnectError('TLS_UNTRUSTED', `${attempting}: the certificate of the identity provider ${issuer} is not trusted (${code}).`, {
-      fix: `Give the CA file that signed ${issuer}'s certificate (the identity provider CA setting, or CF_SDK_CA_CERT_PATH).`,
-      details,
-      cause: e,
-    });
+    return new RayConnectError(
+      'TLS_UNTRUSTED',
+      `${attempting}: the certificate of the identity provider ${issuer} is not trusted (${code}).`,
+      {
+        fix: `Give the CA file that signed ${issuer}'s certificate (the identity provider CA setting, or CF_SDK_CA_CERT_PATH).`,
+        details,
+        cause: e,
+      },
+    );
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
-    return new RayConnectError('IDP_UNREACHABLE', `${attempting}: cannot reach the identity provider ${issuer} (${code}).`, {
-      fix: 'Check the issuer URL, your network, VPN and HTTPS_PROXY / NO_PROXY.',
-      details,
-      cause: e,
-    });
+    return new RayConnectError(
+      'IDP_UNREACHABLE',
+      `${attempting}: cannot reach the identity provider ${issuer} (${code}).`,
+      {
+        fix: 'Check the issuer URL, your network, VPN and HTTPS_PROXY / NO_PROXY.',
+        details,
+        cause: e,
+      },
+    );
   }
   if (e instanceof TypeError && e.message === 'fetch failed') {
-    return new RayConnectError('IDP_UNREACHABLE', `${attempting}: cannot reach the identity provider ${issuer}.`, { details, cause: e });
+    return new RayConnectError(
+      'IDP_UNREACHABLE',
+      `${attempting}: cannot reach the identity provider ${issuer}.`,
+      { details, cause: e },
+    );
   }
   const reason = e instanceof ClientError || e instanceof Error ? e.message : String(e);
-  return new RayConnectError('IDP_ERROR', `${attempting} at ${issuer} failed: ${reason}`, { details, cause: e });
+  return new RayConnectError('IDP_ERROR', `${attempting} at ${issuer} failed: ${reason}`, {
+    details,
+    cause: e,
+  });
 }
 
 function causeCode(e: unknown): string | undefined {

@@ -6,7 +6,8 @@ const PAGE = (title: string, text: string) =>
   `<body style="font-family:sans-serif;margin:3em"><h1>${title}</h1><p>${text}</p></body></html>`;
 
 /** What the handler decided about one request to the redirect path. */
-export type RedirectOutcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'ignore'; message: string };
+export type RedirectOutcome =
+  { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'ignore'; message: string };
 
 export interface LoopbackRedirect {
   /** `http://127.0.0.1:<port>/callback` */
@@ -19,7 +20,9 @@ export interface LoopbackRedirect {
  * `handle` gets the full callback URL; the browser then sees a small page ("You can close this tab").
  * Requests that are not for us (wrong path, wrong state) get an error page and do not end the sign-in.
  */
-export async function listenForRedirect(handle: (url: URL) => Promise<RedirectOutcome>): Promise<LoopbackRedirect> {
+export async function listenForRedirect(
+  handle: (url: URL) => Promise<RedirectOutcome>,
+): Promise<LoopbackRedirect> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port()}`);
     const send = (status: number, title: string, text: string) => {
@@ -27,10 +30,12 @@ export async function listenForRedirect(handle: (url: URL) => Promise<RedirectOu
       res.writeHead(status, closing ? { ...headers, connection: 'close' } : headers);
       res.end(PAGE(title, text));
     };
-    if (req.method !== 'GET' || url.pathname !== '/callback') return send(404, 'Not found', 'This is the Ray Connect sign-in listener.');
+    if (req.method !== 'GET' || url.pathname !== '/callback')
+      return send(404, 'Not found', 'This is the Ray Connect sign-in listener.');
     handle(url).then(
       (outcome) => {
-        if (outcome.kind === 'done') send(200, 'Signed in to Ray Connect', 'You can close this tab and go back to your editor.');
+        if (outcome.kind === 'done')
+          send(200, 'Signed in to Ray Connect', 'You can close this tab and go back to your editor.');
         else if (outcome.kind === 'failed') send(400, 'Sign-in failed', escapeHtml(outcome.message));
         else send(400, 'Not a valid sign-in response', escapeHtml(outcome.message));
       },

@@ -34,18 +34,31 @@ describe('startOpenShiftSignIn', () => {
     const session = await flow.done;
     expect(session.token.reveal()).toMatch(/^sha256~/);
     expect(seen).toEqual([session.token.reveal()]);
-    expect(session.info).toMatchObject({ method: 'openshift', clientId: 'openshift-cli-client', refreshable: false, identity: { username: 'developer' } });
+    expect(session.info).toMatchObject({
+      method: 'openshift',
+      clientId: 'openshift-cli-client',
+      refreshable: false,
+      identity: { username: 'developer' },
+    });
     expect(session.info.expiresAt).toBeGreaterThan(Date.now());
   });
 
   it('says the cluster is not OpenShift when there is no OAuth metadata', async () => {
     const stub = async () => new Response('{}', { status: 404 });
     await expect(
-      startOpenShiftSignIn({ clusterId: 'k', server: 'https://k8s.example:6443', fetch: stub }, { store: new MemorySecretStore(), verifyIdentity: async () => ({ username: 'x', groups: [] }) }),
-    ).rejects.toMatchObject({ code: 'IDP_ERROR', message: expect.stringContaining('no OpenShift OAuth server') });
+      startOpenShiftSignIn(
+        { clusterId: 'k', server: 'https://k8s.example:6443', fetch: stub },
+        { store: new MemorySecretStore(), verifyIdentity: async () => ({ username: 'x', groups: [] }) },
+      ),
+    ).rejects.toMatchObject({
+      code: 'IDP_ERROR',
+      message: expect.stringContaining('no OpenShift OAuth server'),
+    });
   });
 
   it('names the display-token page', () => {
-    expect(openShiftTokenRequestUrl('https://oauth-openshift.apps.example.com')).toBe('https://oauth-openshift.apps.example.com/oauth/token/request');
+    expect(openShiftTokenRequestUrl('https://oauth-openshift.apps.example.com')).toBe(
+      'https://oauth-openshift.apps.example.com/oauth/token/request',
+    );
   });
 });

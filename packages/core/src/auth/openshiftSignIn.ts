@@ -12,6 +12,7 @@ import type { Session } from './session.js';
 
 export const OPENSHIFT_CLI_CLIENT = 'openshift-cli-client';
 
+/** `ca` must trust both the API server (where discovery is) and the OAuth server (often the ingress CA): pass a list. */
 export interface OpenShiftSignInInput extends IdpTlsOptions {
   clusterId: string;
   /** The API server URL, e.g. https://api.cluster.example:6443. */
@@ -36,8 +37,12 @@ export interface OpenShiftSignIn {
  * `openshift-cli-client`, PKCE, loopback redirect. The token is opaque (`sha256~...`, no id_token), so the
  * identity comes from the API server. Needs deps.verifyIdentity.
  */
-export async function startOpenShiftSignIn(input: OpenShiftSignInInput, deps: SignInDeps): Promise<OpenShiftSignIn> {
-  if (deps.verifyIdentity === undefined) throw new TypeError('startOpenShiftSignIn needs deps.verifyIdentity');
+export async function startOpenShiftSignIn(
+  input: OpenShiftSignInInput,
+  deps: SignInDeps,
+): Promise<OpenShiftSignIn> {
+  if (deps.verifyIdentity === undefined)
+    throw new TypeError('startOpenShiftSignIn needs deps.verifyIdentity');
   const clock = deps.clock ?? systemClock;
   const { config, issuer } = await discoverOpenShiftOAuth(input);
   const flow = await startAuthCodeFlow({
@@ -73,28 +78,51 @@ export function openShiftTokenRequestUrl(oauthIssuer: string): string {
 }
 
 /** Reads `<api>/.well-known/oauth-authorization-server` (served by the OpenShift API server). */
-export async function discoverOpenShiftOAuth(input: OpenShiftSignInInput): Promise<{ config: oidc.Configuration; issuer: string }> {
+export async function discoverOpenShiftOAuth(
+  input: OpenShiftSignInInput,
+): Promise<{ config: oidc.Configuration; issuer: string }> {
   const fetch = input.fetch ?? idpFetch(input);
   const where = new URL('/.well-known/oauth-authorization-server', input.server).href;
   let metadata: oidc.ServerMetadata;
   try {
-    const response = await fetch(where, { method: 'GET', headers: { accept: 'application/json' }, body: undefined, redirect: 'manual' });
+    const response = await fetch(where, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      body: undefined,
+      redirect: 'manual',
+    });
     if (response.status === 404) {
-      throw new RayConnectError('IDP_ERROR', `${input.server} has no OpenShift OAuth server (${where} answered 404).`, {
-        fix: 'This is not an OpenShift cluster: sign in another way.',
+      throw new RayConnectError(
+        'IDP_ERROR',
+        `${input.server} has no OpenShift OAuth server (${where} answered 404).`,
+        {
+          fix: 'This is not an OpenShift cluster: sign in another way.',
+          details: { url: where },
+        },
+      );
+    }
+    if (!response.ok)
+      throw new RayConnectError('IDP_ERROR', `${where} answered HTTP ${response.status}.`, {
         details: { url: where },
       });
-    }
-    if (!response.ok) throw new RayConnectError('IDP_ERROR', `${where} answered HTTP ${response.status}.`, { details: { url: where } });
     metadata = (await response.json()) as oidc.ServerMetadata;
   } catch (e) {
     throw mapIdpError(e, input.server, 'Finding the OpenShift OAuth server');
   }
-  if (typeof metadata.issuer !== 'string' || typeof metadata.authorization_endpoint !== 'string' || typeof metadata.token_endpoint !== 'string') {
-    throw new RayConnectError('IDP_ERROR', `${where} is not OAuth server metadata (issuer, authorization_endpoint, token_endpoint).`, { details: { url: where } });
+  if (
+    typeof metadata.issuer !== 'string' ||
+    typeof metadata.authorization_endpoint !== 'string' ||
+    typeof metadata.token_endpoint !== 'string'
+  ) {
+    throw new RayConnectError(
+      'IDP_ERROR',
+      `${where} is not OAuth server metadata (issuer, authorization_endpoint, token_endpoint).`,
+      { details: { url: where } },
+    );
   }
   const config = new oidc.Configuration(metadata, OPENSHIFT_CLI_CLIENT, undefined, oidc.None());
   config[oidc.customFetch] = fetch;
-  if (input.allowInsecureRequests === true && new URL(metadata.issuer).protocol === 'http:') oidc.allowInsecureRequests(config);
+  if (input.allowInsecureRequests === true && new URL(metadata.issuer).protocol === 'http:')
+    oidc.allowInsecureRequests(config);
   return { config, issuer: metadata.issuer };
 }

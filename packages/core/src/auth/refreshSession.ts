@@ -51,66 +51,99 @@ export function refreshLockPath(configDir: string, clusterId: string): string {
  * released (refresh tokens rotate; reusing an old one revokes the grant). A rejected grant ends the session
  * in one state (REFRESH_FAILED, "sign in again") and is not retried. Never opens a browser.
  */
-export async function refreshSession(clusterId: string, deps: RefreshDeps, options: { rejected?: Secret } = {}): Promise<Session> {
+export async function refreshSession(
+  clusterId: string,
+  deps: RefreshDeps,
+  options: { rejected?: Secret } = {},
+): Promise<Session> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const sessions = new SessionStore(deps.store);
-  return withFileLock(refreshLockPath(deps.configDir, clusterId), async () => {
-    const current = await sessions.load(clusterId);
-    if (current === undefined) throw signedOut(clusterId);
-    const now = clock.now();
-    if (!needsRefresh(current, now, options.rejected)) return current;
-    const expired = current.info.expiresAt !== undefined && now >= current.info.expiresAt;
-    if (current.info.failure !== undefined || current.refreshToken === undefined || current.info.issuer === undefined || current.info.clientId === undefined) {
-      if (!expired && options.rejected === undefined) return current;
-      throw ended(current.info);
-    }
-    let tokens: oidc.TokenEndpointResponse;
-    try {
-      const config = await discoverIdp({
-        issuer: current.info.issuer,
-        clientId: current.info.clientId,
-        ...(current.clientSecret !== undefined ? { clientSecret: current.clientSecret } : {}),
-        ...(current.info.idpCa !== undefined ? { ca: current.info.idpCa } : {}),
-        ...(current.info.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-        ...(current.info.allowInsecureRequests ? { allowInsecureRequests: true } : {}),
-        ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+  return withFileLock(
+    refreshLockPath(deps.configDir, clusterId),
+    async () => {
+      const current = await sessions.load(clusterId);
+      if (current === undefined) throw signedOut(clusterId);
+      const now = clock.now();
+      if (!needsRefresh(current, now, options.rejected)) return current;
+      const expired = current.info.expiresAt !== undefined && now >= current.info.expiresAt;
+      if (
+        current.info.failure !== undefined ||
+        current.refreshToken === undefined ||
+        current.info.issuer === undefined ||
+        current.info.clientId === undefined
+      ) {
+        if (!expired && options.rejected === undefined) return current;
+        throw ended(current.info);
+      }
+      let tokens: oidc.TokenEndpointResponse;
+      try {
+        const config = await discoverIdp({
+          issuer: current.info.issuer,
+          clientId: current.info.clientId,
+          ...(current.clientSecret !== undefined ? { clientSecret: current.clientSecret } : {}),
+          ...(current.info.idpCa !== undefined ? { ca: current.info.idpCa } : {}),
+          ...(current.info.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+          ...(current.info.allowInsecureRequests ? { allowInsecureRequests: true } : {}),
+          ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
+        });
+        tokens = await oidc.refreshTokenGrant(config, current.refreshToken.reveal());
+      } catch (e) {
+        const error = mapIdpError(e, current.info.issuer, 'Refreshing the sign-in');
+        if (error.code === 'REFRESH_FAILED' || error.code === 'IDP_ERROR') {
+          const failure = { code: 'REFRESH_FAILED' as const, message: `${error.message} Sign in again.` };
+          const info = { ...current.info, failure, refreshable: false };
+          await sessions.forgetRefreshToken(info);
+          logger.warn('The sign-in can no longer be refreshed', { clusterId, code: error.code });
+          // The current token still works until it expires; after that, REFRESH_FAILED without asking again.
+          if (!expired && options.rejected === undefined) return { info, token: current.token };
+          throw new RayConnectError('REFRESH_FAILED', failure.message, {
+            fix: 'Sign in again.',
+            details: error.details,
+            cause: error,
+          });
+        }
+        // Unreachable provider: keep the session; the current token is still good until it expires.
+        if (!expired && options.rejected === undefined) {
+          logger.warn('Could not refresh the sign-in yet; using the current token until it expires', {
+            clusterId,
+            code: error.code,
+          });
+          return current;
+        }
+        throw error;
+      }
+      if (tokens.id_token === undefined) {
+        throw new RayConnectError(
+          'REFRESH_FAILED',
+          `${current.info.issuer} returned no id_token on refresh.`,
+          { fix: 'Sign in again.' },
+        );
+      }
+      const token = new Secret(tokens.id_token);
+      const times = readJwtTimes(tokens.id_token);
+      const info: SessionInfo = { ...current.info, refreshedAt: now };
+      delete info.expiresAt;
+      delete info.issuedAt;
+      if (times.expiresAt !== undefined) info.expiresAt = times.expiresAt;
+      if (times.issuedAt !== undefined) info.issuedAt = times.issuedAt;
+      const next: Session = {
+        info,
+        token,
+        refreshToken:
+          tokens.refresh_token !== undefined ? new Secret(tokens.refresh_token) : current.refreshToken,
+      };
+      if (current.clientSecret !== undefined) next.clientSecret = current.clientSecret;
+      await sessions.save(next);
+      logger.info('Refreshed the sign-in', {
+        clusterId,
+        expiresAt: info.expiresAt,
+        rotated: tokens.refresh_token !== undefined,
       });
-      tokens = await oidc.refreshTokenGrant(config, current.refreshToken.reveal());
-    } catch (e) {
-      const error = mapIdpError(e, current.info.issuer, 'Refreshing the sign-in');
-      if (error.code === 'REFRESH_FAILED' || error.code === 'IDP_ERROR') {
-        const failure = { code: 'REFRESH_FAILED' as const, message: `${error.message} Sign in again.` };
-        const info = { ...current.info, failure, refreshable: false };
-        await sessions.forgetRefreshToken(info);
-        logger.warn('The sign-in can no longer be refreshed', { clusterId, code: error.code });
-        // The current token still works until it expires; after that, REFRESH_FAILED without asking again.
-        if (!expired && options.rejected === undefined) return { info, token: current.token };
-        throw new RayConnectError('REFRESH_FAILED', failure.message, { fix: 'Sign in again.', details: error.details, cause: error });
-      }
-      // Unreachable provider: keep the session; the current token is still good until it expires.
-      if (!expired && options.rejected === undefined) {
-        logger.warn('Could not refresh the sign-in yet; using the current token until it expires', { clusterId, code: error.code });
-        return current;
-      }
-      throw error;
-    }
-    if (tokens.id_token === undefined) {
-      throw new RayConnectError('REFRESH_FAILED', `${current.info.issuer} returned no id_token on refresh.`, { fix: 'Sign in again.' });
-    }
-    const token = new Secret(tokens.id_token);
-    const times = readJwtTimes(tokens.id_token);
-    const info: SessionInfo = { ...current.info, refreshedAt: now };
-    delete info.expiresAt;
-    delete info.issuedAt;
-    if (times.expiresAt !== undefined) info.expiresAt = times.expiresAt;
-    if (times.issuedAt !== undefined) info.issuedAt = times.issuedAt;
-    const next: Session = { info, token, refreshToken: tokens.refresh_token !== undefined ? new Secret(tokens.refresh_token) : current.refreshToken };
-    if (current.clientSecret !== undefined) next.clientSecret = current.clientSecret;
-    await sessions.save(next);
-    logger.info('Refreshed the sign-in', { clusterId, expiresAt: info.expiresAt, rotated: tokens.refresh_token !== undefined });
-    return next;
-  }, deps.lock);
+      return next;
+    },
+    deps.lock,
+  );
 }
 
 function signedOut(clusterId: string): RayConnectError {
@@ -118,6 +151,7 @@ function signedOut(clusterId: string): RayConnectError {
 }
 
 function ended(info: SessionInfo): RayConnectError {
-  if (info.failure !== undefined) return new RayConnectError(info.failure.code, info.failure.message, { fix: 'Sign in again.' });
+  if (info.failure !== undefined)
+    return new RayConnectError(info.failure.code, info.failure.message, { fix: 'Sign in again.' });
   return new RayConnectError('TOKEN_EXPIRED', 'The sign-in has expired.', { fix: 'Sign in again.' });
 }

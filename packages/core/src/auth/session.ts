@@ -42,12 +42,18 @@ export interface Session {
 export function signInStateOf(info: SessionInfo | undefined, now: number): SignInState {
   if (info === undefined) return { status: 'signed-out' };
   const state: SignInState = { status: 'signed-in', method: info.method };
-  if (info.identity !== undefined) state.identity = { username: info.identity.username, groups: [...info.identity.groups] };
+  if (info.identity !== undefined)
+    state.identity = { username: info.identity.username, groups: [...info.identity.groups] };
   if (info.expiresAt !== undefined) state.expiresAt = info.expiresAt;
   if (info.failure !== undefined && (info.expiresAt === undefined || info.expiresAt <= now)) {
     state.status = 'expired';
     state.error = { code: info.failure.code, message: info.failure.message, fix: 'Sign in again.' };
-  } else if (info.expiresAt !== undefined && info.expiresAt <= now && info.failure === undefined && !canRefresh(info)) {
+  } else if (
+    info.expiresAt !== undefined &&
+    info.expiresAt <= now &&
+    info.failure === undefined &&
+    !canRefresh(info)
+  ) {
     state.status = 'expired';
     state.error = { code: 'TOKEN_EXPIRED', message: 'The sign-in has expired.', fix: 'Sign in again.' };
   }

@@ -31,14 +31,38 @@ describe('sessionCredentialSource', () => {
     const response = await fetch(`${idp.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x', client_id: 'kubernetes' }),
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: 'x',
+        client_id: 'kubernetes',
+      }),
     });
     idp.deviceState = 'approved';
-    const retry = response.status === 400 ? await fetch(`${idp.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' }) }) : response;
+    const retry =
+      response.status === 400
+        ? await fetch(`${idp.issuer}/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+              device_code: 'x',
+            }),
+          })
+        : response;
     const tokens = (await retry.json()) as { id_token: string; refresh_token: string };
     const now = Date.now();
     await new SessionStore(store).save({
-      info: { clusterId, method: 'device', issuer: idp.issuer, clientId: 'kubernetes', allowInsecureRequests: true, signedInAt: now, issuedAt: now, expiresAt: now + 600_000, refreshable: true },
+      info: {
+        clusterId,
+        method: 'device',
+        issuer: idp.issuer,
+        clientId: 'kubernetes',
+        allowInsecureRequests: true,
+        signedInAt: now,
+        issuedAt: now,
+        expiresAt: now + 600_000,
+        refreshable: true,
+      },
       token: new Secret(tokens.id_token),
       refreshToken: new Secret(tokens.refresh_token),
     });
@@ -58,7 +82,12 @@ describe('sessionCredentialSource', () => {
     const before = await new SessionStore(store).load(clusterId);
     clock.advance(600_000 - 30_000); // 30 s before expiry; margin is min(60 s, 10% of 600 s)
     const source = sessionCredentialSource(clusterId, deps);
-    const results = await Promise.all([source.get(), source.get(), source.get(), sessionCredentialSource(clusterId, deps).get()]);
+    const results = await Promise.all([
+      source.get(),
+      source.get(),
+      source.get(),
+      sessionCredentialSource(clusterId, deps).get(),
+    ]);
     expect(idp.refreshCount).toBe(1);
     const after = await new SessionStore(store).load(clusterId);
     expect(after?.refreshToken?.equals(before?.refreshToken ?? '')).toBe(false);
@@ -75,7 +104,11 @@ describe('sessionCredentialSource', () => {
     const fresh = idp.idToken({ exp: Math.floor(clock.now() / 1000) + 3600 });
     const sessions = new SessionStore(store);
     const current = await sessions.load(clusterId);
-    await sessions.save({ ...current!, token: new Secret(fresh), info: { ...current!.info, expiresAt: clock.now() + 3_600_000, issuedAt: clock.now() } });
+    await sessions.save({
+      ...current!,
+      token: new Secret(fresh),
+      info: { ...current!.info, expiresAt: clock.now() + 3_600_000, issuedAt: clock.now() },
+    });
     const cached = sessionCredentialSource(clusterId, deps);
     expect((await cached.get()).token?.reveal()).toBe(fresh);
     expect((await source.get()).token?.reveal()).toBe(fresh);
@@ -93,7 +126,9 @@ describe('sessionCredentialSource', () => {
     clock.current = expiresAt + 1;
     await expect(source.get()).rejects.toMatchObject({ code: 'REFRESH_FAILED', fix: 'Sign in again.' });
     await expect(source.get()).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
-    await expect(sessionCredentialSource(clusterId, deps).get()).rejects.toMatchObject({ code: 'REFRESH_FAILED' });
+    await expect(sessionCredentialSource(clusterId, deps).get()).rejects.toMatchObject({
+      code: 'REFRESH_FAILED',
+    });
     expect(idp.refreshCount).toBe(1);
     const keys = await store.keys('');
     expect(keys.some((k) => k.endsWith('refresh-token'))).toBe(false);
@@ -122,7 +157,10 @@ describe('sessionCredentialSource', () => {
   });
 
   it('a pasted token cannot be refreshed: TOKEN_EXPIRED after expiry', async () => {
-    await new SessionStore(store).save({ info: { clusterId, method: 'token', signedInAt: 0, expiresAt: clock.now() + 1000, refreshable: false }, token: new Secret('sa-token') });
+    await new SessionStore(store).save({
+      info: { clusterId, method: 'token', signedInAt: 0, expiresAt: clock.now() + 1000, refreshable: false },
+      token: new Secret('sa-token'),
+    });
     const source = sessionCredentialSource(clusterId, deps);
     expect((await source.get()).token?.reveal()).toBe('sa-token');
     clock.advance(2000);

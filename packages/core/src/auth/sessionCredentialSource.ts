@@ -38,7 +38,8 @@ export function sessionCredentialSource(clusterId: string, deps: RefreshDeps): C
       if (cached === undefined || cached.generation !== sessionGeneration(clusterId)) {
         const generation = sessionGeneration(clusterId);
         const loaded = await sessions.load(clusterId);
-        if (loaded === undefined) throw new RayConnectError('SIGNED_OUT', `Not signed in to ${clusterId}.`, { fix: 'Sign in.' });
+        if (loaded === undefined)
+          throw new RayConnectError('SIGNED_OUT', `Not signed in to ${clusterId}.`, { fix: 'Sign in.' });
         cached = { session: loaded, generation };
       }
       let session = cached.session;
@@ -50,7 +51,11 @@ export function sessionCredentialSource(clusterId: string, deps: RefreshDeps): C
       const { expiresAt } = session.info;
       if (expiresAt !== undefined && clock.now() >= expiresAt) {
         const failure = session.info.failure;
-        throw new RayConnectError(failure?.code ?? 'TOKEN_EXPIRED', failure?.message ?? 'The sign-in has expired.', { fix: 'Sign in again.' });
+        throw new RayConnectError(
+          failure?.code ?? 'TOKEN_EXPIRED',
+          failure?.message ?? 'The sign-in has expired.',
+          { fix: 'Sign in again.' },
+        );
       }
       return expiresAt === undefined ? { token: session.token } : { token: session.token, expiresAt };
     },

@@ -10,7 +10,14 @@ describe('SessionStore', () => {
     const store = new MemorySecretStore();
     const sessions = new SessionStore(store);
     await sessions.save({
-      info: { clusterId: 'context:kind/a', method: 'device', issuer: 'https://idp:5556', clientId: 'kubernetes', signedInAt: 1, refreshable: false },
+      info: {
+        clusterId: 'context:kind/a',
+        method: 'device',
+        issuer: 'https://idp:5556',
+        clientId: 'kubernetes',
+        signedInAt: 1,
+        refreshable: false,
+      },
       token: new Secret('id-token'),
       refreshToken: new Secret('refresh'),
     });
@@ -28,7 +35,12 @@ describe('SessionStore', () => {
 
   it('says a damaged record is damaged', async () => {
     const store = new MemorySecretStore();
-    await store.set('ray-connect/c1/session', new Secret(readFileSync(new URL('../../testdata/auth/truncated-session.json', import.meta.url), 'utf8')));
+    await store.set(
+      'ray-connect/c1/session',
+      new Secret(
+        readFileSync(new URL('../../testdata/auth/truncated-session.json', import.meta.url), 'utf8'),
+      ),
+    );
     await expect(new SessionStore(store).load('c1')).rejects.toMatchObject({ code: 'SECRET_STORE_FAILED' });
   });
 
@@ -36,8 +48,16 @@ describe('SessionStore', () => {
     const base = { clusterId: 'c', method: 'device' as const, signedInAt: 0 };
     expect(signInStateOf(undefined, 0)).toEqual({ status: 'signed-out' });
     expect(signInStateOf({ ...base, refreshable: true, expiresAt: 10 }, 20).status).toBe('signed-in');
-    expect(signInStateOf({ ...base, refreshable: false, expiresAt: 10 }, 20)).toMatchObject({ status: 'expired', error: { code: 'TOKEN_EXPIRED' } });
-    expect(signInStateOf({ ...base, refreshable: false, expiresAt: 10, failure: { code: 'REFRESH_FAILED', message: 'm' } }, 20)).toMatchObject({
+    expect(signInStateOf({ ...base, refreshable: false, expiresAt: 10 }, 20)).toMatchObject({
+      status: 'expired',
+      error: { code: 'TOKEN_EXPIRED' },
+    });
+    expect(
+      signInStateOf(
+        { ...base, refreshable: false, expiresAt: 10, failure: { code: 'REFRESH_FAILED', message: 'm' } },
+        20,
+      ),
+    ).toMatchObject({
       status: 'expired',
       error: { code: 'REFRESH_FAILED' },
     });

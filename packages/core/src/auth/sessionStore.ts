@@ -49,8 +49,10 @@ export class SessionStore {
   async save(session: Session): Promise<void> {
     const info: SessionInfo = { ...session.info, refreshable: session.refreshToken !== undefined };
     const id = info.clusterId;
-    if (session.refreshToken !== undefined) await this.secrets.set(refreshTokenKey(info), session.refreshToken);
-    if (session.clientSecret !== undefined) await this.secrets.set(clusterKey(id, 'client-secret'), session.clientSecret);
+    if (session.refreshToken !== undefined)
+      await this.secrets.set(refreshTokenKey(info), session.refreshToken);
+    if (session.clientSecret !== undefined)
+      await this.secrets.set(clusterKey(id, 'client-secret'), session.clientSecret);
     await this.secrets.set(clusterKey(id, 'token'), session.token);
     await this.secrets.set(infoKey(id), new Secret(JSON.stringify(info)));
     bump(id);
@@ -59,7 +61,10 @@ export class SessionStore {
   /** Keeps the info (and its failure) but forgets the refresh token: the grant is gone. */
   async forgetRefreshToken(info: SessionInfo): Promise<void> {
     await this.secrets.delete(refreshTokenKey(info));
-    await this.secrets.set(infoKey(info.clusterId), new Secret(JSON.stringify({ ...info, refreshable: false })));
+    await this.secrets.set(
+      infoKey(info.clusterId),
+      new Secret(JSON.stringify({ ...info, refreshable: false })),
+    );
     bump(info.clusterId);
   }
 

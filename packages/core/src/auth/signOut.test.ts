@@ -9,8 +9,18 @@ describe('signOut', () => {
   it('removes every item of the cluster, says what it removed, and leaves other clusters alone', async () => {
     const store = new MemorySecretStore({ label: 'OS keychain (Secret Service)' });
     const sessions = new SessionStore(store);
-    const info = { method: 'device' as const, issuer: 'https://idp', clientId: 'kubernetes', signedInAt: 1, refreshable: true };
-    await sessions.save({ info: { ...info, clusterId: 'url:https://a:6443' }, token: new Secret('t1'), refreshToken: new Secret('r1') });
+    const info = {
+      method: 'device' as const,
+      issuer: 'https://idp',
+      clientId: 'kubernetes',
+      signedInAt: 1,
+      refreshable: true,
+    };
+    await sessions.save({
+      info: { ...info, clusterId: 'url:https://a:6443' },
+      token: new Secret('t1'),
+      refreshToken: new Secret('r1'),
+    });
     await sessions.save({ info: { ...info, clusterId: 'url:https://a:64430' }, token: new Secret('t2') });
     const result = await signOut('url:https://a:6443', { store });
     expect(result.removed.sort()).toEqual([

@@ -7,8 +7,10 @@ import { Secret } from '../secret.js';
 import { readJwtClaims, readJwtTimes } from './jwt.js';
 import { signInWithToken } from './tokenSignIn.js';
 
-const testdata = (name: string) => readFileSync(new URL(`../../testdata/auth/${name}`, import.meta.url), 'utf8');
-const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const testdata = (name: string) =>
+  readFileSync(new URL(`../../testdata/auth/${name}`, import.meta.url), 'utf8');
+const jwt = (claims: Record<string, unknown>) =>
+  `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 const now = 1_800_000_000_000;
 
 describe('signInWithToken', () => {
@@ -16,15 +18,31 @@ describe('signInWithToken', () => {
 
   it('checks the token with the API server at once and stores who it is', async () => {
     const store = new MemorySecretStore();
-    const token = new Secret(jwt({ sub: 'system:serviceaccount:ray:notebook', exp: now / 1000 + 3600, iat: now / 1000 }));
-    const session = await signInWithToken({ clusterId: 'c1', token }, { store, clock: new FakeClock(now), verifyIdentity: verifyAs('system:serviceaccount:ray:notebook') });
-    expect(session.info).toMatchObject({ method: 'token', refreshable: false, expiresAt: now + 3_600_000, identity: { username: 'system:serviceaccount:ray:notebook' } });
-    expect((await store.keys('ray-connect/c1/')).sort()).toEqual(['ray-connect/c1/session', 'ray-connect/c1/token']);
+    const token = new Secret(
+      jwt({ sub: 'system:serviceaccount:ray:notebook', exp: now / 1000 + 3600, iat: now / 1000 }),
+    );
+    const session = await signInWithToken(
+      { clusterId: 'c1', token },
+      { store, clock: new FakeClock(now), verifyIdentity: verifyAs('system:serviceaccount:ray:notebook') },
+    );
+    expect(session.info).toMatchObject({
+      method: 'token',
+      refreshable: false,
+      expiresAt: now + 3_600_000,
+      identity: { username: 'system:serviceaccount:ray:notebook' },
+    });
+    expect((await store.keys('ray-connect/c1/')).sort()).toEqual([
+      'ray-connect/c1/session',
+      'ray-connect/c1/token',
+    ]);
   });
 
   it('accepts an opaque OpenShift token (no expiry known) and trims a trailing newline', async () => {
     const store = new MemorySecretStore();
-    const session = await signInWithToken({ clusterId: 'ocp', token: new Secret('sha256~abcdef\n'), method: 'openshift' }, { store, verifyIdentity: verifyAs('developer') });
+    const session = await signInWithToken(
+      { clusterId: 'ocp', token: new Secret('sha256~abcdef\n'), method: 'openshift' },
+      { store, verifyIdentity: verifyAs('developer') },
+    );
     expect(session.token.reveal()).toBe('sha256~abcdef');
     expect(session.info.expiresAt).toBeUndefined();
     expect(session.info.method).toBe('openshift');
@@ -37,12 +55,20 @@ describe('signInWithToken', () => {
       return { username: 'x', groups: [] };
     };
     const token = new Secret(jwt({ exp: now / 1000 - 10 }));
-    await expect(signInWithToken({ clusterId: 'c1', token }, { store: new MemorySecretStore(), clock: new FakeClock(now), verifyIdentity })).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+    await expect(
+      signInWithToken(
+        { clusterId: 'c1', token },
+        { store: new MemorySecretStore(), clock: new FakeClock(now), verifyIdentity },
+      ),
+    ).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect(asked).toBe(false);
   });
 
   it('refuses text that is not a token', async () => {
-    const error = await signInWithToken({ clusterId: 'c1', token: new Secret(testdata('token-with-spaces.txt')) }, { store: new MemorySecretStore(), verifyIdentity: verifyAs('x') }).catch((e: unknown) => e);
+    const error = await signInWithToken(
+      { clusterId: 'c1', token: new Secret(testdata('token-with-spaces.txt')) },
+      { store: new MemorySecretStore(), verifyIdentity: verifyAs('x') },
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TOKEN_INVALID' });
     expect(String((error as Error).message)).not.toContain('token with spaces');
   });
@@ -52,7 +78,9 @@ describe('signInWithToken', () => {
     const verifyIdentity = async () => {
       throw new RayConnectError('TOKEN_INVALID', 'The API server rejected the token (401).');
     };
-    await expect(signInWithToken({ clusterId: 'c1', token: new Secret('abc') }, { store, verifyIdentity })).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect(
+      signInWithToken({ clusterId: 'c1', token: new Secret('abc') }, { store, verifyIdentity }),
+    ).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
     expect(await store.keys('')).toEqual([]);
   });
 });

@@ -24,18 +24,30 @@ export async function signInWithToken(input: TokenSignInInput, deps: SignInDeps)
   const now = (deps.clock ?? systemClock).now();
   const value = input.token.reveal().trim();
   if (value === '' || /\s/.test(value)) {
-    throw new RayConnectError('TOKEN_INVALID', 'That is not a bearer token (it is empty or has spaces in it).', {
-      fix: 'Paste only the token, e.g. the output of `oc whoami -t` or `kubectl create token <serviceaccount>`.',
-    });
+    throw new RayConnectError(
+      'TOKEN_INVALID',
+      'That is not a bearer token (it is empty or has spaces in it).',
+      {
+        fix: 'Paste only the token, e.g. the output of `oc whoami -t` or `kubectl create token <serviceaccount>`.',
+      },
+    );
   }
   const token = value === input.token.reveal() ? input.token : new Secret(value);
   const { expiresAt } = readJwtTimes(value);
   if (expiresAt !== undefined && expiresAt <= now) {
-    throw new RayConnectError('TOKEN_EXPIRED', `That token expired at ${new Date(expiresAt).toISOString()}.`, { fix: 'Create a new token and paste it.' });
+    throw new RayConnectError(
+      'TOKEN_EXPIRED',
+      `That token expired at ${new Date(expiresAt).toISOString()}.`,
+      { fix: 'Create a new token and paste it.' },
+    );
   }
   return finishSignIn(
     {
-      info: { clusterId: input.clusterId, method: input.method ?? 'token', ...(input.issuer !== undefined ? { issuer: input.issuer } : {}) },
+      info: {
+        clusterId: input.clusterId,
+        method: input.method ?? 'token',
+        ...(input.issuer !== undefined ? { issuer: input.issuer } : {}),
+      },
       token,
     },
     deps,

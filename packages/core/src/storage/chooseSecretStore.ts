@@ -23,7 +23,8 @@ export async function chooseSecretStore(options: ChooseSecretStoreOptions = {}):
   const logger = options.logger ?? silentLogger;
   const prefer = options.prefer ?? 'os-keychain';
   if (prefer === 'file') {
-    if (options.filePath === undefined) throw new TypeError('chooseSecretStore: prefer "file" needs filePath');
+    if (options.filePath === undefined)
+      throw new TypeError('chooseSecretStore: prefer "file" needs filePath');
     return new FileSecretStore(options.filePath);
   }
   if (prefer === 'memory') return new MemorySecretStore();
@@ -35,7 +36,10 @@ export async function chooseSecretStore(options: ChooseSecretStoreOptions = {}):
     return keyring;
   } catch (e) {
     if (!isRayConnectError(e)) throw e;
-    const why = e.code === 'KEYCHAIN_LOCKED' ? 'The OS keychain is locked.' : 'No OS keychain here (no Secret Service).';
+    const why =
+      e.code === 'KEYCHAIN_LOCKED'
+        ? 'The OS keychain is locked.'
+        : 'No OS keychain here (no Secret Service).';
     const degradedReason = `${why} Secrets are kept in memory until ${holder} stops.`;
     logger.warn('Secrets are kept in memory only', { code: e.code, reason: e.message });
     return new MemorySecretStore({ label: `memory only: lost when ${holder} stops`, degradedReason });

@@ -20,7 +20,10 @@ export function sessionBusAddress(env: NodeJS.ProcessEnv = process.env): string 
  * Uses `dbus-send` when it is installed; answers undefined when it cannot tell (no dbus-send, no such
  * collection, no answer within the timeout). Never throws.
  */
-export function isDefaultCollectionLocked(env: NodeJS.ProcessEnv, timeoutMs = 2000): Promise<boolean | undefined> {
+export function isDefaultCollectionLocked(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 2000,
+): Promise<boolean | undefined> {
   const args = [
     '--session',
     '--print-reply',

@@ -29,7 +29,9 @@ describe('FileSecretStore', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rc-file-')), 'secrets.json');
     const a = new FileSecretStore(path);
     const b = new FileSecretStore(path);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).set(`k${i}`, new Secret(`v${i}`))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).set(`k${i}`, new Secret(`v${i}`))),
+    );
     expect(await a.keys('k')).toHaveLength(20);
   });
 
@@ -38,7 +40,10 @@ describe('FileSecretStore', () => {
     expect(await new FileSecretStore(join(dir, 'none.json')).keys('')).toEqual([]);
     const bad = join(dir, 'bad.json');
     copyFileSync(new URL('../../testdata/auth/secrets-array.json', import.meta.url), bad);
-    await expect(new FileSecretStore(bad).get('x')).rejects.toMatchObject({ code: 'SECRET_STORE_FAILED', message: expect.stringContaining(bad) });
+    await expect(new FileSecretStore(bad).get('x')).rejects.toMatchObject({
+      code: 'SECRET_STORE_FAILED',
+      message: expect.stringContaining(bad),
+    });
     expect(readFileSync(bad, 'utf8')).toContain('not');
   });
 });

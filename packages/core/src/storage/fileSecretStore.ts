@@ -54,8 +54,11 @@ export class FileSecretStore implements SecretStore {
     }
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('not a JSON object');
+      return Object.fromEntries(
+        Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
     } catch (e) {
       throw new RayConnectError('SECRET_STORE_FAILED', `The secret file ${this.path} is not valid JSON.`, {
         fix: `Delete ${this.path} and sign in again.`,
@@ -85,9 +88,13 @@ export class FileSecretStore implements SecretStore {
 
   private failed(what: string, e: unknown): RayConnectError {
     const reason = e instanceof Error ? e.message : String(e);
-    return new RayConnectError('SECRET_STORE_FAILED', `Could not ${what} the secret file ${this.path}: ${reason}`, {
-      details: { file: this.path },
-      cause: e,
-    });
+    return new RayConnectError(
+      'SECRET_STORE_FAILED',
+      `Could not ${what} the secret file ${this.path}: ${reason}`,
+      {
+        details: { file: this.path },
+        cause: e,
+      },
+    );
   }
 }

@@ -11,11 +11,16 @@ const noBus = { PATH: process.env['PATH'] ?? '', XDG_RUNTIME_DIR: '/nonexistent'
 describe('KeyringSecretStore', () => {
   it('reports KEYCHAIN_UNAVAILABLE at once when there is no D-Bus session', async () => {
     const store = new KeyringSecretStore({ env: noBus });
-    await expect(store.get('ray-connect/c/token')).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE', message: expect.stringContaining('D-Bus') });
+    await expect(store.get('ray-connect/c/token')).rejects.toMatchObject({
+      code: 'KEYCHAIN_UNAVAILABLE',
+      message: expect.stringContaining('D-Bus'),
+    });
   });
 
   it('reports KEYCHAIN_UNAVAILABLE when the bus socket named in the address is gone', async () => {
-    const store = new KeyringSecretStore({ env: { ...noBus, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' } });
+    const store = new KeyringSecretStore({
+      env: { ...noBus, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+    });
     await expect(store.probe()).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
   });
 
@@ -24,15 +29,23 @@ describe('KeyringSecretStore', () => {
     const hanging = join(dir, 'hanging-node');
     writeFileSync(hanging, '#!/bin/sh\nexec /bin/sleep 60\n');
     chmodSync(hanging, 0o755);
-    const store = new KeyringSecretStore({ env: { PATH: '/nonexistent', DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/fake' }, nodePath: hanging, timeoutMs: 200 });
+    const store = new KeyringSecretStore({
+      env: { PATH: '/nonexistent', DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/fake' },
+      nodePath: hanging,
+      timeoutMs: 200,
+    });
     await expect(store.get('k')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
   });
 
   it('maps keyring messages to codes', () => {
-    expect(mapKeyringMessage("Couldn't access platform storage: Secret Service: unlock prompt was dismissed").code).toBe('KEYCHAIN_LOCKED');
-    expect(mapKeyringMessage('Platform secure storage failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files').code).toBe(
-      'KEYCHAIN_UNAVAILABLE',
-    );
+    expect(
+      mapKeyringMessage("Couldn't access platform storage: Secret Service: unlock prompt was dismissed").code,
+    ).toBe('KEYCHAIN_LOCKED');
+    expect(
+      mapKeyringMessage(
+        'Platform secure storage failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files',
+      ).code,
+    ).toBe('KEYCHAIN_UNAVAILABLE');
     expect(mapKeyringMessage('Attribute too long').code).toBe('SECRET_STORE_FAILED');
   });
 });
@@ -43,13 +56,17 @@ describe('chooseSecretStore', () => {
     expect(store.info).toEqual({
       kind: 'memory',
       label: 'memory only: lost when the agent stops',
-      degradedReason: 'No OS keychain here (no Secret Service). Secrets are kept in memory until the agent stops.',
+      degradedReason:
+        'No OS keychain here (no Secret Service). Secrets are kept in memory until the agent stops.',
     });
   });
 
   it('uses the file store only when asked, and memory when asked', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rc-choose-')), 'secrets.json');
     expect((await chooseSecretStore({ prefer: 'file', filePath: path })).info.kind).toBe('file');
-    expect((await chooseSecretStore({ prefer: 'memory' })).info).toEqual({ kind: 'memory', label: 'memory only' });
+    expect((await chooseSecretStore({ prefer: 'memory' })).info).toEqual({
+      kind: 'memory',
+      label: 'memory only',
+    });
   });
 });

@@ -21,7 +21,13 @@ export interface KeyringSecretStoreOptions {
 }
 
 type WorkerRequest = { op: 'get' | 'set' | 'delete' | 'list' | 'probe'; account?: string; value?: string };
-type WorkerAnswer = { ok: boolean; value?: string | null; deleted?: boolean; accounts?: string[]; message?: string };
+type WorkerAnswer = {
+  ok: boolean;
+  value?: string | null;
+  deleted?: boolean;
+  accounts?: string[];
+  message?: string;
+};
 
 const LINUX_LABEL = 'OS keychain (Secret Service)';
 
@@ -99,18 +105,31 @@ export class KeyringSecretStore implements SecretStore {
       };
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        this.logger.warn('The OS keychain did not answer in time; treating it as locked', { timeoutMs: this.timeoutMs, op: request.op });
+        this.logger.warn('The OS keychain did not answer in time; treating it as locked', {
+          timeoutMs: this.timeoutMs,
+          op: request.op,
+        });
         finish(() => reject(locked(`it did not answer within ${Math.round(this.timeoutMs / 1000)} s`)));
       }, this.timeoutMs);
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (d: string) => (out += d));
-      child.on('error', (e) => finish(() => reject(new RayConnectError('KEYCHAIN_UNAVAILABLE', `Could not start the keychain helper: ${e.message}`, { cause: e }))));
+      child.on('error', (e) =>
+        finish(() =>
+          reject(
+            new RayConnectError('KEYCHAIN_UNAVAILABLE', `Could not start the keychain helper: ${e.message}`, {
+              cause: e,
+            }),
+          ),
+        ),
+      );
       child.on('close', () =>
         finish(() => {
           try {
             resolve(JSON.parse(out) as WorkerAnswer);
           } catch {
-            reject(new RayConnectError('KEYCHAIN_UNAVAILABLE', 'The keychain helper ended without an answer.'));
+            reject(
+              new RayConnectError('KEYCHAIN_UNAVAILABLE', 'The keychain helper ended without an answer.'),
+            );
           }
         }),
       );
@@ -135,7 +154,11 @@ function locked(why = 'its default collection is locked'): RayConnectError {
 /** Maps a @napi-rs/keyring error message to our codes. The messages never hold the secret. */
 export function mapKeyringMessage(message: string): RayConnectError {
   if (/lock|prompt|dismiss/i.test(message)) return locked(message);
-  if (/d-?bus|secret ?service|no storage access|platform|not (be )?provided|serviceunknown|org\.freedesktop/i.test(message)) {
+  if (
+    /d-?bus|secret ?service|no storage access|platform|not (be )?provided|serviceunknown|org\.freedesktop/i.test(
+      message,
+    )
+  ) {
     return unavailable(message);
   }
   return new RayConnectError('SECRET_STORE_FAILED', `The OS keychain failed: ${message}`);

@@ -51,7 +51,17 @@ export class FakeIdp {
   idToken(claims: Record<string, unknown> = {}): string {
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', kid: 'k1' };
-    const payload = { iss: this.issuer, aud: this.clientId, jti: randomBytes(6).toString('hex'), sub: 'alice', email: 'alice@example.com', groups: ['devs'], iat: now, exp: now + (this.options.idTokenTtl ?? 3600), ...claims };
+    const payload = {
+      iss: this.issuer,
+      aud: this.clientId,
+      jti: randomBytes(6).toString('hex'),
+      sub: 'alice',
+      email: 'alice@example.com',
+      groups: ['devs'],
+      iat: now,
+      exp: now + (this.options.idTokenTtl ?? 3600),
+      ...claims,
+    };
     const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const data = `${enc(header)}.${enc(payload)}`;
     return `${data}.${sign('sha256', Buffer.from(data), this.key.privateKey).toString('base64url')}`;
@@ -60,12 +70,16 @@ export class FakeIdp {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.issuer);
     const body = new URLSearchParams(await readBody(req));
-    this.requests.push({ path: url.pathname, ...(body.get('grant_type') ? { grant: body.get('grant_type') as string } : {}) });
+    this.requests.push({
+      path: url.pathname,
+      ...(body.get('grant_type') ? { grant: body.get('grant_type') as string } : {}),
+    });
     const json = (status: number, value: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(value));
     };
-    const oauthError = (error: string, description?: string) => json(400, { error, ...(description ? { error_description: description } : {}) });
+    const oauthError = (error: string, description?: string) =>
+      json(400, { error, ...(description ? { error_description: description } : {}) });
     switch (url.pathname) {
       case '/.well-known/openid-configuration':
         return json(200, {
@@ -86,7 +100,9 @@ export class FakeIdp {
           code_challenge_methods_supported: ['plain', 'S256'],
         });
       case '/jwks':
-        return json(200, { keys: [{ ...this.key.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] });
+        return json(200, {
+          keys: [{ ...this.key.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }],
+        });
       case '/device':
         return json(200, {
           device_code: 'dev-code-1',
@@ -101,7 +117,11 @@ export class FakeIdp {
         const code = randomBytes(8).toString('hex');
         const redirectUri = url.searchParams.get('redirect_uri') ?? '';
         const nonce = url.searchParams.get('nonce');
-        this.codes.set(code, { challenge: url.searchParams.get('code_challenge') ?? '', redirectUri, ...(nonce ? { nonce } : {}) });
+        this.codes.set(code, {
+          challenge: url.searchParams.get('code_challenge') ?? '',
+          redirectUri,
+          ...(nonce ? { nonce } : {}),
+        });
         const to = new URL(redirectUri);
         to.searchParams.set('code', code);
         to.searchParams.set('state', url.searchParams.get('state') ?? '');
@@ -116,7 +136,12 @@ export class FakeIdp {
     }
   }
 
-  private token(body: URLSearchParams, openshift: boolean, json: (s: number, v: unknown) => void, oauthError: (e: string, d?: string) => void): void {
+  private token(
+    body: URLSearchParams,
+    openshift: boolean,
+    json: (s: number, v: unknown) => void,
+    oauthError: (e: string, d?: string) => void,
+  ): void {
     const grant = body.get('grant_type');
     if (grant === 'urn:ietf:params:oauth:grant-type:device_code') {
       const next = this.devicePlan.shift();
@@ -130,10 +155,18 @@ export class FakeIdp {
       const entry = this.codes.get(body.get('code') ?? '');
       if (entry === undefined) return oauthError('invalid_grant', 'unknown code');
       this.codes.delete(body.get('code') ?? '');
-      const challenge = createHash('sha256').update(body.get('code_verifier') ?? '').digest('base64url');
+      const challenge = createHash('sha256')
+        .update(body.get('code_verifier') ?? '')
+        .digest('base64url');
       if (challenge !== entry.challenge) return oauthError('invalid_grant', 'PKCE verification failed');
-      if (body.get('redirect_uri') !== entry.redirectUri) return oauthError('invalid_grant', 'redirect_uri mismatch');
-      if (openshift) return json(200, { access_token: `sha256~${randomBytes(16).toString('hex')}`, token_type: 'Bearer', expires_in: 86400 });
+      if (body.get('redirect_uri') !== entry.redirectUri)
+        return oauthError('invalid_grant', 'redirect_uri mismatch');
+      if (openshift)
+        return json(200, {
+          access_token: `sha256~${randomBytes(16).toString('hex')}`,
+          token_type: 'Bearer',
+          expires_in: 86400,
+        });
       return json(200, this.issue(entry.nonce));
     }
     if (grant === 'refresh_token') {
@@ -146,7 +179,8 @@ export class FakeIdp {
         return oauthError('invalid_grant', 'refresh token reused; grant revoked');
       }
       const grantId = this.refreshTokens.get(presented);
-      if (grantId === undefined || this.revoked.has(grantId)) return oauthError('invalid_grant', 'grant revoked');
+      if (grantId === undefined || this.revoked.has(grantId))
+        return oauthError('invalid_grant', 'grant revoked');
       this.refreshTokens.delete(presented);
       this.usedRefreshTokens.set(presented, grantId);
       return json(200, this.issue(undefined, grantId));
