@@ -1,0 +1,268 @@
+// Scale: 500 RayClusters across 20 namespaces (created with direct API calls, deleted after): listing them through
+// the core (time, API calls) vs `kubectl get rayclusters -A`, building the tree view model for them; and 20
+// simultaneous forwards (ours: one process, as in the editor) vs 20 `kubectl port-forward` processes.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { coreFn, countingKube, kubeconfigMaterial, loadCore, makeKubeClient, standInKubeClient } from '../lib/core.mjs';
+import { figure, notAvailable, ratio, reasonOf } from '../lib/figures.mjs';
+import { get, latency } from '../lib/http.mjs';
+import { kubectl, kubectlPortForward } from '../lib/kube.mjs';
+import { BENCH_NS, createForwardedPod, ensureNamespace } from '../lib/kwokTarget.mjs';
+import { startOursForwards } from '../lib/ours.mjs';
+import { exec, rssMiB, startChild, stopChild } from '../lib/proc.mjs';
+import { median, now, percentile } from '../lib/stats.mjs';
+import { Agent } from 'node:http';
+
+export const title = 'Scale: 500 RayClusters in 20 namespaces, 20 simultaneous forwards';
+
+const NAMESPACES = 20;
+const PER_NS = 25;
+const FORWARDS = 20;
+const PARALLEL = 16;
+
+const nsName = (i) => `rc-bench-scale-${String(i).padStart(2, '0')}`;
+
+function rayCluster(ns, name) {
+  return {
+    apiVersion: 'ray.io/v1',
+    kind: 'RayCluster',
+    metadata: { name, namespace: ns, labels: { 'ray-connect.dev/bench': 'scale' } },
+    spec: {
+      rayVersion: '2.59.0',
+      authOptions: { mode: 'token' },
+      headGroupSpec: {
+        rayStartParams: {},
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'ray-head',
+                image: 'rayproject/ray:2.59.0',
+                ports: [
+                  { containerPort: 6379, name: 'gcs-server' },
+                  { containerPort: 8265, name: 'dashboard' },
+                  { containerPort: 10001, name: 'client' },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Runs fns with at most `limit` in flight. */
+async function pool(items, limit, fn) {
+  let next = 0;
+  const out = new Array(items.length);
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function run(ctx) {
+  const figures = [];
+  const notes = [];
+  const admin = standInKubeClient(await kubeconfigMaterial(ctx.kubectl, ctx.kubeconfig));
+  const namespaces = Array.from({ length: NAMESPACES }, (_, i) => nsName(i));
+  try {
+    // Create: namespaces (kept: without kube-controller-manager a deleted namespace never finishes), then 500 POSTs.
+    await pool(namespaces, 4, (ns) => ensureNamespace(ctx, ns));
+    const jobs = namespaces.flatMap((ns) => Array.from({ length: PER_NS }, (_, j) => [ns, `bench-rc-${String(j).padStart(2, '0')}`]));
+    const t0 = now();
+    let conflicts = 0;
+    await pool(jobs, PARALLEL, async ([ns, name]) => {
+      try {
+        await admin.request({ method: 'POST', path: `/apis/ray.io/v1/namespaces/${ns}/rayclusters`, body: rayCluster(ns, name) });
+      } catch (e) {
+        if (e.details?.status === 409) conflicts += 1;
+        else throw e;
+      }
+    });
+    const createMs = now() - t0;
+    figures.push(
+      figure('create500', `create ${jobs.length} RayClusters in ${NAMESPACES} namespaces (setup, ${PARALLEL} parallel POSTs)`, createMs / 1000, 's', {
+        ...(conflicts ? { note: `${conflicts} already existed from an earlier run` } : {}),
+      }),
+    );
+
+    // List through the core: listRayClusters over the 20 namespaces, counting API calls.
+    try {
+      const { fn: listRayClusters, from } = await coreFn(ctx.root, 'listRayClusters', 'ray/listRayClusters');
+      const core = await loadCore(ctx.root);
+      const { kube: base, how } = await makeKubeClient(ctx);
+      const times = [];
+      let calls = 0;
+      let items = 0;
+      let errors = 0;
+      let list;
+      for (let i = 0; i < 6; i++) {
+        const { kube, calls: log } = countingKube(base);
+        const t = now();
+        list = await listRayClusters({ clusterId: 'bench', namespaces }, { kube, logger: core.silentLogger });
+        times.push(now() - t);
+        calls = log.length;
+        items = list.items.length;
+        errors = list.errors.length;
+      }
+      const cold = times.shift();
+      const k = await timeKubectlList(ctx);
+      const warm = median(times);
+      figures.push(
+        figure('list500.core', `list ${items} RayClusters in ${NAMESPACES} namespaces through the core (median of ${times.length}, warm)`, warm, 'ms', {
+          ratios: { 'vs kubectl -A': ratio(warm, k.median) },
+          detail: { cold, runs: times, apiCalls: calls, errors },
+          note: `${calls} API calls per listing (${(calls / NAMESPACES).toFixed(1)} per namespace); first (cold connection) ${Math.round(cold)} ms; ${errors} namespace error(s); ${from}, KubeClient: ${how}`,
+        }),
+      );
+      figures.push(
+        figure('list500.kubectl', `kubectl get rayclusters -A -o json (1 API call, process start included; median of ${k.runs.length})`, k.median, 'ms', {
+          note: 'needs cluster-wide list permission, which most users lack; per-namespace listing is what works for them',
+        }),
+      );
+      figures.push(figure('list500.calls', 'API calls to list 500 RayClusters in 20 namespaces through the core', calls, 'calls'));
+      await viewModelFigure(ctx, list, figures);
+    } catch (e) {
+      figures.push(notAvailable('list500.core', 'list 500 RayClusters through the core', `not available yet: ${reasonOf(e)}`));
+    }
+  } finally {
+    // Delete: one DELETE collection per namespace (no finalizers without an operator).
+    await pool(namespaces, 4, (ns) =>
+      admin.request({ method: 'DELETE', path: `/apis/ray.io/v1/namespaces/${ns}/rayclusters`, query: { labelSelector: 'ray-connect.dev/bench=scale' } }).catch((e) => {
+        notes.push(`cleanup of ${ns} failed: ${reasonOf(e)}`);
+      }),
+    );
+  }
+
+  try {
+    await simultaneousForwards(ctx, figures, notes);
+  } catch (e) {
+    figures.push(notAvailable('forwards20', `${FORWARDS} simultaneous forwards`, reasonOf(e)));
+  }
+  notes.push(`namespaces ${nsName(0)}..${nsName(NAMESPACES - 1)} are kept between runs (a namespace never finishes deleting without kube-controller-manager); their RayClusters are deleted`);
+  notes.push('rendering in a real tree (VS Code) or panel (JupyterLab) is not measured here: the view model is; see the vscode and jupyterlab suites');
+  return { figures, notes };
+}
+
+async function timeKubectlList(ctx) {
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await exec(ctx.kubectl, [`--kubeconfig=${ctx.kubeconfig}`, 'get', 'rayclusters', '-A', '-o', 'json'], { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`kubectl get rayclusters -A failed: ${r.stderr.trim()}`);
+    runs.push(r.ms);
+  }
+  return { runs, median: median(runs) };
+}
+
+/** The shared tree view model (what both editors render) for the listing. */
+async function viewModelFigure(ctx, list, figures) {
+  const file = join(ctx.root, 'shared', 'dist', 'index.js');
+  if (!existsSync(file)) return figures.push(notAvailable('viewModel500', 'view model for 500 RayClusters', 'shared is not built'));
+  const shared = await import(pathToFileURL(file).href);
+  if (typeof shared.buildViewModel !== 'function') return figures.push(notAvailable('viewModel500', 'view model', 'shared has no buildViewModel'));
+  const cluster = {
+    id: 'bench',
+    name: 'sandbox',
+    server: 'https://127.0.0.1:6443',
+    source: 'kubeconfig',
+    namespace: list.searched[0],
+    namespaces: list.searched,
+    current: true,
+    signIn: { status: 'signed-in', method: 'kubeconfig' },
+    storage: { kind: 'memory', label: 'memory' },
+  };
+  const times = [];
+  let nodes = 0;
+  for (let i = 0; i < 7; i++) {
+    const t = now();
+    const vm = shared.buildViewModel({ clusters: [cluster], rayClusters: { bench: { list } }, connections: [], now: Date.now() });
+    nodes = typeof shared.flattenNodes === 'function' ? shared.flattenNodes(vm.nodes).length : vm.nodes.length;
+    times.push(now() - t);
+  }
+  figures.push(figure('viewModel500', `build the tree view model for ${list.items.length} RayClusters (median of ${times.length})`, median(times), 'ms', { note: `${nodes} tree nodes` }));
+}
+
+/** 20 forwards at once: ours in one process vs 20 kubectl processes; first request through each, then load. */
+async function simultaneousForwards(ctx, figures, notes) {
+  const target = await startChild(process.execPath, [join(ctx.benchDir, 'lib', 'target-server.mjs')], {
+    ready: (l) => (l.startsWith('{') ? JSON.parse(l) : undefined),
+  });
+  const pods = Array.from({ length: FORWARDS }, (_, i) => `bench-fwd-${String(i).padStart(2, '0')}`);
+  const cleanups = [() => stopChild(target.child)];
+  try {
+    const removers = await pool(pods, 4, (pod) => createForwardedPod(ctx, { name: pod, podPort: 8080, targetPort: target.match.port }));
+    cleanups.push(() => pool(removers, 4, (r) => r()));
+
+    const firstRequests = async (ports) => {
+      const agent = new Agent({ keepAlive: true });
+      await Promise.all(ports.map((p) => get(`http://127.0.0.1:${p}/small`, { agent, timeoutMs: 20_000 })));
+      return agent;
+    };
+    const load = async (ports) => {
+      const res = await Promise.all(ports.map((p) => latency(`http://127.0.0.1:${p}/small`, { total: 50, concurrency: 1, warmup: 1, raw: true })));
+      return res.flatMap((r) => r.samples);
+    };
+    const out = {};
+    // kubectl: 20 processes started together.
+    {
+      const t0 = now();
+      const fwds = await Promise.all(pods.map((pod) => kubectlPortForward(ctx, BENCH_NS, `pod/${pod}`, 8080)));
+      cleanups.push(() => Promise.all(fwds.map((f) => stopChild(f.child))));
+      const agent = await firstRequests(fwds.map((f) => f.port));
+      const readyMs = now() - t0;
+      agent.destroy();
+      const samples = await load(fwds.map((f) => f.port));
+      const rss = fwds.reduce((a, f) => a + rssMiB(f.child.pid).rss, 0);
+      out.kubectl = { readyMs, samples, rss };
+      await Promise.all(fwds.map((f) => stopChild(f.child)));
+    }
+    // ours: one process holding 20 forwards.
+    try {
+      const t0 = now();
+      const ours = await startOursForwards(ctx, pods.map((pod) => ({ namespace: BENCH_NS, pod, port: 8080 })));
+      cleanups.push(ours.stop);
+      const agent = await firstRequests(ours.ports);
+      const readyMs = now() - t0;
+      agent.destroy();
+      const samples = await load(ours.ports);
+      out.ours = { readyMs, samples, rss: rssMiB(ours.pid).rss };
+      await ours.stop();
+    } catch (e) {
+      figures.push(notAvailable('forwards20.ours', `${FORWARDS} simultaneous forwards, ours`, `not available yet: ${reasonOf(e)}`));
+    }
+    const k = out.kubectl;
+    const o = out.ours;
+    figures.push(figure('forwards20.kubectl.ready', `${FORWARDS} forwards: start to first answer through all, kubectl (${FORWARDS} processes)`, k.readyMs, 'ms'));
+    if (o) figures.push(figure('forwards20.ours.ready', `${FORWARDS} forwards: start to first answer through all, ours (1 process)`, o.readyMs, 'ms', { ratios: { 'vs kubectl': ratio(o.readyMs, k.readyMs) } }));
+    const p99k = percentile(k.samples, 99);
+    figures.push(figure('forwards20.kubectl.p99', `${FORWARDS} forwards x 50 requests at once, kubectl, p99`, p99k, 'ms', { note: `p50 ${percentile(k.samples, 50).toFixed(2)} ms` }));
+    if (o) {
+      const p99o = percentile(o.samples, 99);
+      figures.push(
+        figure('forwards20.ours.p99', `${FORWARDS} forwards x 50 requests at once, ours, p99`, p99o, 'ms', {
+          ratios: { 'vs kubectl': ratio(p99o, p99k) },
+          target: { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' },
+          note: `p50 ${percentile(o.samples, 50).toFixed(2)} ms`,
+        }),
+      );
+      const f = figures[figures.length - 1];
+      if (f.met === false) {
+        f.missedBy = `${Math.round((f.ratios['vs kubectl'] - 1.1) * 100)} points`;
+        f.why = `ours serves all ${FORWARDS} forwards from one Node event loop, kubectl runs ${FORWARDS} Go processes`;
+      }
+    }
+    figures.push(figure('forwards20.kubectl.rss', `${FORWARDS} forwards: memory, kubectl (sum of ${FORWARDS} processes)`, k.rss, 'MiB'));
+    if (o) figures.push(figure('forwards20.ours.rss', `${FORWARDS} forwards: memory, ours (one process)`, o.rss, 'MiB', { ratios: { 'vs kubectl': ratio(o.rss, k.rss) } }));
+    notes.push(`forwards: ${FORWARDS} kwok pods ${BENCH_NS}/bench-fwd-NN, each forwarding to the same local HTTP target`);
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+  }
+}
