@@ -53,7 +53,16 @@ export { clusterPrefix, clusterKey } from './storage/keys.js';
 export { defaultConfigDir } from './storage/paths.js';
 
 // kubeconfig and API access
-export type { KubeconfigView, NamedEntry, KubeCluster, KubeContext, KubeUser, KubeExecConfig, KubeAuthProvider, ResolvedContext } from './kube/kubeconfigTypes.js';
+export type {
+  KubeconfigView,
+  NamedEntry,
+  KubeCluster,
+  KubeContext,
+  KubeUser,
+  KubeExecConfig,
+  KubeAuthProvider,
+  ResolvedContext,
+} from './kube/kubeconfigTypes.js';
 export type { LoadKubeconfigInput } from './kube/loadKubeconfig.js';
 export { loadKubeconfig } from './kube/loadKubeconfig.js';
 export { resolveContext } from './kube/resolveContext.js';
@@ -73,7 +82,12 @@ export type { InClusterConfig, InClusterInput } from './kube/inClusterConfig.js'
 export { inClusterConfig } from './kube/inClusterConfig.js';
 export type { CredentialSourceDeps } from './kube/credentialSourceForUser.js';
 export { credentialSourceForUser } from './kube/credentialSourceForUser.js';
-export type { CreateKubeClientOptions, KubeFetch, KubeFetchInit, KubeFetchResponse } from './kube/createKubeClient.js';
+export type {
+  CreateKubeClientOptions,
+  KubeFetch,
+  KubeFetchInit,
+  KubeFetchResponse,
+} from './kube/createKubeClient.js';
 export { createKubeClient } from './kube/createKubeClient.js';
 export type { KubeClientFromContextOptions } from './kube/createKubeClientFromContext.js';
 export { createKubeClientFromContext } from './kube/createKubeClientFromContext.js';

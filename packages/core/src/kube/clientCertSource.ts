@@ -23,15 +23,23 @@ export function clientCertSource(options: ClientCertSourceOptions): CredentialSo
   const cacheMs = options.cacheMs ?? 60_000;
   let cached: { credential: Credential; readAt: number } | undefined;
   const load = async (input: PemInput, what: string): Promise<string> => {
-    if ('data' in input) return Buffer.from(typeof input.data === 'string' ? input.data : input.data.reveal(), 'base64').toString('utf8');
+    if ('data' in input)
+      return Buffer.from(
+        typeof input.data === 'string' ? input.data : input.data.reveal(),
+        'base64',
+      ).toString('utf8');
     try {
       return await options.readFile(input.file);
     } catch (e) {
-      throw new RayConnectError('KUBECONFIG_INVALID', `Cannot read the client ${what} file ${input.file} (${(e as { code?: string }).code ?? 'read failed'}).`, {
-        fix: `Check that ${input.file} exists and is readable.`,
-        details: { file: input.file },
-        cause: e,
-      });
+      throw new RayConnectError(
+        'KUBECONFIG_INVALID',
+        `Cannot read the client ${what} file ${input.file} (${(e as { code?: string }).code ?? 'read failed'}).`,
+        {
+          fix: `Check that ${input.file} exists and is readable.`,
+          details: { file: input.file },
+          cause: e,
+        },
+      );
     }
   };
   return {

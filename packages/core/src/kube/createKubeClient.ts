@@ -58,11 +58,17 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
   try {
     serverUrl = new URL(server);
   } catch (e) {
-    throw new RayConnectError('KUBECONFIG_INVALID', `The API server URL is not valid: ${JSON.stringify(server)}.`, { details: { url: server }, cause: e });
+    throw new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `The API server URL is not valid: ${JSON.stringify(server)}.`,
+      { details: { url: server }, cause: e },
+    );
   }
   const rejectUnauthorized = options.insecureSkipTlsVerify !== true;
   if (!rejectUnauthorized) {
-    logger.warn('TLS verification is turned off for this cluster (insecureSkipTlsVerify): a security risk', { server });
+    logger.warn('TLS verification is turned off for this cluster (insecureSkipTlsVerify): a security risk', {
+      server,
+    });
   }
   const proxy = options.proxyUrl ?? proxyFor(serverUrl, options.env ?? process.env);
   if (proxy) logger.debug('using a proxy for the API server', { server, proxy: redactUserinfo(proxy) });
@@ -101,7 +107,13 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const url = server + req.path + queryString(req.query);
     try {
-      const res = await doFetch(url, { method, headers, signal, dispatcher: dispatcherFor(credential), ...(body !== undefined ? { body } : {}) });
+      const res = await doFetch(url, {
+        method,
+        headers,
+        signal,
+        dispatcher: dispatcherFor(credential),
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await res.text();
       return { status: res.status, text };
     } catch (e) {
@@ -116,7 +128,10 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
     req.signal?.throwIfAborted();
     let res = await send(req, credential);
     if (res.status === 401 && options.credential.invalidate) {
-      logger.debug('API server answered 401; refreshing the credential and retrying once', { server, credential: options.credential.description });
+      logger.debug('API server answered 401; refreshing the credential and retrying once', {
+        server,
+        credential: options.credential.description,
+      });
       options.credential.invalidate();
       credential = await options.credential.get(req.signal);
       res = await send(req, credential);
@@ -124,9 +139,13 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
     const parsed = parseJson(res.text);
     if (res.status >= 200 && res.status < 300) {
       if (parsed.ok) return parsed.value as T;
-      throw new RayConnectError('INTERNAL', `The API server ${server} answered ${method} ${req.path} with a body that is not JSON.`, {
-        details: { url: server, path: req.path, status: res.status },
-      });
+      throw new RayConnectError(
+        'INTERNAL',
+        `The API server ${server} answered ${method} ${req.path} with a body that is not JSON.`,
+        {
+          details: { url: server, path: req.path, status: res.status },
+        },
+      );
     }
     if (res.status === 401) options.credential.invalidate?.();
     throw mapHttpError({
@@ -148,18 +167,24 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
     async bearerToken() {
       const credential = await options.credential.get();
       if (!credential.token) return undefined;
-      return credential.expiresAt === undefined ? { token: credential.token } : { token: credential.token, expiresAt: credential.expiresAt };
+      return credential.expiresAt === undefined
+        ? { token: credential.token }
+        : { token: credential.token, expiresAt: credential.expiresAt };
     },
     async webSocketOptions(): Promise<KubeWebSocketOptions> {
       const credential = await options.credential.get();
       const ws: KubeWebSocketOptions = { headers: {}, rejectUnauthorized };
       if (credential.token) ws.headers.Authorization = `Bearer ${credential.token.reveal()}`;
-      if (options.ca !== undefined) ws.ca = Array.isArray(options.ca) ? options.ca.map(String).join('\n') : options.ca;
+      if (options.ca !== undefined)
+        ws.ca = Array.isArray(options.ca) ? options.ca.map(String).join('\n') : options.ca;
       if (credential.clientCert) {
         ws.cert = credential.clientCert.cert;
         ws.key = credential.clientCert.key.reveal();
       }
-      if (proxy) logger.warn('a proxy applies to the API server, but WebSocket connections (port-forward) go direct', { server });
+      if (proxy)
+        logger.warn('a proxy applies to the API server, but WebSocket connections (port-forward) go direct', {
+          server,
+        });
       return ws;
     },
   };

@@ -21,7 +21,11 @@ contexts:
   context: {cluster: lab, user: tok}
 `;
 
-const files: Record<string, string> = { '/h/.kube/config': kubeconfig, '/h/.kube/ca.crt': 'DEV-CA', '/h/.kube/token': 'tok-value\n' };
+const files: Record<string, string> = {
+  '/h/.kube/config': kubeconfig,
+  '/h/.kube/ca.crt': 'DEV-CA',
+  '/h/.kube/token': 'tok-value\n',
+};
 const readFile = async (p: string) => {
   const t = files[p];
   if (t === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -32,11 +36,23 @@ describe('createKubeClientFromContext', () => {
   it('builds server, namespace, CA and credentials from the context', async () => {
     const view = await loadKubeconfig({ env: {}, homedir: '/h', readFile });
     const calls: KubeFetchInit[] = [];
-    const fetch: KubeFetch = async (_url, init) => (calls.push(init), { status: 200, text: async () => '{}' });
-    const client = await createKubeClientFromContext(view, undefined, { readFile, fetch, env: {}, workbenchBundle: '/none' });
+    const fetch: KubeFetch = async (_url, init) => (
+      calls.push(init),
+      { status: 200, text: async () => '{}' }
+    );
+    const client = await createKubeClientFromContext(view, undefined, {
+      readFile,
+      fetch,
+      env: {},
+      workbenchBundle: '/none',
+    });
     expect(client.server).toBe('https://dev:6443');
     expect(client.namespace).toBe('team');
-    expect(await client.webSocketOptions()).toMatchObject({ ca: 'DEV-CA', rejectUnauthorized: true, headers: { Authorization: 'Bearer tok-value' } });
+    expect(await client.webSocketOptions()).toMatchObject({
+      ca: 'DEV-CA',
+      rejectUnauthorized: true,
+      headers: { Authorization: 'Bearer tok-value' },
+    });
     await client.request({ path: '/api' });
     expect(calls[0]?.headers.Authorization).toBe('Bearer tok-value');
   });
@@ -44,7 +60,13 @@ describe('createKubeClientFromContext', () => {
   it('honours the cluster insecure-skip-tls-verify with a warning; the namespace option overrides', async () => {
     const view = await loadKubeconfig({ env: {}, homedir: '/h', readFile });
     const logger = new MemoryLogger();
-    const client = await createKubeClientFromContext(view, 'lab', { readFile, env: {}, logger, namespace: 'x', workbenchBundle: '/none' });
+    const client = await createKubeClientFromContext(view, 'lab', {
+      readFile,
+      env: {},
+      logger,
+      namespace: 'x',
+      workbenchBundle: '/none',
+    });
     expect(client.namespace).toBe('x');
     expect((await client.webSocketOptions()).rejectUnauthorized).toBe(false);
     expect(logger.lines.some((l) => l.level === 'warn')).toBe(true);
@@ -52,6 +74,8 @@ describe('createKubeClientFromContext', () => {
 
   it('unknown context: CONTEXT_NOT_FOUND', async () => {
     const view = await loadKubeconfig({ env: {}, homedir: '/h', readFile });
-    await expect(createKubeClientFromContext(view, 'nope', { readFile })).rejects.toMatchObject({ code: 'CONTEXT_NOT_FOUND' });
+    await expect(createKubeClientFromContext(view, 'nope', { readFile })).rejects.toMatchObject({
+      code: 'CONTEXT_NOT_FOUND',
+    });
   });
 });

@@ -31,7 +31,11 @@ export interface KubeClientFromContextOptions {
 }
 
 /** A KubeClient for a kubeconfig context (default: current-context), with the user's CredentialSource and the resolved CA. */
-export async function createKubeClientFromContext(view: KubeconfigView, contextName: string | undefined, opts: KubeClientFromContextOptions = {}): Promise<KubeClient> {
+export async function createKubeClientFromContext(
+  view: KubeconfigView,
+  contextName: string | undefined,
+  opts: KubeClientFromContextOptions = {},
+): Promise<KubeClient> {
   const resolved = resolveContext(view, contextName);
   const readFile = opts.readFile ?? nodeReadTextFile;
   const cluster = resolved.cluster.value;
@@ -43,7 +47,9 @@ export async function createKubeClientFromContext(view: KubeconfigView, contextN
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.workbenchBundle ? { workbenchBundle: opts.workbenchBundle } : {}),
   });
-  const caData = cluster.certificateAuthorityData ?? (ca.source === 'kubeconfig' && ca.ca?.[0] ? Buffer.from(ca.ca[0]).toString('base64') : undefined);
+  const caData =
+    cluster.certificateAuthorityData ??
+    (ca.source === 'kubeconfig' && ca.ca?.[0] ? Buffer.from(ca.ca[0]).toString('base64') : undefined);
   const credential =
     opts.credential ??
     credentialSourceForUser(resolved.user, {

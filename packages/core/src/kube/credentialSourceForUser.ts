@@ -28,9 +28,15 @@ export interface CredentialSourceDeps {
  * The CredentialSource for a kubeconfig user, as client-go picks it: token > tokenFile > exec > auth-provider
  * for the bearer token, plus the client certificate when one is set.
  */
-export function credentialSourceForUser(user: NamedEntry<KubeUser>, deps: CredentialSourceDeps): CredentialSource {
+export function credentialSourceForUser(
+  user: NamedEntry<KubeUser>,
+  deps: CredentialSourceDeps,
+): CredentialSource {
   const u = user.value;
-  const common = { ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
+  const common = {
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  };
   let bearer: CredentialSource | undefined;
   if (u.token) bearer = staticTokenSource(u.token, `kubeconfig user ${user.name} (token)`);
   else if (u.tokenFile) bearer = tokenFileSource({ path: u.tokenFile, readFile: deps.readFile, ...common });
@@ -45,23 +51,35 @@ export function credentialSourceForUser(user: NamedEntry<KubeUser>, deps: Creden
     });
   } else if (u.authProvider) {
     if (u.authProvider.name !== 'oidc') {
-      throw new RayConnectError('KUBECONFIG_INVALID', `auth-provider "${u.authProvider.name}" of user ${user.name} is not supported (file ${user.file})`, {
-        fix: 'Use an exec credential plugin instead (for example gke-gcloud-auth-plugin or kubelogin), or sign in with Ray Connect.',
-        details: { file: user.file, field: `users[name=${user.name}].user.auth-provider.name` },
-      });
+      throw new RayConnectError(
+        'KUBECONFIG_INVALID',
+        `auth-provider "${u.authProvider.name}" of user ${user.name} is not supported (file ${user.file})`,
+        {
+          fix: 'Use an exec credential plugin instead (for example gke-gcloud-auth-plugin or kubelogin), or sign in with Ray Connect.',
+          details: { file: user.file, field: `users[name=${user.name}].user.auth-provider.name` },
+        },
+      );
     }
     bearer = oidcAuthProviderSource({ provider: u.authProvider, readFile: deps.readFile, ...common });
   } else if (u.username !== undefined || u.password !== undefined) {
-    throw new RayConnectError('KUBECONFIG_INVALID', `user ${user.name} uses username/password (basic auth), which Kubernetes no longer supports (file ${user.file})`, {
-      fix: 'Use a token, a client certificate, or sign in with Ray Connect.',
-      details: { file: user.file, field: `users[name=${user.name}].user.username` },
-    });
+    throw new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `user ${user.name} uses username/password (basic auth), which Kubernetes no longer supports (file ${user.file})`,
+      {
+        fix: 'Use a token, a client certificate, or sign in with Ray Connect.',
+        details: { file: user.file, field: `users[name=${user.name}].user.username` },
+      },
+    );
   }
 
-  const certInput = (file: string | undefined, data: string | Secret | undefined): PemInput | undefined => (data ? { data } : file ? { file } : undefined);
+  const certInput = (file: string | undefined, data: string | Secret | undefined): PemInput | undefined =>
+    data ? { data } : file ? { file } : undefined;
   const cert = certInput(u.clientCertificate, u.clientCertificateData);
   const key = certInput(u.clientKey, u.clientKeyData);
-  const tls = cert && key ? clientCertSource({ cert, key, readFile: deps.readFile, ...(deps.clock ? { clock: deps.clock } : {}) }) : undefined;
+  const tls =
+    cert && key
+      ? clientCertSource({ cert, key, readFile: deps.readFile, ...(deps.clock ? { clock: deps.clock } : {}) })
+      : undefined;
 
   if (bearer && tls) return combined(bearer, tls);
   if (bearer) return bearer;

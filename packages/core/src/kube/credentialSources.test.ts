@@ -59,15 +59,23 @@ describe('tokenFileSource', () => {
   });
 
   it('missing or empty file: TOKEN_INVALID naming the file', async () => {
-    await expect(tokenFileSource({ path: '/missing', readFile: fakeFs({}).readFile }).get()).rejects.toMatchObject({ code: 'TOKEN_INVALID', details: { file: '/missing' } });
-    await expect(tokenFileSource({ path: '/e', readFile: fakeFs({ '/e': '\n' }).readFile }).get()).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect(
+      tokenFileSource({ path: '/missing', readFile: fakeFs({}).readFile }).get(),
+    ).rejects.toMatchObject({ code: 'TOKEN_INVALID', details: { file: '/missing' } });
+    await expect(
+      tokenFileSource({ path: '/e', readFile: fakeFs({ '/e': '\n' }).readFile }).get(),
+    ).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
 });
 
 describe('clientCertSource', () => {
   it('reads files and inline base64 data; the key is a Secret', async () => {
     const fs = fakeFs({ '/c.crt': PEM_CERT, '/c.key': PEM_KEY });
-    const fromFiles = await clientCertSource({ cert: { file: '/c.crt' }, key: { file: '/c.key' }, readFile: fs.readFile }).get();
+    const fromFiles = await clientCertSource({
+      cert: { file: '/c.crt' },
+      key: { file: '/c.key' },
+      readFile: fs.readFile,
+    }).get();
     expect(fromFiles.clientCert?.cert).toBe(PEM_CERT);
     expect(fromFiles.clientCert?.key.reveal()).toBe(PEM_KEY);
     expect(JSON.stringify(fromFiles)).not.toContain('PRIVATE KEY');
@@ -81,11 +89,19 @@ describe('clientCertSource', () => {
 
   it('a missing file or non-PEM data is KUBECONFIG_INVALID', async () => {
     const fs = fakeFs({ '/c.crt': PEM_CERT });
-    await expect(clientCertSource({ cert: { file: '/c.crt' }, key: { file: '/nope.key' }, readFile: fs.readFile }).get()).rejects.toMatchObject({
+    await expect(
+      clientCertSource({ cert: { file: '/c.crt' }, key: { file: '/nope.key' }, readFile: fs.readFile }).get(),
+    ).rejects.toMatchObject({
       code: 'KUBECONFIG_INVALID',
       details: { file: '/nope.key' },
     });
-    await expect(clientCertSource({ cert: { data: 'bm90IHBlbQ==' }, key: { file: '/c.crt' }, readFile: fs.readFile }).get()).rejects.toMatchObject({ code: 'KUBECONFIG_INVALID' });
+    await expect(
+      clientCertSource({
+        cert: { data: 'bm90IHBlbQ==' },
+        key: { file: '/c.crt' },
+        readFile: fs.readFile,
+      }).get(),
+    ).rejects.toMatchObject({ code: 'KUBECONFIG_INVALID' });
   });
 });
 
@@ -94,7 +110,13 @@ describe('inClusterConfig', () => {
   it('reads server from env, CA and namespace from the mount, and re-reads the token as it rotates', async () => {
     const fs = fakeFs({ '/sa/token': 'tok-1\n', '/sa/ca.crt': PEM_CERT, '/sa/namespace': 'team\n' });
     const clock = new FakeClock();
-    const cfg = await inClusterConfig({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, readFile: fs.readFile, dir, clock, tokenReloadMs: 60_000 });
+    const cfg = await inClusterConfig({
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      readFile: fs.readFile,
+      dir,
+      clock,
+      tokenReloadMs: 60_000,
+    });
     expect(cfg).toMatchObject({ server: 'https://10.0.0.1:443', ca: PEM_CERT, namespace: 'team' });
     expect((await cfg!.credential.get()).token?.reveal()).toBe('tok-1');
     fs.files['/sa/token'] = 'tok-2';
@@ -104,9 +126,23 @@ describe('inClusterConfig', () => {
 
   it('IPv6 hosts are bracketed; not in a pod gives undefined', async () => {
     const fs = fakeFs({ '/sa/token': 't' });
-    expect((await inClusterConfig({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, readFile: fs.readFile, dir }))?.server).toBe('https://[fd00::1]:443');
+    expect(
+      (
+        await inClusterConfig({
+          env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' },
+          readFile: fs.readFile,
+          dir,
+        })
+      )?.server,
+    ).toBe('https://[fd00::1]:443');
     expect(await inClusterConfig({ env: {}, readFile: fs.readFile, dir })).toBeUndefined();
-    expect(await inClusterConfig({ env: { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' }, readFile: fakeFs({}).readFile, dir })).toBeUndefined();
+    expect(
+      await inClusterConfig({
+        env: { KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1' },
+        readFile: fakeFs({}).readFile,
+        dir,
+      }),
+    ).toBeUndefined();
   });
 });
 
@@ -115,7 +151,9 @@ describe('credentialSourceForUser', () => {
   const fs = fakeFs({ '/tok': 'from-file\n', '/c.crt': PEM_CERT, '/c.key': PEM_KEY });
 
   it('token wins over tokenFile (as client-go)', async () => {
-    const s = credentialSourceForUser(entry({ token: new Secret('inline'), tokenFile: '/tok' }), { readFile: fs.readFile });
+    const s = credentialSourceForUser(entry({ token: new Secret('inline'), tokenFile: '/tok' }), {
+      readFile: fs.readFile,
+    });
     expect((await s.get()).token?.reveal()).toBe('inline');
   });
 
@@ -125,9 +163,14 @@ describe('credentialSourceForUser', () => {
   });
 
   it('client cert alone, and together with a token', async () => {
-    const cert = credentialSourceForUser(entry({ clientCertificate: '/c.crt', clientKey: '/c.key' }), { readFile: fs.readFile });
+    const cert = credentialSourceForUser(entry({ clientCertificate: '/c.crt', clientKey: '/c.key' }), {
+      readFile: fs.readFile,
+    });
     expect((await cert.get()).clientCert?.cert).toBe(PEM_CERT);
-    const both = credentialSourceForUser(entry({ clientCertificate: '/c.crt', clientKey: '/c.key', token: new Secret('t') }), { readFile: fs.readFile });
+    const both = credentialSourceForUser(
+      entry({ clientCertificate: '/c.crt', clientKey: '/c.key', token: new Secret('t') }),
+      { readFile: fs.readFile },
+    );
     const c = await both.get();
     expect(c.token?.reveal()).toBe('t');
     expect(c.clientCert?.cert).toBe(PEM_CERT);
@@ -138,18 +181,39 @@ describe('credentialSourceForUser', () => {
   });
 
   it('basic auth and unsupported auth-providers are KUBECONFIG_INVALID naming the file', () => {
-    expect(() => credentialSourceForUser(entry({ username: 'a', password: new Secret('b') }), { readFile: fs.readFile })).toThrow(
-      expect.objectContaining({ code: 'KUBECONFIG_INVALID', details: expect.objectContaining({ file: '/k' }) }),
+    expect(() =>
+      credentialSourceForUser(entry({ username: 'a', password: new Secret('b') }), { readFile: fs.readFile }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'KUBECONFIG_INVALID',
+        details: expect.objectContaining({ file: '/k' }),
+      }),
     );
-    expect(() => credentialSourceForUser(entry({ authProvider: { name: 'gcp', config: {}, secrets: {} } }), { readFile: fs.readFile })).toThrow(
-      expect.objectContaining({ code: 'KUBECONFIG_INVALID' }),
-    );
+    expect(() =>
+      credentialSourceForUser(entry({ authProvider: { name: 'gcp', config: {}, secrets: {} } }), {
+        readFile: fs.readFile,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'KUBECONFIG_INVALID' }));
   });
 
   it('auth-provider oidc and exec are wired', () => {
-    expect(credentialSourceForUser(entry({ authProvider: { name: 'oidc', config: { 'idp-issuer-url': 'https://idp' }, secrets: {} } }), { readFile: fs.readFile }).description).toContain('oidc');
-    const exec = { command: '/bin/plugin', args: [], env: [], apiVersion: 'client.authentication.k8s.io/v1', provideClusterInfo: false, interactiveMode: 'Never' as const };
-    expect(credentialSourceForUser(entry({ exec }), { readFile: fs.readFile }).description).toBe('exec: plugin');
+    expect(
+      credentialSourceForUser(
+        entry({ authProvider: { name: 'oidc', config: { 'idp-issuer-url': 'https://idp' }, secrets: {} } }),
+        { readFile: fs.readFile },
+      ).description,
+    ).toContain('oidc');
+    const exec = {
+      command: '/bin/plugin',
+      args: [],
+      env: [],
+      apiVersion: 'client.authentication.k8s.io/v1',
+      provideClusterInfo: false,
+      interactiveMode: 'Never' as const,
+    };
+    expect(credentialSourceForUser(entry({ exec }), { readFile: fs.readFile }).description).toBe(
+      'exec: plugin',
+    );
   });
 
   it('reads nothing until get()', () => {

@@ -22,7 +22,11 @@ const runs = () => {
   }
 };
 
-function source(env: Record<string, string>, exec: Partial<KubeExecConfig> = {}, opts: Partial<ExecCredentialSourceOptions> = {}) {
+function source(
+  env: Record<string, string>,
+  exec: Partial<KubeExecConfig> = {},
+  opts: Partial<ExecCredentialSourceOptions> = {},
+) {
   const config: KubeExecConfig = {
     command: plugin,
     args: [],
@@ -60,6 +64,18 @@ describe('execCredentialSource (real node scripts as plugins)', () => {
     expect(runs()).toBe(2);
   });
 
+  it('a short-lived credential is reused for most of its lifetime (the renew margin is at most a quarter of it)', async () => {
+    const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
+    const s = source({ EXPIRES_AT: '2030-01-01T00:00:02Z' }, {}, { clock });
+    await s.get();
+    clock.advance(1000);
+    await s.get();
+    expect(runs()).toBe(1);
+    clock.advance(600);
+    await s.get();
+    expect(runs()).toBe(2);
+  });
+
   it('without expirationTimestamp, the credential is kept until invalidate()', async () => {
     const s = source({});
     await s.get();
@@ -77,7 +93,10 @@ describe('execCredentialSource (real node scripts as plugins)', () => {
   });
 
   it('v1beta1 works; an apiVersion that does not match the kubeconfig fails', async () => {
-    const beta = source({ API_VERSION: 'client.authentication.k8s.io/v1beta1' }, { apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    const beta = source(
+      { API_VERSION: 'client.authentication.k8s.io/v1beta1' },
+      { apiVersion: 'client.authentication.k8s.io/v1beta1' },
+    );
     expect((await beta.get()).token?.reveal()).toBe('tok-1');
     const mismatch = source({ API_VERSION: 'client.authentication.k8s.io/v1beta1' });
     expect(await codeOf(mismatch.get())).toMatchObject({ code: 'EXEC_PLUGIN_FAILED' });
@@ -85,9 +104,13 @@ describe('execCredentialSource (real node scripts as plugins)', () => {
 
   it('passes KUBERNETES_EXEC_INFO with the cluster when provideClusterInfo, kubeconfig env, and stdin is not a TTY', async () => {
     const info = join(dir, 'info');
-    const s = source({ INFO_FILE: info, FOO: 'bar' }, { provideClusterInfo: true }, {
-      cluster: { server: 'https://k:6443', certificateAuthorityData: 'Q0E=', config: { audience: 'x' } },
-    });
+    const s = source(
+      { INFO_FILE: info, FOO: 'bar' },
+      { provideClusterInfo: true },
+      {
+        cluster: { server: 'https://k:6443', certificateAuthorityData: 'Q0E=', config: { audience: 'x' } },
+      },
+    );
     await s.get();
     const seen = JSON.parse(readFileSync(info, 'utf8')) as { info: string; stdinIsTTY: boolean; foo: string };
     expect(seen.stdinIsTTY).toBe(false);
@@ -95,7 +118,14 @@ describe('execCredentialSource (real node scripts as plugins)', () => {
     expect(JSON.parse(seen.info)).toEqual({
       apiVersion: 'client.authentication.k8s.io/v1',
       kind: 'ExecCredential',
-      spec: { interactive: false, cluster: { server: 'https://k:6443', 'certificate-authority-data': 'Q0E=', config: { audience: 'x' } } },
+      spec: {
+        interactive: false,
+        cluster: {
+          server: 'https://k:6443',
+          'certificate-authority-data': 'Q0E=',
+          config: { audience: 'x' },
+        },
+      },
     });
   });
 
@@ -145,7 +175,12 @@ describe('execCredentialSource (real node scripts as plugins)', () => {
   });
 
   it('a missing command: EXEC_PLUGIN_FAILED with the installHint as the fix', async () => {
-    const e = await codeOf(source({}, { command: join(dir, 'no-such-plugin'), installHint: 'Install it with brew install x' }).get());
+    const e = await codeOf(
+      source(
+        {},
+        { command: join(dir, 'no-such-plugin'), installHint: 'Install it with brew install x' },
+      ).get(),
+    );
     expect(e).toMatchObject({ code: 'EXEC_PLUGIN_FAILED', fix: 'Install it with brew install x' });
     expect(e.message).toContain('no-such-plugin was not found');
   });

@@ -28,7 +28,7 @@ export interface ExecCredentialSourceOptions {
   logger?: Logger;
   /** Default 60 s. */
   timeoutMs?: number;
-  /** A credential this close to expirationTimestamp is replaced. Default 5 s. */
+  /** A credential this close to expirationTimestamp is replaced (at most a quarter of its lifetime). Default 5 s. */
   renewBeforeMs?: number;
   spawn?: Spawn;
 }
@@ -43,17 +43,27 @@ export function execCredentialSource(options: ExecCredentialSourceOptions): Cred
   const logger = options.logger ?? silentLogger;
   const renewBeforeMs = options.renewBeforeMs ?? 5_000;
   const name = basename(exec.command);
-  let cached: Credential | undefined;
+  let cached: { credential: Credential; obtainedAt: number } | undefined;
   let running: Promise<Credential> | undefined;
 
-  const fresh = (c: Credential | undefined): c is Credential => c !== undefined && (c.expiresAt === undefined || clock.now() < c.expiresAt - renewBeforeMs);
+  const fresh = (): Credential | undefined => {
+    if (!cached) return undefined;
+    const { credential, obtainedAt } = cached;
+    if (credential.expiresAt === undefined) return credential;
+    const margin = Math.min(renewBeforeMs, Math.max(0, (credential.expiresAt - obtainedAt) / 4));
+    return clock.now() < credential.expiresAt - margin ? credential : undefined;
+  };
 
   const run = async (): Promise<Credential> => {
     if (exec.interactiveMode === 'Always') {
-      throw new RayConnectError('EXEC_PLUGIN_INTERACTIVE', `The credential plugin ${name} needs a terminal to sign in (interactiveMode: Always).`, {
-        fix: `Run a kubectl command for this context in a terminal (for example \`kubectl get namespaces\`) so ${name} can sign you in, then retry here.`,
-        details: { command: name },
-      });
+      throw new RayConnectError(
+        'EXEC_PLUGIN_INTERACTIVE',
+        `The credential plugin ${name} needs a terminal to sign in (interactiveMode: Always).`,
+        {
+          fix: `Run a kubectl command for this context in a terminal (for example \`kubectl get namespaces\`) so ${name} can sign you in, then retry here.`,
+          details: { command: name },
+        },
+      );
     }
     const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
     for (const e of exec.env) env[e.name] = e.value;
@@ -70,7 +80,8 @@ export function execCredentialSource(options: ExecCredentialSourceOptions): Cred
     const credential = parseExecCredential(stdout, exec.command, exec.apiVersion);
     logger.debug('exec credential plugin returned a credential', {
       command: name,
-      expiresAt: credential.expiresAt === undefined ? undefined : new Date(credential.expiresAt).toISOString(),
+      expiresAt:
+        credential.expiresAt === undefined ? undefined : new Date(credential.expiresAt).toISOString(),
     });
     return credential;
   };
@@ -78,11 +89,13 @@ export function execCredentialSource(options: ExecCredentialSourceOptions): Cred
   return {
     description: `exec: ${name}`,
     get(signal) {
-      if (fresh(cached)) return Promise.resolve(cached);
+      const current = fresh();
+      if (current) return Promise.resolve(current);
       if (!running) {
+        const startedAt = clock.now();
         running = run().then(
           (c) => {
-            cached = c;
+            cached = { credential: c, obtainedAt: startedAt };
             running = undefined;
             return c;
           },

@@ -9,7 +9,11 @@ export interface KubeRequestInfo {
 }
 
 /** Parses `/api/v1/...` and `/apis/<group>/<version>/...` paths the way the API server's RequestInfo does. */
-export function kubeRequestInfo(method: string, path: string, query?: Record<string, string | undefined>): KubeRequestInfo {
+export function kubeRequestInfo(
+  method: string,
+  path: string,
+  query?: Record<string, string | undefined>,
+): KubeRequestInfo {
   const parts = path.split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
   let rest: string[];
   let group = '';

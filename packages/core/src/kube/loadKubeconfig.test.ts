@@ -95,17 +95,31 @@ describe('loadKubeconfig', () => {
     expect(view.users.find((u) => u.name === 'shared')?.value.tokenFile).toBe('/home/u/tokens/a');
     expect(view.users.find((u) => u.name === 'dash')?.value.tokenFile).toBe('/abs/token');
     const exec = view.users.find((u) => u.name === 'exec-user')?.value.exec;
-    expect(exec).toMatchObject({ command: '/home/u/a/bin/plugin', args: ['get-token'], env: [{ name: 'FOO', value: 'bar' }], interactiveMode: 'IfAvailable', provideClusterInfo: false });
+    expect(exec).toMatchObject({
+      command: '/home/u/a/bin/plugin',
+      args: ['get-token'],
+      env: [{ name: 'FOO', value: 'bar' }],
+      interactiveMode: 'IfAvailable',
+      provideClusterInfo: false,
+    });
   });
 
   it('never prints tokens from the view', async () => {
-    const view = await loadKubeconfig({ env: { KUBECONFIG: '/b' }, homedir: '/h', readFile: fakeFs({ '/b': fileB }) });
+    const view = await loadKubeconfig({
+      env: { KUBECONFIG: '/b' },
+      homedir: '/h',
+      readFile: fakeFs({ '/b': fileB }),
+    });
     expect(JSON.stringify(view)).not.toContain('from-b');
     expect(view.users[0]?.value.token?.reveal()).toBe('from-b');
   });
 
   it('falls back to ~/.kube/config, and gives an empty view when it does not exist', async () => {
-    const view = await loadKubeconfig({ env: {}, homedir: '/home/u', readFile: fakeFs({ '/home/u/.kube/config': fileB }) });
+    const view = await loadKubeconfig({
+      env: {},
+      homedir: '/home/u',
+      readFile: fakeFs({ '/home/u/.kube/config': fileB }),
+    });
     expect(view.files).toEqual(['/home/u/.kube/config']);
     expect(view.currentContext).toBe('b');
     const empty = await loadKubeconfig({ env: {}, homedir: '/home/u', readFile: fakeFs({}) });
@@ -114,15 +128,30 @@ describe('loadKubeconfig', () => {
   });
 
   it('KUBECONFIG_NOT_FOUND for a missing explicit file, or when no KUBECONFIG file exists', async () => {
-    await expect(loadKubeconfig({ env: {}, homedir: '/h', readFile: fakeFs({}), explicitPath: '/nope/config' })).rejects.toMatchObject({ code: 'KUBECONFIG_NOT_FOUND' });
+    await expect(
+      loadKubeconfig({ env: {}, homedir: '/h', readFile: fakeFs({}), explicitPath: '/nope/config' }),
+    ).rejects.toMatchObject({ code: 'KUBECONFIG_NOT_FOUND' });
     const logger = new MemoryLogger();
-    await expect(loadKubeconfig({ env: { KUBECONFIG: '/x:/y' }, homedir: '/h', readFile: fakeFs({}), pathDelimiter: ':', logger })).rejects.toMatchObject({
+    await expect(
+      loadKubeconfig({
+        env: { KUBECONFIG: '/x:/y' },
+        homedir: '/h',
+        readFile: fakeFs({}),
+        pathDelimiter: ':',
+        logger,
+      }),
+    ).rejects.toMatchObject({
       code: 'KUBECONFIG_NOT_FOUND',
     });
   });
 
   it('an explicit file replaces KUBECONFIG', async () => {
-    const view = await loadKubeconfig({ env: { KUBECONFIG: '/a' }, homedir: '/h', readFile: fakeFs({ '/a': fileA, '/b': fileB }), explicitPath: '/b' });
+    const view = await loadKubeconfig({
+      env: { KUBECONFIG: '/a' },
+      homedir: '/h',
+      readFile: fakeFs({ '/a': fileA, '/b': fileB }),
+      explicitPath: '/b',
+    });
     expect(view.files).toEqual(['/b']);
   });
 
@@ -130,7 +159,10 @@ describe('loadKubeconfig', () => {
     const readFile = async () => {
       throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
     };
-    await expect(loadKubeconfig({ env: {}, homedir: '/h', readFile })).rejects.toMatchObject({ code: 'KUBECONFIG_INVALID', details: { file: '/h/.kube/config' } });
+    await expect(loadKubeconfig({ env: {}, homedir: '/h', readFile })).rejects.toMatchObject({
+      code: 'KUBECONFIG_INVALID',
+      details: { file: '/h/.kube/config' },
+    });
   });
 });
 
@@ -169,12 +201,23 @@ describe('parseKubeconfigFile: malformed samples in testdata/kubeconfig', () => 
   }
 
   it('an empty file is an empty config', () => {
-    expect(parseKubeconfigFile('', '/f')).toMatchObject({ clusters: [], users: [], contexts: [], currentContext: undefined });
+    expect(parseKubeconfigFile('', '/f')).toMatchObject({
+      clusters: [],
+      users: [],
+      contexts: [],
+      currentContext: undefined,
+    });
   });
 });
 
 describe('resolveContext', () => {
-  const view = async () => loadKubeconfig({ env: { KUBECONFIG: '/a:/b' }, homedir: '/h', readFile: fakeFs({ '/a': fileA, '/b': fileB }), pathDelimiter: ':' });
+  const view = async () =>
+    loadKubeconfig({
+      env: { KUBECONFIG: '/a:/b' },
+      homedir: '/h',
+      readFile: fakeFs({ '/a': fileA, '/b': fileB }),
+      pathDelimiter: ':',
+    });
 
   it('uses current-context and its namespace', async () => {
     const r = resolveContext(await view());

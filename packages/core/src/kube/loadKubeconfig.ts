@@ -31,11 +31,15 @@ export async function loadKubeconfig(input: LoadKubeconfigInput): Promise<Kubeco
       text = await input.readFile(file);
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw new RayConnectError('KUBECONFIG_INVALID', `cannot read the kubeconfig (file ${file}): ${(e as { code?: string }).code ?? 'read failed'}`, {
-        fix: `Check that ${file} is readable.`,
-        details: { file },
-        cause: e,
-      });
+      throw new RayConnectError(
+        'KUBECONFIG_INVALID',
+        `cannot read the kubeconfig (file ${file}): ${(e as { code?: string }).code ?? 'read failed'}`,
+        {
+          fix: `Check that ${file} is readable.`,
+          details: { file },
+          cause: e,
+        },
+      );
     }
     return parseKubeconfigFile(text, file);
   };
@@ -47,13 +51,20 @@ export async function loadKubeconfig(input: LoadKubeconfigInput): Promise<Kubeco
     parsed.push(one);
   } else if (input.env.KUBECONFIG) {
     const delimiter = input.pathDelimiter ?? (process.platform === 'win32' ? ';' : ':');
-    const files = [...new Set(input.env.KUBECONFIG.split(delimiter).filter((p) => p.trim() !== '').map((p) => resolve(p)))];
+    const files = [
+      ...new Set(
+        input.env.KUBECONFIG.split(delimiter)
+          .filter((p) => p.trim() !== '')
+          .map((p) => resolve(p)),
+      ),
+    ];
     for (const file of files) {
       const one = await read(file);
       if (one) parsed.push(one);
       else logger.debug('kubeconfig file in KUBECONFIG does not exist; skipped', { file });
     }
-    if (parsed.length === 0 && files.length > 0) throw notFound(files.join(delimiter), `None of the files in KUBECONFIG exist (${files.join(', ')}).`);
+    if (parsed.length === 0 && files.length > 0)
+      throw notFound(files.join(delimiter), `None of the files in KUBECONFIG exist (${files.join(', ')}).`);
   } else {
     const one = await read(join(input.homedir, '.kube', 'config'));
     if (one) parsed.push(one);

@@ -57,9 +57,18 @@ export function mapNetworkError(e: unknown, server: string): RayConnectError {
       },
     );
   }
-  const timeout = code?.includes('TIMEOUT') || code === 'ETIMEDOUT' || (e as { name?: string } | null)?.name === 'TimeoutError';
+  const timeout =
+    code?.includes('TIMEOUT') ||
+    code === 'ETIMEDOUT' ||
+    (e as { name?: string } | null)?.name === 'TimeoutError';
   if (timeout || (code !== undefined && NETWORK_CODES.has(code))) {
-    const why = timeout ? 'the connection timed out' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name does not resolve' : code === 'ECONNREFUSED' ? 'the connection was refused' : `network error ${code}`;
+    const why = timeout
+      ? 'the connection timed out'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'the host name does not resolve'
+        : code === 'ECONNREFUSED'
+          ? 'the connection was refused'
+          : `network error ${code}`;
     return new RayConnectError('CLUSTER_UNREACHABLE', `Cannot reach the API server ${server}: ${why}.`, {
       fix: 'Check the server URL, your network or VPN, and HTTPS_PROXY/NO_PROXY; then retry.',
       details: { url: server, errno: code ?? 'timeout' },
@@ -85,10 +94,11 @@ export function errorCodeOf(e: unknown, depth = 0): string | undefined {
   if (typeof e !== 'object' || e === null || depth > 5) return undefined;
   const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
   if (typeof o.code === 'string' && o.code !== '') return o.code;
-  if (Array.isArray(o.errors)) for (const inner of o.errors) {
-    const c = errorCodeOf(inner, depth + 1);
-    if (c) return c;
-  }
+  if (Array.isArray(o.errors))
+    for (const inner of o.errors) {
+      const c = errorCodeOf(inner, depth + 1);
+      if (c) return c;
+    }
   return errorCodeOf(o.cause, depth + 1);
 }
 
@@ -113,15 +123,23 @@ export function mapHttpError(f: HttpFailure): RayConnectError {
   const base = { status: f.status, reason: status?.reason, url: f.server, path: f.path };
   if (f.status === 401) {
     if (f.credentialExpired) {
-      return new RayConnectError('TOKEN_EXPIRED', `Your sign-in to ${f.server} has expired (${f.credentialDescription}).`, {
-        fix: 'Sign in again.',
-        details: { ...base, credential: f.credentialDescription },
-      });
+      return new RayConnectError(
+        'TOKEN_EXPIRED',
+        `Your sign-in to ${f.server} has expired (${f.credentialDescription}).`,
+        {
+          fix: 'Sign in again.',
+          details: { ...base, credential: f.credentialDescription },
+        },
+      );
     }
-    return new RayConnectError('TOKEN_INVALID', `The API server ${f.server} did not accept the credentials (${f.credentialDescription}).`, {
-      fix: 'Sign in again, or check that the token or certificate belongs to this cluster.',
-      details: { ...base, credential: f.credentialDescription },
-    });
+    return new RayConnectError(
+      'TOKEN_INVALID',
+      `The API server ${f.server} did not accept the credentials (${f.credentialDescription}).`,
+      {
+        fix: 'Sign in again, or check that the token or certificate belongs to this cluster.',
+        details: { ...base, credential: f.credentialDescription },
+      },
+    );
   }
   if (f.status === 403) {
     const parsed = parseForbidden(apiMessage);
@@ -130,16 +148,31 @@ export function mapHttpError(f: HttpFailure): RayConnectError {
     const namespace = parsed.namespace ?? info.namespace;
     const name = status?.details?.name ?? info.name;
     const what = `${verb} ${resource ?? 'this resource'}${name ? ` "${name}"` : ''}${namespace ? ` in namespace ${namespace}` : ''}`;
-    return new RayConnectError('ACCESS_DENIED', `Not allowed to ${what}${apiMessage ? `: ${apiMessage}` : ''}.`, {
-      fix: `Ask a cluster admin for RBAC permission to ${verb} ${resource ?? 'this resource'}${namespace ? ` in namespace ${namespace}` : ''}.`,
-      details: { ...base, verb, resource, namespace, name, user: parsed.user, apiMessage },
-    });
+    return new RayConnectError(
+      'ACCESS_DENIED',
+      `Not allowed to ${what}${apiMessage ? `: ${apiMessage}` : ''}.`,
+      {
+        fix: `Ask a cluster admin for RBAC permission to ${verb} ${resource ?? 'this resource'}${namespace ? ` in namespace ${namespace}` : ''}.`,
+        details: { ...base, verb, resource, namespace, name, user: parsed.user, apiMessage },
+      },
+    );
   }
   const code = f.status === 502 || f.status === 503 || f.status === 504 ? 'CLUSTER_UNREACHABLE' : 'INTERNAL';
   const text = apiMessage ?? `HTTP ${f.status}`;
-  return new RayConnectError(code, `The API server ${f.server} answered ${f.status} to ${info.verb} ${f.path}: ${text}.`, {
-    details: { ...base, verb: info.verb, resource: info.resource, namespace: info.namespace, name: info.name, apiMessage },
-  });
+  return new RayConnectError(
+    code,
+    `The API server ${f.server} answered ${f.status} to ${info.verb} ${f.path}: ${text}.`,
+    {
+      details: {
+        ...base,
+        verb: info.verb,
+        resource: info.resource,
+        namespace: info.namespace,
+        name: info.name,
+        apiMessage,
+      },
+    },
+  );
 }
 
 interface StatusObject {
@@ -149,7 +182,8 @@ interface StatusObject {
 }
 
 function statusObject(body: unknown): StatusObject | undefined {
-  if (typeof body !== 'object' || body === null || (body as { kind?: unknown }).kind !== 'Status') return undefined;
+  if (typeof body !== 'object' || body === null || (body as { kind?: unknown }).kind !== 'Status')
+    return undefined;
   const b = body as Record<string, unknown>;
   const d = typeof b.details === 'object' && b.details !== null ? (b.details as Record<string, unknown>) : {};
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -161,11 +195,23 @@ function statusObject(body: unknown): StatusObject | undefined {
 }
 
 /** `... User "u" cannot list resource "pods" in API group "" in the namespace "ns"` -> parts. */
-function parseForbidden(message: string | undefined): { verb?: string; resource?: string; namespace?: string; user?: string } {
+function parseForbidden(message: string | undefined): {
+  verb?: string;
+  resource?: string;
+  namespace?: string;
+  user?: string;
+} {
   if (!message) return {};
-  const m = /User "([^"]*)" cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?/.exec(message);
+  const m =
+    /User "([^"]*)" cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?/.exec(
+      message,
+    );
   if (!m) return {};
-  const out: { verb?: string; resource?: string; namespace?: string; user?: string } = { user: m[1], verb: m[2], resource: qualified(m[3], m[4] ?? '') };
+  const out: { verb?: string; resource?: string; namespace?: string; user?: string } = {
+    user: m[1],
+    verb: m[2],
+    resource: qualified(m[3], m[4] ?? ''),
+  };
   if (m[5]) out.namespace = m[5];
   return out;
 }

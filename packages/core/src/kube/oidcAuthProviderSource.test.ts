@@ -27,7 +27,12 @@ describe('oidcAuthProviderSource', () => {
   it('uses the id-token while its exp is in the future', async () => {
     const c = clock();
     const calls: AuthProviderRefreshInput[] = [];
-    const s = oidcAuthProviderSource({ provider: provider(jwt(c.now() / 1000 + 3600)), readFile, clock: c, refresh: async (i) => (calls.push(i), { idToken: 'x' }) });
+    const s = oidcAuthProviderSource({
+      provider: provider(jwt(c.now() / 1000 + 3600)),
+      readFile,
+      clock: c,
+      refresh: async (i) => (calls.push(i), { idToken: 'x' }),
+    });
     const cred = await s.get();
     expect(cred.expiresAt).toBe(c.now() + 3600_000);
     expect(calls).toHaveLength(0);
@@ -63,7 +68,9 @@ describe('oidcAuthProviderSource', () => {
     const c = clock();
     let ca: string | undefined;
     const s = oidcAuthProviderSource({
-      provider: provider(jwt(0), { 'idp-certificate-authority-data': Buffer.from('INLINE').toString('base64') }),
+      provider: provider(jwt(0), {
+        'idp-certificate-authority-data': Buffer.from('INLINE').toString('base64'),
+      }),
       readFile,
       clock: c,
       refresh: async (i) => ((ca = i.ca), { idToken: jwt(c.now() / 1000 + 60) }),
@@ -73,8 +80,15 @@ describe('oidcAuthProviderSource', () => {
   });
 
   it('expired and nothing to refresh with: TOKEN_EXPIRED naming what is missing', async () => {
-    const s = oidcAuthProviderSource({ provider: { name: 'oidc', config: {}, secrets: { 'id-token': new Secret(jwt(0)) } }, readFile, clock: clock() });
-    await expect(s.get()).rejects.toMatchObject({ code: 'TOKEN_EXPIRED', details: { missing: 'refresh-token, idp-issuer-url, client-id' } });
+    const s = oidcAuthProviderSource({
+      provider: { name: 'oidc', config: {}, secrets: { 'id-token': new Secret(jwt(0)) } },
+      readFile,
+      clock: clock(),
+    });
+    await expect(s.get()).rejects.toMatchObject({
+      code: 'TOKEN_EXPIRED',
+      details: { missing: 'refresh-token, idp-issuer-url, client-id' },
+    });
   });
 
   it('refresh failures propagate (REFRESH_FAILED) and the next get() tries again', async () => {

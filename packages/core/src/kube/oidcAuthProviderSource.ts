@@ -49,11 +49,21 @@ export function oidcAuthProviderSource(options: OidcAuthProviderSourceOptions): 
 
   const refresh = async (): Promise<Credential> => {
     if (!refreshToken || !issuer || !clientId) {
-      const missing = [!refreshToken && 'refresh-token', !issuer && 'idp-issuer-url', !clientId && 'client-id'].filter(Boolean).join(', ');
-      throw new RayConnectError('TOKEN_EXPIRED', `The kubeconfig oidc id-token has expired and cannot be refreshed (missing ${missing}).`, {
-        fix: 'Sign in again with your identity provider tool (for example kubectl oidc-login), or sign in with Ray Connect.',
-        details: { missing },
-      });
+      const missing = [
+        !refreshToken && 'refresh-token',
+        !issuer && 'idp-issuer-url',
+        !clientId && 'client-id',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      throw new RayConnectError(
+        'TOKEN_EXPIRED',
+        `The kubeconfig oidc id-token has expired and cannot be refreshed (missing ${missing}).`,
+        {
+          fix: 'Sign in again with your identity provider tool (for example kubectl oidc-login), or sign in with Ray Connect.',
+          details: { missing },
+        },
+      );
     }
     const ca = await idpCa();
     logger.debug('refreshing the kubeconfig oidc id-token', { issuer });
@@ -73,17 +83,22 @@ export function oidcAuthProviderSource(options: OidcAuthProviderSourceOptions): 
   };
 
   const idpCa = async (): Promise<string | undefined> => {
-    if (c['idp-certificate-authority-data']) return Buffer.from(c['idp-certificate-authority-data'], 'base64').toString('utf8');
+    if (c['idp-certificate-authority-data'])
+      return Buffer.from(c['idp-certificate-authority-data'], 'base64').toString('utf8');
     const file = c['idp-certificate-authority'];
     if (!file) return undefined;
     try {
       return await options.readFile(file);
     } catch (e) {
-      throw new RayConnectError('KUBECONFIG_INVALID', `Cannot read idp-certificate-authority ${file} (${(e as { code?: string }).code ?? 'read failed'}).`, {
-        fix: `Check that ${file} exists and is readable.`,
-        details: { file, field: 'auth-provider.config.idp-certificate-authority' },
-        cause: e,
-      });
+      throw new RayConnectError(
+        'KUBECONFIG_INVALID',
+        `Cannot read idp-certificate-authority ${file} (${(e as { code?: string }).code ?? 'read failed'}).`,
+        {
+          fix: `Check that ${file} exists and is readable.`,
+          details: { file, field: 'auth-provider.config.idp-certificate-authority' },
+          cause: e,
+        },
+      );
     }
   };
 

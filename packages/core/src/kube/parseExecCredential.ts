@@ -23,8 +23,12 @@ export function parseExecCredential(stdout: string, command: string, apiVersion:
   }
   if (typeof doc !== 'object' || doc === null) return fail('output that is not an ExecCredential');
   const o = doc as Record<string, unknown>;
-  if (o.kind !== 'ExecCredential') return fail(`kind ${JSON.stringify(o.kind ?? null)} instead of ExecCredential`);
-  if (o.apiVersion !== apiVersion) return fail(`apiVersion ${JSON.stringify(o.apiVersion ?? null)}, but the kubeconfig asks for ${apiVersion}`);
+  if (o.kind !== 'ExecCredential')
+    return fail(`kind ${JSON.stringify(o.kind ?? null)} instead of ExecCredential`);
+  if (o.apiVersion !== apiVersion)
+    return fail(
+      `apiVersion ${JSON.stringify(o.apiVersion ?? null)}, but the kubeconfig asks for ${apiVersion}`,
+    );
   const status = o.status;
   if (typeof status !== 'object' || status === null) return fail('an ExecCredential without status');
   const s = status as Record<string, unknown>;
@@ -34,10 +38,12 @@ export function parseExecCredential(stdout: string, command: string, apiVersion:
     credential.token = new Secret(s.token);
   }
   if (s.clientCertificateData !== undefined || s.clientKeyData !== undefined) {
-    if (typeof s.clientCertificateData !== 'string' || typeof s.clientKeyData !== 'string') return fail('status.clientCertificateData without status.clientKeyData (both are needed)');
+    if (typeof s.clientCertificateData !== 'string' || typeof s.clientKeyData !== 'string')
+      return fail('status.clientCertificateData without status.clientKeyData (both are needed)');
     credential.clientCert = { cert: s.clientCertificateData, key: new Secret(s.clientKeyData) };
   }
-  if (!credential.token && !credential.clientCert) return fail('neither status.token nor a client certificate');
+  if (!credential.token && !credential.clientCert)
+    return fail('neither status.token nor a client certificate');
   if (s.expirationTimestamp !== undefined && s.expirationTimestamp !== null) {
     const at = typeof s.expirationTimestamp === 'string' ? Date.parse(s.expirationTimestamp) : NaN;
     if (Number.isNaN(at)) return fail('an invalid status.expirationTimestamp');

@@ -2,7 +2,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { RayConnectError } from '../errors.js';
 import { Secret } from '../secret.js';
-import type { KubeAuthProvider, KubeCluster, KubeContext, KubeExecConfig, KubeUser, NamedEntry } from './kubeconfigTypes.js';
+import type {
+  KubeAuthProvider,
+  KubeCluster,
+  KubeContext,
+  KubeExecConfig,
+  KubeUser,
+  NamedEntry,
+} from './kubeconfigTypes.js';
 
 /** One kubeconfig file, validated. Relative paths are resolved against the file's directory. */
 export interface ParsedKubeconfigFile {
@@ -32,16 +39,22 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
     doc = parse(text, { uniqueKeys: false });
   } catch (e) {
     const line = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new RayConnectError('KUBECONFIG_INVALID', `the file is not valid YAML${line ? ` (line ${line})` : ''} (file ${file})`, {
-      fix: `Correct the YAML in ${file}, or point KUBECONFIG at a valid file.`,
-      details: { file, field: '', line },
-    });
+    throw new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `the file is not valid YAML${line ? ` (line ${line})` : ''} (file ${file})`,
+      {
+        fix: `Correct the YAML in ${file}, or point KUBECONFIG at a valid file.`,
+        details: { file, field: '', line },
+      },
+    );
   }
-  if (doc === null || doc === undefined) return { file, currentContext: undefined, clusters: [], users: [], contexts: [] };
+  if (doc === null || doc === undefined)
+    return { file, currentContext: undefined, clusters: [], users: [], contexts: [] };
   if (!isObj(doc)) return fail('the document', 'is not a mapping');
 
   const dir = dirname(file);
-  const path = (value: string | undefined): string | undefined => (value === undefined || value === '' || isAbsolute(value) ? value || undefined : resolve(dir, value));
+  const path = (value: string | undefined): string | undefined =>
+    value === undefined || value === '' || isAbsolute(value) ? value || undefined : resolve(dir, value);
   const at = (field: string, key: string): string => (field === '' ? key : `${field}.${key}`);
   const str = (o: Obj, key: string, field: string, required = false): string | undefined => {
     const v = o[key];
@@ -60,13 +73,19 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
     const v = (doc as Obj)[key];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) return fail(key, `must be a list, not ${typeName(v)}`);
-    return v.map((item, i) => (isObj(item) ? item : fail(`${key}[${i}]`, `must be a mapping, not ${typeName(item)}`)));
+    return v.map((item, i) =>
+      isObj(item) ? item : fail(`${key}[${i}]`, `must be a mapping, not ${typeName(item)}`),
+    );
   };
   const named = <T>(key: string, inner: string, build: (o: Obj, field: string) => T): NamedEntry<T>[] =>
     list(key).map((item, i) => {
       const name = str(item, 'name', `${key}[${i}]`, true) as string;
       const body = item[inner];
-      if (!isObj(body)) return fail(`${key}[${i}].${inner}`, body === undefined || body === null ? 'is missing' : `must be a mapping, not ${typeName(body)}`);
+      if (!isObj(body))
+        return fail(
+          `${key}[${i}].${inner}`,
+          body === undefined || body === null ? 'is missing' : `must be a mapping, not ${typeName(body)}`,
+        );
       return { name, file, value: build(body, `${key}[${i}].${inner}`) };
     });
 
@@ -78,9 +97,12 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) fail(`${field}.server`, `is not an http(s) URL: ${JSON.stringify(server)}`);
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+      fail(`${field}.server`, `is not an http(s) URL: ${JSON.stringify(server)}`);
     const ext = Array.isArray(o.extensions)
-      ? (o.extensions as unknown[]).find((x): x is Obj => isObj(x) && x.name === 'client.authentication.k8s.io/exec')
+      ? (o.extensions as unknown[]).find(
+          (x): x is Obj => isObj(x) && x.name === 'client.authentication.k8s.io/exec',
+        )
       : undefined;
     return compact({
       server,
@@ -96,17 +118,29 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
   const exec = (o: Obj, field: string): KubeExecConfig => {
     const command = str(o, 'command', field, true) as string;
     const apiVersion = str(o, 'apiVersion', field, true) as string;
-    if (!EXEC_API_VERSIONS.includes(apiVersion)) fail(`${field}.apiVersion`, `must be one of ${EXEC_API_VERSIONS.join(', ')}, not ${JSON.stringify(apiVersion)}`);
+    if (!EXEC_API_VERSIONS.includes(apiVersion))
+      fail(
+        `${field}.apiVersion`,
+        `must be one of ${EXEC_API_VERSIONS.join(', ')}, not ${JSON.stringify(apiVersion)}`,
+      );
     const args = o.args ?? [];
-    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) fail(`${field}.args`, 'must be a list of strings');
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))
+      fail(`${field}.args`, 'must be a list of strings');
     const envList = o.env ?? [];
     if (!Array.isArray(envList)) fail(`${field}.env`, 'must be a list');
     const env = (envList as unknown[]).map((e, i) => {
       if (!isObj(e)) return fail(`${field}.env[${i}]`, 'must be a mapping with name and value');
-      return { name: str(e, 'name', `${field}.env[${i}]`, true) as string, value: str(e, 'value', `${field}.env[${i}]`) ?? '' };
+      return {
+        name: str(e, 'name', `${field}.env[${i}]`, true) as string,
+        value: str(e, 'value', `${field}.env[${i}]`) ?? '',
+      };
     });
     const mode = str(o, 'interactiveMode', field);
-    if (mode !== undefined && !(INTERACTIVE_MODES as readonly string[]).includes(mode)) fail(`${field}.interactiveMode`, `must be one of ${INTERACTIVE_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+    if (mode !== undefined && !(INTERACTIVE_MODES as readonly string[]).includes(mode))
+      fail(
+        `${field}.interactiveMode`,
+        `must be one of ${INTERACTIVE_MODES.join(', ')}, not ${JSON.stringify(mode)}`,
+      );
     // kubectl resolves a command with a path separator against the kubeconfig's directory; bare names use PATH.
     const resolvedCommand = command.includes('/') && !isAbsolute(command) ? resolve(dir, command) : command;
     return compact({
@@ -132,7 +166,8 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
       if (SECRET_PROVIDER_KEYS.includes(k)) secrets[k] = new Secret(v as string);
       else config[k] = v as string;
     }
-    if (config['idp-certificate-authority']) config['idp-certificate-authority'] = path(config['idp-certificate-authority']) as string;
+    if (config['idp-certificate-authority'])
+      config['idp-certificate-authority'] = path(config['idp-certificate-authority']) as string;
     return { name, config, secrets };
   };
 
@@ -148,7 +183,12 @@ export function parseKubeconfigFile(text: string, file: string): ParsedKubeconfi
       clientKeyData: secretOf(str(o, 'client-key-data', field)),
       username: str(o, 'username', field),
       password: secretOf(str(o, 'password', field)),
-      exec: o.exec === undefined || o.exec === null ? undefined : isObj(o.exec) ? exec(o.exec, `${field}.exec`) : fail(`${field}.exec`, `must be a mapping, not ${typeName(o.exec)}`),
+      exec:
+        o.exec === undefined || o.exec === null
+          ? undefined
+          : isObj(o.exec)
+            ? exec(o.exec, `${field}.exec`)
+            : fail(`${field}.exec`, `must be a mapping, not ${typeName(o.exec)}`),
       authProvider:
         o['auth-provider'] === undefined || o['auth-provider'] === null
           ? undefined

@@ -19,7 +19,9 @@ export interface AuthProviderRefreshResult {
   refreshToken?: string;
 }
 
-export type RefreshAuthProviderToken = (input: AuthProviderRefreshInput) => Promise<AuthProviderRefreshResult>;
+export type RefreshAuthProviderToken = (
+  input: AuthProviderRefreshInput,
+) => Promise<AuthProviderRefreshResult>;
 
 /**
  * One refresh_token grant for kubeconfig's auth-provider oidc (openid-client v6). Deliberately minimal: no
@@ -28,7 +30,10 @@ export type RefreshAuthProviderToken = (input: AuthProviderRefreshInput) => Prom
 export const refreshAuthProviderToken: RefreshAuthProviderToken = async (input) => {
   const dispatcher = input.ca !== undefined ? new Agent({ connect: { ca: input.ca } }) : undefined;
   const customFetch: oidc.CustomFetch = (url, options) =>
-    undiciFetch(url, { ...(options as object), ...(dispatcher ? { dispatcher } : {}) }) as unknown as Promise<Response>;
+    undiciFetch(url, {
+      ...(options as object),
+      ...(dispatcher ? { dispatcher } : {}),
+    }) as unknown as Promise<Response>;
   try {
     const config = await oidc.discovery(
       new URL(input.issuer),
@@ -39,12 +44,18 @@ export const refreshAuthProviderToken: RefreshAuthProviderToken = async (input) 
     );
     const tokens = await oidc.refreshTokenGrant(config, input.refreshToken.reveal());
     if (!tokens.id_token) {
-      throw new RayConnectError('REFRESH_FAILED', `The identity provider ${input.issuer} did not return an id_token on refresh.`, {
-        fix: 'Sign in again.',
-        details: { issuer: input.issuer },
-      });
+      throw new RayConnectError(
+        'REFRESH_FAILED',
+        `The identity provider ${input.issuer} did not return an id_token on refresh.`,
+        {
+          fix: 'Sign in again.',
+          details: { issuer: input.issuer },
+        },
+      );
     }
-    return tokens.refresh_token ? { idToken: tokens.id_token, refreshToken: tokens.refresh_token } : { idToken: tokens.id_token };
+    return tokens.refresh_token
+      ? { idToken: tokens.id_token, refreshToken: tokens.refresh_token }
+      : { idToken: tokens.id_token };
   } catch (e) {
     throw mapRefreshError(e, input.issuer);
   } finally {
@@ -55,16 +66,24 @@ export const refreshAuthProviderToken: RefreshAuthProviderToken = async (input) 
 function mapRefreshError(e: unknown, issuer: string): RayConnectError {
   if (e instanceof RayConnectError) return e;
   if (e instanceof oidc.ResponseBodyError) {
-    return new RayConnectError('REFRESH_FAILED', `The identity provider ${issuer} refused to refresh the token (${e.error}).`, {
-      fix: 'Sign in again.',
-      details: { issuer, error: e.error },
-      cause: e,
-    });
+    return new RayConnectError(
+      'REFRESH_FAILED',
+      `The identity provider ${issuer} refused to refresh the token (${e.error}).`,
+      {
+        fix: 'Sign in again.',
+        details: { issuer, error: e.error },
+        cause: e,
+      },
+    );
   }
   const code = errorCodeOf(e);
-  return new RayConnectError('IDP_UNREACHABLE', `Cannot refresh the token at ${issuer}${code ? ` (${code})` : ''}.`, {
-    fix: 'Check the network and the identity provider CA (idp-certificate-authority), then retry.',
-    details: { issuer, errno: code },
-    cause: e,
-  });
+  return new RayConnectError(
+    'IDP_UNREACHABLE',
+    `Cannot refresh the token at ${issuer}${code ? ` (${code})` : ''}.`,
+    {
+      fix: 'Check the network and the identity provider CA (idp-certificate-authority), then retry.',
+      details: { issuer, errno: code },
+      cause: e,
+    },
+  );
 }

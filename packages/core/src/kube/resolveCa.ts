@@ -55,7 +55,10 @@ export async function resolveCa(input: ResolveCaInput): Promise<ResolvedCa> {
     return { ca: [...rootCertificates, pem], source: 'setting', file: input.setting };
   }
   if (input.kubeconfig?.certificateAuthorityData) {
-    return { ca: [Buffer.from(input.kubeconfig.certificateAuthorityData, 'base64').toString('utf8')], source: 'kubeconfig' };
+    return {
+      ca: [Buffer.from(input.kubeconfig.certificateAuthorityData, 'base64').toString('utf8')],
+      source: 'kubeconfig',
+    };
   }
   if (input.kubeconfig?.certificateAuthority) {
     const file = input.kubeconfig.certificateAuthority;
@@ -65,7 +68,8 @@ export async function resolveCa(input: ResolveCaInput): Promise<ResolvedCa> {
   const fromEnv = env.CF_SDK_CA_CERT_PATH;
   if (fromEnv) {
     const pem = await read(fromEnv, 'CF_SDK_CA_CERT_PATH', false);
-    if (pem !== undefined) return { ca: [...rootCertificates, pem], source: 'CF_SDK_CA_CERT_PATH', file: fromEnv };
+    if (pem !== undefined)
+      return { ca: [...rootCertificates, pem], source: 'CF_SDK_CA_CERT_PATH', file: fromEnv };
     logger.warn('CF_SDK_CA_CERT_PATH points at a file that does not exist; ignored', { file: fromEnv });
   }
   const bundle = input.workbenchBundle ?? WORKBENCH_CA_BUNDLE;

@@ -15,23 +15,33 @@ export function resolveContext(view: KubeconfigView, contextName?: string): Reso
   if (!context) {
     const known = view.contexts.map((c) => c.name);
     throw new RayConnectError('CONTEXT_NOT_FOUND', `Context "${name}" is not defined${where}.`, {
-      fix: known.length ? `Use one of: ${known.join(', ')}.` : 'Add the context to your kubeconfig, or sign in to the cluster.',
+      fix: known.length
+        ? `Use one of: ${known.join(', ')}.`
+        : 'Add the context to your kubeconfig, or sign in to the cluster.',
       details: { context: name },
     });
   }
   const cluster = view.clusters.find((c) => c.name === context.value.cluster);
   if (!cluster) {
-    throw new RayConnectError('KUBECONFIG_INVALID', `context "${name}" names cluster "${context.value.cluster}", which is not defined (file ${context.file})`, {
-      fix: `Add cluster "${context.value.cluster}" or correct the context in ${context.file}.`,
-      details: { file: context.file, field: `contexts[name=${name}].context.cluster` },
-    });
+    throw new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `context "${name}" names cluster "${context.value.cluster}", which is not defined (file ${context.file})`,
+      {
+        fix: `Add cluster "${context.value.cluster}" or correct the context in ${context.file}.`,
+        details: { file: context.file, field: `contexts[name=${name}].context.cluster` },
+      },
+    );
   }
   const user = view.users.find((u) => u.name === context.value.user);
   if (!user) {
-    throw new RayConnectError('KUBECONFIG_INVALID', `context "${name}" names user "${context.value.user}", which is not defined (file ${context.file})`, {
-      fix: `Add user "${context.value.user}" or correct the context in ${context.file}.`,
-      details: { file: context.file, field: `contexts[name=${name}].context.user` },
-    });
+    throw new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `context "${name}" names user "${context.value.user}", which is not defined (file ${context.file})`,
+      {
+        fix: `Add user "${context.value.user}" or correct the context in ${context.file}.`,
+        details: { file: context.file, field: `contexts[name=${name}].context.user` },
+      },
+    );
   }
   return { name, namespace: context.value.namespace ?? 'default', context, cluster, user };
 }

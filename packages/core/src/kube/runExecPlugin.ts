@@ -22,7 +22,11 @@ const MAX_OUTPUT = 1024 * 1024;
 export function runExecPlugin(run: ExecPluginRun): Promise<string> {
   const name = basename(run.command);
   return new Promise((resolve, reject) => {
-    const child = (run.spawn ?? nodeSpawn)(run.command, [...run.args], { env: run.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const child = (run.spawn ?? nodeSpawn)(run.command, [...run.args], {
+      env: run.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outSize = 0;
@@ -38,10 +42,14 @@ export function runExecPlugin(run: ExecPluginRun): Promise<string> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish(
-        new RayConnectError('EXEC_PLUGIN_FAILED', `The credential plugin ${name} did not finish within ${Math.round(run.timeoutMs / 1000)} s.`, {
-          fix: `Run ${name} in a terminal to see whether it waits for input (a sign-in prompt), then retry.`,
-          details: { command: name, timeoutMs: run.timeoutMs },
-        }),
+        new RayConnectError(
+          'EXEC_PLUGIN_FAILED',
+          `The credential plugin ${name} did not finish within ${Math.round(run.timeoutMs / 1000)} s.`,
+          {
+            fix: `Run ${name} in a terminal to see whether it waits for input (a sign-in prompt), then retry.`,
+            details: { command: name, timeoutMs: run.timeoutMs },
+          },
+        ),
       );
     }, run.timeoutMs);
     child.stdout?.on('data', (b: Buffer) => {
@@ -55,25 +63,43 @@ export function runExecPlugin(run: ExecPluginRun): Promise<string> {
     child.on('error', (e: NodeJS.ErrnoException) => {
       const missing = e.code === 'ENOENT';
       finish(
-        new RayConnectError('EXEC_PLUGIN_FAILED', missing ? `The credential plugin ${name} was not found.` : `The credential plugin ${name} could not be started (${e.code ?? 'error'}).`, {
-          fix: run.installHint?.trim() || (missing ? `Install ${name} or put it on PATH.` : `Check that ${run.command} is executable.`),
-          details: { command: name, errno: e.code },
-          cause: e,
-        }),
+        new RayConnectError(
+          'EXEC_PLUGIN_FAILED',
+          missing
+            ? `The credential plugin ${name} was not found.`
+            : `The credential plugin ${name} could not be started (${e.code ?? 'error'}).`,
+          {
+            fix:
+              run.installHint?.trim() ||
+              (missing ? `Install ${name} or put it on PATH.` : `Check that ${run.command} is executable.`),
+            details: { command: name, errno: e.code },
+            cause: e,
+          },
+        ),
       );
     });
     child.on('close', (code, signal) => {
       if (outSize > MAX_OUTPUT) {
-        return finish(new RayConnectError('EXEC_PLUGIN_FAILED', `The credential plugin ${name} wrote more than 1 MiB to stdout.`, { details: { command: name } }));
+        return finish(
+          new RayConnectError(
+            'EXEC_PLUGIN_FAILED',
+            `The credential plugin ${name} wrote more than 1 MiB to stdout.`,
+            { details: { command: name } },
+          ),
+        );
       }
       if (code === 0) return finish(undefined, Buffer.concat(out).toString('utf8'));
       const line = firstLine(Buffer.concat(err).toString('utf8'));
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       finish(
-        new RayConnectError('EXEC_PLUGIN_FAILED', `The credential plugin ${name} ${how}${line ? `: ${line}` : ''}.`, {
-          fix: `Run ${name} in a terminal to see the full error.`,
-          details: { command: name, exitCode: code ?? undefined, stderr: line },
-        }),
+        new RayConnectError(
+          'EXEC_PLUGIN_FAILED',
+          `The credential plugin ${name} ${how}${line ? `: ${line}` : ''}.`,
+          {
+            fix: `Run ${name} in a terminal to see the full error.`,
+            details: { command: name, exitCode: code ?? undefined, stderr: line },
+          },
+        ),
       );
     });
   });

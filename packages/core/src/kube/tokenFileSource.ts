@@ -28,11 +28,15 @@ export function tokenFileSource(options: TokenFileSourceOptions): CredentialSour
       try {
         text = await options.readFile(options.path);
       } catch (e) {
-        throw new RayConnectError('TOKEN_INVALID', `Cannot read the token file ${options.path} (${(e as { code?: string }).code ?? 'read failed'}).`, {
-          fix: `Check that ${options.path} exists and is readable, or sign in again.`,
-          details: { file: options.path },
-          cause: e,
-        });
+        throw new RayConnectError(
+          'TOKEN_INVALID',
+          `Cannot read the token file ${options.path} (${(e as { code?: string }).code ?? 'read failed'}).`,
+          {
+            fix: `Check that ${options.path} exists and is readable, or sign in again.`,
+            details: { file: options.path },
+            cause: e,
+          },
+        );
       }
       const value = text.replace(/[\r\n\s]+$/, '').replace(/^\s+/, '');
       if (value === '') {

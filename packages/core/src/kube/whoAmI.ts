@@ -11,8 +11,14 @@ export async function whoAmI(client: KubeClient, signal?: AbortSignal): Promise<
   });
   const info = review?.status?.userInfo;
   if (typeof info?.username !== 'string') {
-    throw new RayConnectError('INTERNAL', `The API server ${client.server} returned a SelfSubjectReview without a username.`, { details: { url: client.server } });
+    throw new RayConnectError(
+      'INTERNAL',
+      `The API server ${client.server} returned a SelfSubjectReview without a username.`,
+      { details: { url: client.server } },
+    );
   }
-  const groups = Array.isArray(info.groups) ? info.groups.filter((g): g is string => typeof g === 'string') : [];
+  const groups = Array.isArray(info.groups)
+    ? info.groups.filter((g): g is string => typeof g === 'string')
+    : [];
   return { username: info.username, groups };
 }
