@@ -1,5 +1,5 @@
 // A separate process that refreshes a shared sign-in through the built core (for twoProcesses.test.ts).
-// argv: <core URL> <go file>; stdin: JSON { storePath, configDir, clusterId, aheadMs, server, caFile }.
+// argv: <core URL> <go file>; stdin: JSON { storePath | keychainEnv, configDir, clusterId, aheadMs, server, caFile }.
 // Prints "ready", waits for <go file>, then asks the API server who it is with the (refreshed) credential.
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +9,9 @@ const core = await import(coreUrl);
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const job = JSON.parse(input);
-const store = new core.FileSecretStore(job.storePath);
+const store = job.keychainEnv
+  ? new core.KeyringSecretStore({ env: { ...process.env, ...job.keychainEnv } })
+  : new core.FileSecretStore(job.storePath);
 const clock = { now: () => Date.now() + job.aheadMs, sleep: (ms) => sleep(ms) };
 const credential = core.sessionCredentialSource(job.clusterId, { store, configDir: job.configDir, clock });
 const client = core.createKubeClient({

@@ -1,12 +1,14 @@
 // Two processes refresh the same grant at once. Refresh tokens rotate and reuse revokes the grant, so without the
 // file lock (and the re-read under it) one of them would kill the sign-in. Both must succeed and the grant survive.
-import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+// Once with the opt-in file store, once with the real OS keychain (gnome-keyring on a D-Bus session we start).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FileSecretStore,
+  KeyringSecretStore,
   SessionStore,
   createKubeClient,
   refreshSession,
@@ -14,6 +16,7 @@ import {
   startDeviceSignIn,
   whoAmI,
 } from '../../../packages/core/src/index.js';
+import type { SecretStore } from '../../../packages/core/src/index.js';
 import { approveDevice } from '../../sandbox/client.mjs';
 import { builtCore, sandbox, tempDir } from './helpers.js';
 
@@ -26,11 +29,8 @@ interface WorkerResult {
 }
 
 function startWorker(goFile: string, job: object): { ready: Promise<void>; result: Promise<WorkerResult> } {
-  const child = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('./refreshWorker.mjs', import.meta.url)), builtCore, goFile],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const script = fileURLToPath(new URL('./refreshWorker.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, builtCore, goFile], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (onReady = r));
@@ -56,26 +56,29 @@ function startWorker(goFile: string, job: object): { ready: Promise<void>; resul
 
 describe('two processes refreshing the same grant', () => {
   let s: ReturnType<typeof sandbox>;
+  let busPid: number | undefined;
   beforeAll(() => {
     s = sandbox();
     if (!existsSync(fileURLToPath(builtCore))) throw new Error('Build the core first: pnpm -r run build');
   });
+  afterAll(() => {
+    if (busPid !== undefined) process.kill(busPid);
+  });
 
-  it('both succeed, one after the other under the lock, and a later refresh still works', async () => {
+  /** Signs alice in, then releases two workers at once into the refresh margin; checks the grant afterwards. */
+  async function race(store: SecretStore, storeJob: object): Promise<void> {
     const dir = tempDir('rc-two-');
-    const storePath = join(dir, 'secrets.json');
     const configDir = join(dir, 'config');
-    const store = new FileSecretStore(storePath);
     const flow = await startDeviceSignIn(
       { clusterId: 'sandbox', ...s.idp },
       { store, verifyIdentity: s.verifyIdentity },
     );
     await approveDevice({ userCode: flow.userCode, user: 'alice' });
     const first = await flow.done;
-    const aheadMs = (first.info.expiresAt ?? 0) - 30_000 - Date.now(); // both see the token inside the refresh margin
+    const aheadMs = (first.info.expiresAt ?? 0) - 30_000 - Date.now(); // both see the token inside the margin
     const goFile = join(dir, 'go');
     const job = {
-      storePath,
+      ...storeJob,
       configDir,
       clusterId: 'sandbox',
       aheadMs,
@@ -99,5 +102,45 @@ describe('two processes refreshing the same grant', () => {
       credential: sessionCredentialSource('sandbox', { store, configDir }),
     });
     expect((await whoAmI(client)).username).toBe('oidc:alice');
+  }
+
+  it('with the file store: both succeed, one after the other under the lock, and a later refresh works', async () => {
+    const storePath = join(tempDir('rc-two-store-'), 'secrets.json');
+    await race(new FileSecretStore(storePath), { storePath });
+  });
+
+  it('with the OS keychain (Secret Service): the same', async (ctx) => {
+    const missing = ['dbus-daemon', 'gnome-keyring-daemon'].filter((c) => {
+      try {
+        execFileSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (missing.length > 0) return ctx.skip(`needs ${missing.join(', ')} (keychain.test.ts installs them)`);
+    const home = tempDir('rc-two-home-');
+    mkdirSync(join(home, 'run'), { mode: 0o700 });
+    const base = { PATH: process.env['PATH'] ?? '', HOME: home, XDG_RUNTIME_DIR: join(home, 'run') };
+    const [address, pid] = execFileSync(
+      'dbus-daemon',
+      ['--session', '--fork', '--print-address=1', '--print-pid=1'],
+      {
+        env: base,
+        encoding: 'utf8',
+      },
+    )
+      .trim()
+      .split('\n');
+    busPid = Number(pid);
+    const keychainEnv = { ...base, DBUS_SESSION_BUS_ADDRESS: address ?? '' };
+    execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], {
+      env: keychainEnv,
+      input: 'pass',
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const store = new KeyringSecretStore({ env: { ...process.env, ...keychainEnv } });
+    await store.probe();
+    await race(store, { keychainEnv });
   });
 });
