@@ -1,0 +1,145 @@
+"""Thin HTTP handlers over RayConnectService. Every handler is @tornado.web.authenticated; POST/PUT are XSRF-checked
+by jupyter_server's APIHandler.prepare (as for every Jupyter API)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado.iostream import StreamClosedError
+
+from .agent import AgentError
+from .service import RayConnectService
+
+# shared/src/protocol.ts AGENT_METHODS
+AGENT_METHODS = frozenset(
+    {
+        "version",
+        "listClusters",
+        "addCluster",
+        "removeCluster",
+        "beginSignIn",
+        "completeSignIn",
+        "cancelSignIn",
+        "signOut",
+        "setNamespaces",
+        "listRayClusters",
+        "checkAccess",
+        "connect",
+        "disconnect",
+        "listConnections",
+        "sessionEnv",
+        "rayToken",
+    }
+)
+HEARTBEAT_SECONDS = 15.0
+
+
+class BaseHandler(APIHandler):
+    @property
+    def service(self) -> RayConnectService:
+        return self.settings["ray_connect"]
+
+    def fail(self, error: AgentError) -> None:
+        self.set_status(error.status)
+        self.finish(json.dumps({"error": error.info()}))
+
+    def body_json(self) -> Any:
+        try:
+            return json.loads(self.request.body or b"{}")
+        except json.JSONDecodeError as e:
+            raise AgentError("BAD_REQUEST", "The request body is not JSON.", None, 400) from e
+
+
+class VersionHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            self.finish(json.dumps(await self.service.version(self.get_query_argument("frontend", None))))
+        except AgentError as e:
+            self.fail(e)
+
+
+class CallHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, method: str) -> None:
+        try:
+            if method not in AGENT_METHODS:
+                raise AgentError("BAD_REQUEST", f"Unknown method {method}.", None, 404)
+            body = self.body_json()
+            args = body.get("args", []) if isinstance(body, dict) else None
+            if not isinstance(args, list):
+                raise AgentError("BAD_REQUEST", "The body must be {\"args\": [...]}.", None, 400)
+            status, answer = await self.service.call(method, args)
+        except AgentError as e:
+            self.fail(e)
+            return
+        self.set_status(status if 200 <= status < 600 and status != 599 else 502)
+        self.finish(json.dumps(answer))
+
+
+class EnvHandler(BaseHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(self.service.env_state()))
+
+    @tornado.web.authenticated
+    async def put(self) -> None:
+        try:
+            body = self.body_json()
+            if not isinstance(body, dict) or not isinstance(body.get("inject"), bool):
+                raise AgentError("BAD_REQUEST", "The body must be {\"inject\": true|false}.", None, 400)
+            await self.service.set_inject(body["inject"])
+        except AgentError as e:
+            self.fail(e)
+            return
+        self.finish(json.dumps({"inject": self.service.book.enabled}))
+
+
+class EventsHandler(BaseHandler):
+    """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        queue: asyncio.Queue[dict] = asyncio.Queue()
+        unlisten = self.service.listen(queue.put_nowait)
+        try:
+            try:
+                await self.service.agent.ensure()
+                self.write(": connected\n\n")
+            except AgentError as e:
+                self.write(f"data: {json.dumps({'type': 'agent-error', 'error': e.info()})}\n\n")
+            await self.flush()
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    self.write(f"data: {json.dumps(event)}\n\n")
+                except asyncio.TimeoutError:
+                    self.write(": ping\n\n")
+                await self.flush()
+        except StreamClosedError:
+            pass
+        finally:
+            unlisten()
+
+    def on_connection_close(self) -> None:
+        # The loop above ends at its next flush (StreamClosedError).
+        super().on_connection_close()
+
+
+def handlers(base_url: str) -> list[tuple[str, type]]:
+    root = url_path_join(base_url, "ray-connect")
+    return [
+        (url_path_join(root, "version"), VersionHandler),
+        (url_path_join(root, "call", r"([A-Za-z]+)"), CallHandler),
+        (url_path_join(root, "env"), EnvHandler),
+        (url_path_join(root, "events"), EventsHandler),
+    ]

@@ -1,0 +1,193 @@
+"""The server side of Ray Connect, host-free: the agent, the env book, and what happens after a call.
+
+Handlers (handlers.py) only translate HTTP to these methods. `KernelEnvSink` is the one place that knows about
+Jupyter's kernel manager, passed in so tests can give a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Callable, Protocol
+
+from ._version import PROTOCOL_VERSION, __version__
+from .agent import PIP_FIX, AgentError, AgentProcess
+from .env import Change, EnvBook, ref_key
+
+
+class KernelEnvSink(Protocol):
+    def apply(self, change: Change) -> int:
+        """Make restarts of running kernels use the new env. Returns how many kernels were updated."""
+
+
+class NoKernels:
+    def apply(self, change: Change) -> int:
+        return 0
+
+
+class RayConnectService:
+    def __init__(
+        self,
+        agent: AgentProcess,
+        book: EnvBook | None = None,
+        kernels: KernelEnvSink | None = None,
+        log: logging.Logger | None = None,
+    ):
+        self.agent = agent
+        self.book = book or EnvBook()
+        self.kernels = kernels or NoKernels()
+        self.log = log or logging.getLogger("ray_connect_jupyterlab")
+        self._browser_listeners: list[Callable[[dict], None]] = []
+        self._unsubscribe = agent.subscribe(self._on_agent_event)
+        self._env_lock = asyncio.Lock()
+
+    # ---- handshake
+    async def version(self, frontend_version: str | None) -> dict:
+        out: dict[str, Any] = {
+            "server": {"version": __version__, "protocol": PROTOCOL_VERSION},
+            "inPod": bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
+            "inject": self.book.enabled,
+        }
+        if frontend_version and frontend_version != __version__:
+            raise AgentError(
+                "VERSION_MISMATCH",
+                f"The Ray Connect page ({frontend_version}) and the Jupyter server extension ({__version__}) differ.",
+                PIP_FIX + " and restart Jupyter, then reload this page",
+                409,
+            )
+        out["agent"] = await self.agent.handshake()
+        if out["agent"]["version"] and out["agent"]["version"] != __version__:
+            raise AgentError(
+                "VERSION_MISMATCH",
+                f"The Ray Connect agent ({out['agent']['version']}) and the Jupyter server extension ({__version__}) differ.",
+                PIP_FIX + " and restart Jupyter",
+                409,
+            )
+        return out
+
+    # ---- calls, with env bookkeeping after the ones that change connections
+    async def call(self, method: str, args: list[Any]) -> tuple[int, dict]:
+        status, body = await self.agent.request(method, args)
+        if status < 400 and "error" not in body:
+            try:
+                await self._after(method, args, body.get("result"))
+            except AgentError as e:
+                self.log.warning("Ray Connect: could not update the kernel env after %s: %s", method, e.message)
+        return status, body
+
+    async def _after(self, method: str, args: list[Any], result: Any) -> None:
+        if method == "connect" and args and isinstance(args[0], dict):
+            await self.refresh_env(args[0])
+        elif method == "disconnect" and args and isinstance(args[0], dict):
+            await self._change(self.book.remove(args[0]))
+        elif method in ("signOut", "removeCluster") and args and isinstance(args[0], str):
+            await self._change(self.book.remove_cluster(args[0]))
+
+    async def refresh_env(self, ref: dict) -> None:
+        async with self._env_lock:
+            env = await self.agent.call("sessionEnv", ref)
+            change = self.book.set(ref, env.get("env", {}), int(env.get("tokenVersion", 0)))
+        await self._change(change)
+
+    async def set_inject(self, enabled: bool) -> None:
+        await self._change(self.book.set_enabled(enabled))
+
+    async def _change(self, change: Change) -> None:
+        if not change:
+            return
+        updated = self.kernels.apply(change)
+        self.log.info("Ray Connect env: %r; %d kernel(s) will restart with it", change, updated)
+        active = self.book.active()
+        self.emit({"type": "env-changed", "active": active["ref"] if active else None, "tokenVersion": active["tokenVersion"] if active else None})
+
+    def env_state(self) -> dict:
+        """The active env (holds the token): for the authenticated frontend to apply to running kernels."""
+        active = self.book.active()
+        if not active or not self.book.enabled:
+            return {"active": None, "env": {}, "unset": list(self._all_keys()), "tokenVersion": None}
+        return {
+            "active": active["ref"],
+            "env": dict(active["env"]),
+            "unset": [k for k in self._all_keys() if k not in active["env"]],
+            "tokenVersion": active["tokenVersion"],
+        }
+
+    @staticmethod
+    def _all_keys() -> tuple[str, ...]:
+        from .env import RAY_KEYS
+
+        return RAY_KEYS
+
+    # ---- events: one stream from the agent, fanned out to browsers; env kept fresh from it
+    def listen(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        self._browser_listeners.append(listener)
+        return lambda: self._browser_listeners.remove(listener) if listener in self._browser_listeners else None
+
+    def emit(self, event: dict) -> None:
+        for listener in list(self._browser_listeners):
+            listener(event)
+
+    async def _on_agent_event(self, event: dict) -> None:
+        self.emit(event)
+        kind = event.get("type")
+        try:
+            if kind == "connection-changed":
+                conn = event.get("connection") or {}
+                if conn.get("state") == "disconnected":
+                    await self._change(self.book.remove(conn))
+                elif conn.get("state") == "ready" and ref_key(conn) in {ref_key(r) for r in self.book.refs()}:
+                    if self.book.token_version(conn) != conn.get("tokenVersion"):
+                        await self.refresh_env(conn)
+            elif kind == "token-rotated":
+                ref = event.get("ref") or {}
+                if ref and ref_key(ref) in {ref_key(r) for r in self.book.refs()}:
+                    await self.refresh_env(ref)
+            elif kind == "sign-in-changed":
+                state = (event.get("state") or {}).get("status")
+                if state in ("signed-out", "expired") and event.get("clusterId"):
+                    await self._change(self.book.remove_cluster(event["clusterId"]))
+        except AgentError as e:
+            self.log.warning("Ray Connect: env update after %s failed: %s", kind, e.message)
+
+    async def start(self) -> None:
+        try:
+            await self.agent.ensure()
+        except AgentError as e:
+            self.log.error("Ray Connect agent unavailable: %s Fix: %s", e.message, e.fix or "-")
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        self.book.clear()
+        await self.agent.stop()
+
+
+class JupyterKernelEnv:
+    """Restarts of kernels this server runs keep the fresh env: `update_env` (jupyter_client >= 8.5), and for
+    removed keys the kernel manager's launch env (the snapshot a restart reuses)."""
+
+    def __init__(self, kernel_manager: Any, log: logging.Logger | None = None):
+        self.km = kernel_manager
+        self.log = log or logging.getLogger("ray_connect_jupyterlab")
+
+    def apply(self, change: Change) -> int:
+        count = 0
+        for kernel_id in list(self.km.list_kernel_ids()):
+            try:
+                kernel = self.km.get_kernel(kernel_id)
+            except KeyError:
+                continue
+            if change.set:
+                if hasattr(self.km, "update_env"):
+                    self.km.update_env(kernel_id=kernel_id, env=dict(change.set))
+                else:  # jupyter_client < 8.5
+                    launch_env = getattr(kernel, "_launch_args", {}).get("env")
+                    if isinstance(launch_env, dict):
+                        launch_env.update(change.set)
+            if change.unset:
+                launch_env = getattr(kernel, "_launch_args", {}).get("env")
+                if isinstance(launch_env, dict):
+                    for key in change.unset:
+                        launch_env.pop(key, None)
+            count += 1
+        return count

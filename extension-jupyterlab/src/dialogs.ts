@@ -1,0 +1,136 @@
+import { Clipboard, Dialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+import { formatDuration, type SignInProgress } from '@ray-connect/shared';
+
+type DeviceProgress = Extract<SignInProgress, { kind: 'device' }>;
+type BrowserProgress = Extract<SignInProgress, { kind: 'browser' }>;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** The device code, large and selectable, with "Copy code and open browser", a countdown and Cancel. */
+class DeviceCodeBody extends Widget {
+  private timer: number | undefined;
+
+  constructor(progress: DeviceProgress, trans: TranslationBundle) {
+    super();
+    this.addClass('rc-device');
+    const n = this.node;
+    n.appendChild(el('p', '', trans.__('Enter this code at %1 to sign in:', progress.verificationUri)));
+    const code = el('div', 'rc-device-code', progress.userCode);
+    code.setAttribute('aria-label', trans.__('Device code %1', progress.userCode.split('').join(' ')));
+    code.tabIndex = 0;
+    n.appendChild(code);
+    const row = el('div', 'rc-device-actions');
+    const target = progress.verificationUriComplete ?? progress.verificationUri;
+    const copyOpen = el('button', 'jp-Button jp-mod-styled jp-mod-accept rc-device-copy-open', trans.__('Copy code and open browser'));
+    copyOpen.type = 'button';
+    copyOpen.addEventListener('click', () => {
+      Clipboard.copyToSystem(progress.userCode);
+      window.open(target, '_blank', 'noopener');
+    });
+    const copy = el('button', 'jp-Button jp-mod-styled rc-device-copy', trans.__('Copy code'));
+    copy.type = 'button';
+    copy.addEventListener('click', () => Clipboard.copyToSystem(progress.userCode));
+    const link = el('a', 'rc-device-link', trans.__('Open %1 in a new tab', progress.verificationUri));
+    link.href = target;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    row.append(copyOpen, copy, link);
+    n.appendChild(row);
+    const bar = el('progress', 'rc-device-progress');
+    const total = Math.max(1, progress.expiresAt - Date.now());
+    bar.max = total;
+    const left = el('div', 'rc-device-left');
+    left.setAttribute('aria-live', 'polite');
+    const tick = () => {
+      const remaining = Math.max(0, progress.expiresAt - Date.now());
+      bar.value = remaining;
+      left.textContent =
+        remaining > 0 ? trans.__('Waiting for you to approve... the code expires in %1', formatDuration(remaining)) : trans.__('The code expired.');
+    };
+    tick();
+    this.timer = window.setInterval(tick, 1000);
+    n.append(bar, left);
+  }
+
+  override dispose(): void {
+    if (this.timer !== undefined) window.clearInterval(this.timer);
+    super.dispose();
+  }
+}
+
+/**
+ * Shows a waiting dialog while `wait` runs. Resolves with wait's result, or undefined when the user cancelled
+ * (then `cancel` is called).
+ */
+async function waitingDialog<T>(title: string, body: Widget, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
+  const dialog = new Dialog({
+    title,
+    body,
+    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') })],
+    hasClose: false,
+  });
+  dialog.addClass('rc-dialog');
+  let finished = false;
+  const closed = dialog.launch().then(() => {
+    if (!finished) {
+      void cancel();
+      return 'cancelled' as const;
+    }
+    return 'done' as const;
+  });
+  try {
+    const result = await Promise.race([wait.then((r) => ({ r })), closed.then(() => undefined)]);
+    finished = true;
+    if (result === undefined) return undefined;
+    return result.r;
+  } finally {
+    finished = true;
+    if (!dialog.isDisposed) dialog.dispose();
+  }
+}
+
+export function deviceCodeDialog<T>(progress: DeviceProgress, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
+  return waitingDialog(trans.__('Sign in with device code'), new DeviceCodeBody(progress, trans), wait, cancel, trans);
+}
+
+export function browserDialog<T>(progress: BrowserProgress, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
+  const body = new Widget();
+  body.addClass('rc-browser');
+  body.node.appendChild(el('p', '', trans.__('Finish signing in in the browser tab that opened. If none opened:')));
+  const link = el('a', 'rc-browser-link', trans.__('Open the sign-in page'));
+  link.href = progress.url;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  body.node.appendChild(link);
+  window.open(progress.url, '_blank', 'noopener');
+  return waitingDialog(trans.__('Sign in with browser'), body, wait, cancel, trans);
+}
+
+/** A password field dialog for a token (never echoed, never stored by the frontend). */
+export async function askToken(trans: TranslationBundle, clusterName: string): Promise<string | undefined> {
+  const body = new Widget();
+  body.addClass('rc-token');
+  const label = el('label', '', trans.__('Token for %1 (from `oc whoami -t` or `kubectl create token ...`):', clusterName));
+  const input = el('input', 'jp-mod-styled rc-token-input');
+  input.type = 'password';
+  input.autocomplete = 'off';
+  input.setAttribute('aria-label', trans.__('Token'));
+  label.appendChild(input);
+  body.node.appendChild(label);
+  const dialog = new Dialog<string>({
+    title: trans.__('Sign in with a token'),
+    body: Object.assign(body, { getValue: () => input.value.trim() }),
+    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Sign in') })],
+    focusNodeSelector: 'input',
+  });
+  const result = await dialog.launch();
+  if (!result.button.accept || !result.value) return undefined;
+  return result.value;
+}

@@ -1,0 +1,140 @@
+import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { messageFor, formatMessage, toErrorInfo, type ErrorInfo, type Translate } from '@ray-connect/shared';
+import { COMMAND_CATEGORY, registerCommands, showLogsDialog } from './commands.js';
+import { KernelEnvInjector } from './kernels.js';
+import { RayModel } from './model.js';
+import { RayPanel } from './panel.js';
+import { requestAPI } from './request.js';
+import { RayStatusItem } from './statusbar.js';
+
+const PLUGIN_ID = '@ray-connect/jupyterlab:plugin';
+
+const rayIcon = new LabIcon({
+  name: 'ray-connect:ray',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161"><circle cx="12" cy="12" r="3"/><circle cx="4" cy="5" r="2"/><circle cx="20" cy="5" r="2"/><circle cx="4" cy="19" r="2"/><circle cx="20" cy="19" r="2"/><path d="M5.4 6.4l4.5 3.9-.9 1L4.5 7.4zm13.2 0l.9 1-4.5 3.9-.9-1zM9.9 13.7l.9 1-4.5 3.9-.9-1zm4.2 0l4.5 3.9-.9 1-4.5-3.9z"/></g></svg>',
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Ray Connect: sign in to Kubernetes, connect to Ray clusters, Ray env in kernels and terminals.',
+  autoStart: true,
+  optional: [ICommandPalette, ISettingRegistry, IStatusBar, ITranslator, ILayoutRestorer, INotebookTracker, IConsoleTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    registry: ISettingRegistry | null,
+    statusBar: IStatusBar | null,
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+  ) => {
+    const trans = (translator ?? nullTranslator).load('ray_connect_jupyterlab');
+    // shared/ templates use {0}; JupyterLab's gettext uses %1.
+    const t: Translate = (template, ...args) => trans.__(template.replace(/\{(\d+)\}/g, (_, i: string) => `%${Number(i) + 1}`), ...args);
+    const model = new RayModel(t);
+    let settings: ISettingRegistry.ISettings | undefined;
+
+    const kernels = new KernelEnvInjector((key, count) => {
+      const counts = { ...model.injections };
+      for (const k of Object.keys(counts)) if (k !== key) delete counts[k];
+      if (key) counts[key] = { terminals: counts[key]?.terminals ?? 0, kernels: count };
+      model.injections = counts;
+      model.notify();
+    });
+    notebooks?.widgetAdded.connect((_, w) => kernels.track(w.sessionContext));
+    notebooks?.forEach((w) => kernels.track(w.sessionContext));
+    consoles?.widgetAdded.connect((_, w) => kernels.track(w.sessionContext));
+    consoles?.forEach((w) => kernels.track(w.sessionContext));
+
+    // New terminals inherit the server's env: count them for the "Env in N terminals" row.
+    let knownTerminals = new Set<string>();
+    app.serviceManager.terminals.runningChanged.connect((_, models) => {
+      const names = new Set(models.map((m) => m.name));
+      const added = [...names].filter((n) => !knownTerminals.has(n)).length;
+      knownTerminals = names;
+      const key = Object.keys(model.injections)[0];
+      if (key && added) {
+        const c = model.injections[key]!;
+        model.injections = { [key]: { ...c, terminals: c.terminals + added } };
+        model.notify();
+      }
+    });
+
+    model.event.connect((_, event) => {
+      if (event.type === 'env-changed') {
+        if (!event.active) model.injections = {};
+        else if (!model.injections[`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]) {
+          model.injections = { [`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]: { terminals: 0, kernels: 0 } };
+        }
+        void kernels.refresh().catch(() => undefined);
+      }
+    });
+
+    const panel = new RayPanel(model, app.commands, trans, t);
+    panel.title.icon = rayIcon;
+    app.shell.add(panel, 'left', { rank: 900 });
+    restorer?.add(panel, 'ray-connect-panel');
+
+    const ids = registerCommands({
+      app,
+      model,
+      kernels,
+      trans,
+      t,
+      settings: () => settings,
+      pluginId: PLUGIN_ID,
+      showLogs: () => showLogsDialog(model, trans),
+    });
+    for (const command of ids) palette?.addItem({ command, category: COMMAND_CATEGORY });
+
+    if (statusBar) {
+      statusBar.registerStatusItem('ray-connect:status', {
+        item: new RayStatusItem(model, app.commands),
+        align: 'left',
+        rank: 900,
+      });
+    }
+
+    const applySettings = async (): Promise<void> => {
+      if (!settings) return;
+      const injectKernels = settings.get('rayConnect.injectKernels').composite !== false;
+      const injectTerminals = settings.get('rayConnect.injectTerminals').composite !== false;
+      kernels.enabled = injectKernels;
+      try {
+        await requestAPI('env', { method: 'PUT', body: JSON.stringify({ inject: injectKernels || injectTerminals }) });
+      } catch {
+        // shown by the handshake already
+      }
+    };
+
+    void model
+      .start()
+      .then(async () => {
+        if (registry) {
+          try {
+            settings = await registry.load(PLUGIN_ID);
+            settings.changed.connect(() => void applySettings());
+            await applySettings();
+          } catch {
+            // no settings: defaults
+          }
+        }
+        await kernels.refresh();
+      })
+      .catch((error: unknown) => {
+        const info: ErrorInfo = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
+        Notification.error(formatMessage(messageFor(info, { t, retryable: false })), { autoClose: false });
+      });
+  },
+};
+
+export default plugin;

@@ -1,0 +1,168 @@
+import { Signal, type ISignal } from '@lumino/signaling';
+import {
+  buildStatusBar,
+  buildViewModel,
+  toErrorInfo,
+  type ClusterSummary,
+  type ConnectionSummary,
+  type ErrorInfo,
+  type InjectionCounts,
+  type RayClustersEntry,
+  type StatusBarModel,
+  type Translate,
+  type ViewModel,
+} from '@ray-connect/shared';
+import { call, followEvents, requestAPI, type ServerEvent, type ServerInfo } from './request.js';
+import { VERSION } from './version.js';
+
+/** What the panel and status bar show: plain data from the agent, refreshed on its events. */
+export class RayModel {
+  clusters: ClusterSummary[] = [];
+  rayClusters: Record<string, RayClustersEntry | undefined> = {};
+  connections: ConnectionSummary[] = [];
+  injections: Record<string, InjectionCounts> = {};
+  server: ServerInfo | undefined;
+  /** Handshake or agent failure: shown instead of the tree. */
+  fatal: ErrorInfo | undefined;
+  loading = true;
+  logs: string[] = [];
+
+  private readonly _changed = new Signal<this, void>(this);
+  private readonly _event = new Signal<this, ServerEvent>(this);
+  private readonly _abort = new AbortController();
+  private _refreshing: Promise<void> | undefined;
+  private _again = false;
+
+  constructor(private readonly t: Translate) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+  get event(): ISignal<this, ServerEvent> {
+    return this._event;
+  }
+
+  /** Version handshake, then the first load and the event stream. */
+  async start(): Promise<void> {
+    try {
+      this.server = await requestAPI<ServerInfo>(`version?frontend=${encodeURIComponent(VERSION)}`);
+      this.fatal = undefined;
+    } catch (error) {
+      this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
+      this.loading = false;
+      this._changed.emit();
+      throw error;
+    }
+    void followEvents(
+      (e) => this.onEvent(e),
+      () => void this.refresh(),
+      this._abort.signal,
+    );
+    await this.refresh();
+  }
+
+  dispose(): void {
+    this._abort.abort();
+  }
+
+  log(line: string): void {
+    this.logs.push(`${new Date().toISOString()} ${line}`);
+    if (this.logs.length > 500) this.logs.shift();
+  }
+
+  private onEvent(event: ServerEvent): void {
+    switch (event.type) {
+      case 'log':
+        this.log(`${event.level}: ${event.message}`);
+        break;
+      case 'agent-error':
+        this.fatal = event.error;
+        this._changed.emit();
+        break;
+      case 'connection-changed': {
+        const others = this.connections.filter(
+          (c) => !(c.clusterId === event.connection.clusterId && c.namespace === event.connection.namespace && c.name === event.connection.name),
+        );
+        this.connections = event.connection.state === 'disconnected' ? others : [...others, event.connection];
+        this._changed.emit();
+        break;
+      }
+      case 'clusters-changed':
+      case 'sign-in-changed':
+      case 'ray-clusters-changed':
+        void this.refresh();
+        break;
+      default:
+        break;
+    }
+    this._event.emit(event);
+  }
+
+  /** Reloads clusters, connections and the Ray clusters of signed-in clusters. Coalesces overlapping calls. */
+  refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._again = true;
+      return this._refreshing;
+    }
+    this._refreshing = this.load().finally(() => {
+      this._refreshing = undefined;
+      if (this._again) {
+        this._again = false;
+        void this.refresh();
+      }
+    });
+    return this._refreshing;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const [clusters, connections] = await Promise.all([call('listClusters'), call('listConnections')]);
+      this.clusters = clusters;
+      this.connections = connections;
+      this.fatal = undefined;
+      const signedIn = clusters.filter((c) => c.signIn.status === 'signed-in');
+      const next: Record<string, RayClustersEntry | undefined> = {};
+      for (const c of signedIn) next[c.id] = this.rayClusters[c.id] ?? { loading: true };
+      this.rayClusters = next;
+      this.loading = false;
+      this._changed.emit();
+      await Promise.all(
+        signedIn.map(async (c) => {
+          try {
+            this.rayClusters[c.id] = { list: await call('listRayClusters', c.id) };
+          } catch (error) {
+            this.rayClusters[c.id] = { error: toErrorInfo((error as { info?: ErrorInfo }).info ?? error) };
+          }
+          this._changed.emit();
+        }),
+      );
+    } catch (error) {
+      this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
+      this.loading = false;
+      this._changed.emit();
+    }
+  }
+
+  viewModel(): ViewModel {
+    return buildViewModel({
+      clusters: this.clusters,
+      rayClusters: this.rayClusters,
+      connections: this.connections,
+      injections: this.injections,
+      now: Date.now(),
+      t: this.t,
+    });
+  }
+
+  statusBar(): StatusBarModel {
+    return buildStatusBar({ clusters: this.clusters, connections: this.connections, now: Date.now(), t: this.t });
+  }
+
+  cluster(id: string): ClusterSummary | undefined {
+    return this.clusters.find((c) => c.id === id);
+  }
+
+  notify(): void {
+    this._changed.emit();
+  }
+}

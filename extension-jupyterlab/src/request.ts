@@ -1,0 +1,136 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import type { AgentMethod, ErrorInfo, RayConnectApi, RayConnectEvent } from '@ray-connect/shared';
+
+/** An error from the server extension or the agent, with its stable code. */
+export class RayConnectRequestError extends Error {
+  constructor(
+    readonly info: ErrorInfo,
+    readonly status: number,
+  ) {
+    super(info.message);
+    this.name = 'RayConnectRequestError';
+  }
+}
+
+/** The one request helper: `<base>/ray-connect/<path>` through Jupyter's auth (token header, XSRF cookie). */
+export async function requestAPI<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'ray-connect', path);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new RayConnectRequestError(
+      { code: 'AGENT_UNAVAILABLE', message: `The Jupyter server did not answer (${String(error)}).` },
+      0,
+    );
+  }
+  const text = await response.text();
+  let data: unknown = {};
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = {};
+    }
+  }
+  if (!response.ok) {
+    const info = (data as { error?: ErrorInfo }).error;
+    throw new RayConnectRequestError(
+      info ?? {
+        code: response.status === 404 ? 'AGENT_UNAVAILABLE' : 'INTERNAL',
+        message:
+          response.status === 404
+            ? 'The Ray Connect server extension is not enabled on this Jupyter server.'
+            : `The server answered ${response.status}.`,
+        fix:
+          response.status === 404
+            ? 'pip install ray-connect-jupyterlab, then restart Jupyter (jupyter server extension list shows it).'
+            : undefined,
+      },
+      response.status,
+    );
+  }
+  return data as T;
+}
+
+type Api = Omit<RayConnectApi, 'onEvent'>;
+
+/** Calls a RayConnectApi method on the agent, through the server extension. */
+export async function call<M extends AgentMethod>(method: M, ...args: Parameters<Api[M]>): Promise<Awaited<ReturnType<Api[M]>>> {
+  const body = await requestAPI<{ result: Awaited<ReturnType<Api[M]>> }>(`call/${method}`, {
+    method: 'POST',
+    body: JSON.stringify({ args }),
+  });
+  return body.result;
+}
+
+/** Events the server adds to the agent's: its env changed; the agent could not start. */
+export type ServerEvent =
+  | RayConnectEvent
+  | { type: 'env-changed'; active: { clusterId: string; namespace: string; name: string } | null; tokenVersion: number | null }
+  | { type: 'agent-error'; error: ErrorInfo };
+
+/**
+ * Follows `GET /ray-connect/events` (server-sent events) with fetch, so Jupyter's auth headers apply. Reconnects until
+ * `signal` aborts; `onOpen` runs on every (re)connect so callers can reload state they may have missed.
+ */
+export async function followEvents(
+  onEvent: (event: ServerEvent) => void,
+  onOpen: () => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'ray-connect', 'events');
+  while (!signal.aborted) {
+    try {
+      const response = await ServerConnection.makeRequest(url, { signal }, settings);
+      if (response.ok && response.body) {
+        onOpen();
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data:'))
+              .map((l) => l.slice(5).trimStart())
+              .join('\n');
+            if (data) {
+              try {
+                onEvent(JSON.parse(data) as ServerEvent);
+              } catch {
+                // not JSON: ignore
+              }
+            }
+          }
+        }
+      }
+    } catch {
+      // network error or aborted: retry below unless aborted
+    }
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+export interface ServerInfo {
+  server: { version: string; protocol: number };
+  agent: { version: string; protocol: number };
+  inPod: boolean;
+  inject: boolean;
+}
+
+export interface EnvState {
+  active: { clusterId: string; namespace: string; name: string } | null;
+  env: Record<string, string>;
+  unset: string[];
+  tokenVersion: number | null;
+}

@@ -1,0 +1,235 @@
+"""The server extension in a real jupyter_server (pytest-jupyter) with a fake agent process."""
+
+import asyncio
+import json
+import os
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from conftest import RAY
+
+
+async def test_every_route_needs_auth(jp_fetch, service):
+    for parts, method, body in [
+        (("ray-connect", "version"), "GET", None),
+        (("ray-connect", "env"), "GET", None),
+        (("ray-connect", "env"), "PUT", "{}"),
+        (("ray-connect", "events"), "GET", None),
+        (("ray-connect", "call", "listClusters"), "POST", '{"args": []}'),
+        (("ray-connect", "call", "rayToken"), "POST", json.dumps({"args": [RAY]})),
+    ]:
+        r = await jp_fetch(*parts, method=method, body=body, headers={"Authorization": ""}, raise_error=False)
+        assert r.code == 403, parts
+
+
+async def test_post_without_xsrf_is_refused_for_cookie_sessions(jp_fetch, jp_serverapp, jp_base_url, jp_http_port, service):
+    """A browser session (cookie, no token header) must send the XSRF token, as for every Jupyter POST."""
+    client = AsyncHTTPClient(force_instance=True)
+    base = f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
+    login = await client.fetch(base + "login", raise_error=False, follow_redirects=False)
+    cookies = {c.split("=", 1)[0]: c.split(";", 1)[0].split("=", 1)[1] for c in login.headers.get_list("Set-Cookie")}
+    xsrf = cookies["_xsrf"]
+    r = await client.fetch(
+        base + "login",
+        method="POST",
+        body=f"password={jp_serverapp.identity_provider.token}&_xsrf={xsrf}",
+        headers={"Cookie": f"_xsrf={xsrf}"},
+        follow_redirects=False,
+        raise_error=False,
+    )
+    for c in r.headers.get_list("Set-Cookie"):
+        name, value = c.split(";", 1)[0].split("=", 1)
+        cookies[name] = value
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    url = base + "ray-connect/call/listClusters"
+    refused = await client.fetch(url, method="POST", body='{"args": []}', headers={"Cookie": cookie}, raise_error=False)
+    assert refused.code == 403
+    ok = await client.fetch(url, method="POST", body='{"args": []}', headers={"Cookie": cookie, "X-XSRFToken": xsrf}, raise_error=False)
+    assert ok.code == 200, ok.body
+    assert json.loads(ok.body)["result"][0]["id"] == "context:fake"
+
+
+async def test_version_handshake(jp_fetch, service):
+    r = await jp_fetch("ray-connect", "version", params={"frontend": "0.1.0"})
+    body = json.loads(r.body)
+    assert body["server"] == {"version": "0.1.0", "protocol": 1}
+    assert body["agent"] == {"version": "0.1.0", "protocol": 1}
+
+
+async def test_version_mismatch_with_frontend_gives_the_pip_fix(jp_fetch, service):
+    r = await jp_fetch("ray-connect", "version", params={"frontend": "0.0.9"}, raise_error=False)
+    assert r.code == 409
+    err = json.loads(r.body)["error"]
+    assert err["code"] == "VERSION_MISMATCH"
+    assert 'pip install --force-reinstall "ray-connect-jupyterlab==0.1.0"' in err["fix"]
+
+
+async def test_version_mismatch_with_agent(jp_fetch, service, monkeypatch):
+    monkeypatch.setenv("FAKE_AGENT_VERSION", "9.9.9")
+    r = await jp_fetch("ray-connect", "version", raise_error=False)
+    assert r.code == 409
+    err = json.loads(r.body)["error"]
+    assert "9.9.9" in err["message"] and "pip install" in err["fix"]
+
+
+async def test_protocol_mismatch(jp_fetch, service, monkeypatch):
+    monkeypatch.setenv("FAKE_AGENT_PROTOCOL", "2")
+    r = await jp_fetch("ray-connect", "version", raise_error=False)
+    assert r.code == 409
+    assert json.loads(r.body)["error"]["code"] == "VERSION_MISMATCH"
+
+
+async def test_calls_are_proxied_with_status_and_errors(call, service):
+    clusters = (await call("listClusters"))["result"]
+    assert clusters[0]["name"] == "fake"
+    err = await call("beginSignIn", "context:fake", {"method": "token", "token": "bad"}, expect=401)
+    assert err["error"]["code"] == "TOKEN_INVALID"
+    done = await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    assert done["result"]["state"]["identity"]["username"] == "alice"
+    err = await call("connect", {**RAY, "name": "nope"}, expect=404)
+    assert err["error"]["code"] == "RAYCLUSTER_NOT_FOUND"
+
+
+async def test_unknown_method_and_bad_body(jp_fetch, service):
+    r = await jp_fetch("ray-connect", "call", "testCrash", method="POST", body='{"args": []}', raise_error=False)
+    assert r.code == 404
+    r = await jp_fetch("ray-connect", "call", "listClusters", method="POST", body="not json", raise_error=False)
+    assert r.code == 400
+    r = await jp_fetch("ray-connect", "call", "listClusters", method="POST", body='{"args": 3}', raise_error=False)
+    assert r.code == 400
+
+
+async def test_connect_sets_env_and_disconnect_removes_it(call, jp_fetch, service, clean_ray_env):
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
+    assert os.environ["RAY_AUTH_MODE"] == "token"
+    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] == RAY and state["env"]["RAY_AUTH_TOKEN"] == "fake-token-1"
+    await call("disconnect", RAY)
+    for key in ("RAY_AUTH_TOKEN", "RAY_AUTH_MODE", "RAY_ADDRESS"):
+        assert key not in os.environ
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] is None and state["env"] == {}
+
+
+async def test_sign_out_removes_env(call, service, clean_ray_env):
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert "RAY_AUTH_TOKEN" in os.environ
+    await call("signOut", "context:fake")
+    assert "RAY_AUTH_TOKEN" not in os.environ
+
+
+async def test_env_restores_what_was_there_before(call, service, monkeypatch, clean_ray_env):
+    monkeypatch.setenv("RAY_ADDRESS", "http://mine:8265")
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
+    await call("disconnect", RAY)
+    assert os.environ["RAY_ADDRESS"] == "http://mine:8265"
+
+
+async def test_inject_off_keeps_environ_clean(call, jp_fetch, service, clean_ray_env):
+    r = await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": false}')
+    assert json.loads(r.body) == {"inject": False}
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert "RAY_AUTH_TOKEN" not in os.environ
+    await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": true}')
+    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
+    await call("disconnect", RAY)
+
+
+async def wait_for(predicate, what):
+    for _ in range(400):
+        if predicate():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_session_kernel_restart_keeps_fresh_env(call, jp_fetch, jp_serverapp, service, clean_ray_env):
+    """A kernel started before connect: update_env makes its restart get the env; rotation and sign-out too."""
+    km = jp_serverapp.kernel_manager
+    r = await jp_fetch("api", "sessions", method="POST", body=json.dumps({"path": "a.ipynb", "type": "notebook", "kernel": {"name": "python3"}}))
+    session = json.loads(r.body)
+    kid = session["kernel"]["id"]
+    try:
+        launch_env = lambda: km.get_kernel(kid)._launch_args.get("env", {})  # noqa: E731
+        assert "RAY_AUTH_TOKEN" not in launch_env()
+        await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+        await call("connect", RAY, {})
+        assert launch_env()["RAY_AUTH_TOKEN"] == "fake-token-1"
+        await jp_fetch("api", "kernels", kid, "restart", method="POST", body="{}")
+        assert launch_env()["RAY_AUTH_TOKEN"] == "fake-token-1"
+        # token rotation: the agent's event makes the server fetch the new env
+        await service.agent.call("testRotate")
+        await wait_for(lambda: launch_env().get("RAY_AUTH_TOKEN") == "fake-token-2", "rotated token in the kernel's launch env")
+        assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-2"
+        await call("signOut", "context:fake")
+        assert "RAY_AUTH_TOKEN" not in launch_env()
+        assert "RAY_AUTH_TOKEN" not in os.environ
+    finally:
+        await jp_fetch("api", "sessions", session["id"], method="DELETE")
+
+
+async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch, jp_base_url, jp_http_port, jp_auth_header, service, clean_ray_env):
+    chunks: list[bytes] = []
+    url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}ray-connect/events"
+    req = HTTPRequest(url, headers=jp_auth_header, streaming_callback=chunks.append, request_timeout=0)
+    fetch = asyncio.ensure_future(AsyncHTTPClient(force_instance=True).fetch(req, raise_error=False))
+    try:
+        await wait_for(lambda: any(b"connected" in c for c in chunks), "stream open")
+        await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+        await call("connect", RAY, {})
+        await wait_for(lambda: b"env-changed" in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
+        text = b"".join(chunks).decode()
+        assert "fake-token" not in text
+        events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+        assert {"sign-in-changed", "connection-changed", "env-changed"} <= {e["type"] for e in events}
+        await call("disconnect", RAY)
+    finally:
+        fetch.cancel()
+
+
+async def test_dead_agent_is_restarted(call, service):
+    await call("listClusters")
+    first = service.agent.pid
+    await service.agent.call("testCrash")
+    await wait_for(lambda: service.agent._proc.returncode is not None, "agent exit")
+    clusters = (await call("listClusters"))["result"]
+    assert clusters[0]["id"] == "context:fake"
+    assert service.agent.pid != first and service.agent.starts == 2
+
+
+async def test_agent_gets_secret_in_env_not_argv_and_no_ray_token(call, service, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "must-not-leak")
+    await service.agent.stop()
+    await call("listClusters")
+    proc = await service.agent.call("testProcess")
+    assert "RAY_CONNECT_AGENT_SECRET" in proc["envKeys"]
+    assert "RAY_AUTH_TOKEN" not in proc["envKeys"]
+    assert not any(service.agent._secret in a for a in proc["argv"])
+
+
+async def test_stop_ends_the_agent(call, service):
+    await call("listClusters")
+    proc = service.agent._proc
+    await service.stop()
+    assert proc.returncode is not None
+
+
+async def test_handlers_are_authenticated_api_handlers():
+    from jupyter_server.base.handlers import APIHandler
+
+    from ray_connect_jupyterlab.handlers import handlers
+
+    for _, handler in handlers("/"):
+        assert issubclass(handler, APIHandler)  # APIHandler.prepare checks XSRF on POST/PUT
+        for verb in ("get", "post", "put"):
+            fn = handler.__dict__.get(verb)
+            if fn is not None:
+                assert hasattr(fn, "__wrapped__"), f"{handler.__name__}.{verb} is not @tornado.web.authenticated"
