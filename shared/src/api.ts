@@ -21,7 +21,8 @@ export interface RayConnectApi {
   setNamespaces(clusterId: string, namespaces: string[]): Promise<ClusterSummary>;
 
   // Ray clusters
-  listRayClusters(clusterId: string): Promise<RayClusterList>;
+  /** RayClusters in the cluster's chosen namespaces, or in `namespaces` when given (not saved). */
+  listRayClusters(clusterId: string, namespaces?: string[]): Promise<RayClusterList>;
   checkAccess(ref: RayClusterRef): Promise<AccessCheck>;
   connect(ref: RayClusterRef, options?: ConnectOptions): Promise<ConnectionSummary>;
   disconnect(ref: RayClusterRef): Promise<DisconnectResult>;

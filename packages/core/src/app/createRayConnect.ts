@@ -257,10 +257,11 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       return summaryOf(entry, state);
     },
 
-    async listRayClusters(clusterId: string): Promise<RayClusterList> {
+    async listRayClusters(clusterId: string, namespaces?: string[]): Promise<RayClusterList> {
       const client = await kube(clusterId);
       const state = await readConfigState(deps.configDir);
-      const list = await listRayClusters({ clusterId, namespaces: state.namespaces[clusterId] ?? [client.namespace] }, { kube: client, logger: deps.logger });
+      const chosen = namespaces?.length ? namespaces : (state.namespaces[clusterId] ?? [client.namespace]);
+      const list = await listRayClusters({ clusterId, namespaces: chosen }, { kube: client, logger: deps.logger });
       for (const item of list.items) {
         const c = connections.get(refKey(item));
         if (c) item.connection = c.summary();

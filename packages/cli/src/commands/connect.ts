@@ -1,0 +1,75 @@
+import type { ConnectOptions, RayConnectEvent } from '@ray-connect/shared';
+import { allowOnly, boolFlag, portFlag } from '../args.js';
+import type { CliContext } from '../compose.js';
+import { EXIT, exitCodeFor } from '../exitCodes.js';
+import { formatEnv } from '../formatEnv.js';
+import { publishConnection } from '../localSocket.js';
+import { selectRayCluster } from '../select.js';
+
+export const connectHelp = `Usage: ray-connect connect <ray-cluster> [--namespace <ns>] [--context <name>]
+                          [--dashboard-port <p>] [--client-port <p>] [--token-file] [--json]
+Forwards the Ray head's dashboard (Jobs API) and Ray Client ports to 127.0.0.1 and stays in the foreground,
+reconnecting by itself when the head pod restarts. Prints the dashboard URL and the env (token hidden).
+In another shell:   eval "$(ray-connect env <ray-cluster>)"   then e.g.   ray job submit -- python -c 'print(1)'
+  --dashboard-port, --client-port   fixed local ports (default: free ones)
+  --token-file    hand out RAY_AUTH_TOKEN_PATH (a 0600 file kept fresh) instead of RAY_AUTH_TOKEN
+Ctrl-C stops the forward; nothing stays listening.`;
+
+export async function connect(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, ['dashboard-port', 'client-port', 'token-file']);
+  const ref = await selectRayCluster(ctx, ctx.args.positionals[0]);
+  const options: ConnectOptions = {};
+  const dashboardPort = portFlag(ctx.args, 'dashboard-port');
+  const clientPort = portFlag(ctx.args, 'client-port');
+  if (dashboardPort !== undefined) options.dashboardPort = dashboardPort;
+  if (clientPort !== undefined) options.clientPort = clientPort;
+  if (boolFlag(ctx.args, 'token-file')) options.tokenFile = true;
+
+  let exitCode: number = EXIT.ok;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const unsubscribe = ctx.api.onEvent((event: RayConnectEvent) => {
+    if (event.type !== 'connection-changed' || event.connection.name !== ref.name || event.connection.namespace !== ref.namespace) return;
+    const c = event.connection;
+    if (ctx.json) ctx.out(JSON.stringify({ event: 'connection-changed', connection: c }));
+    else if (c.state === 'reconnecting') ctx.err(`reconnecting to ${ref.name}${c.error ? `: ${c.error.message}` : ''}`);
+    else if (c.state === 'ready') ctx.err(`ready: ${ref.name} at ${c.dashboardUrl ?? ''}`);
+    else if (c.state === 'failed') {
+      ctx.err(`failed: ${c.error?.message ?? 'the forward stopped'}${c.error?.fix ? `\n  fix: ${c.error.fix}` : ''}`);
+      exitCode = c.error ? exitCodeFor(c.error.code) : EXIT.error;
+      finish();
+    }
+  });
+
+  const summary = await ctx.api.connect(ref, options);
+  const unpublish = await publishConnection(ctx.api, ref, summary, ctx.configDir);
+  const env = await ctx.api.sessionEnv(ref);
+  if (ctx.json) ctx.out(JSON.stringify({ connection: summary, rayClientAddress: env.rayClientAddress, envNames: Object.keys(env.env) }));
+  else {
+    const shown = { ...env.env };
+    if (shown.RAY_AUTH_TOKEN) shown.RAY_AUTH_TOKEN = '<hidden: ray-connect env shows it>';
+    ctx.out(`Connected to Ray cluster ${ref.name} (namespace ${ref.namespace}, auth ${summary.authMode}).`);
+    ctx.out(`Dashboard: ${summary.dashboardUrl ?? ''}`);
+    if (env.rayClientAddress) ctx.out(`Ray Client: ${env.rayClientAddress}`);
+    ctx.out('');
+    ctx.out(formatEnv(shown, 'sh').trimEnd());
+    ctx.out('');
+    ctx.out(`In another shell: eval "$(ray-connect env ${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''})"`);
+    ctx.out('Press Ctrl-C to stop.');
+  }
+
+  const onSignal = () => finish();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  await finished;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  unsubscribe();
+  await unpublish();
+  const { removed } = await ctx.api.disconnect(ref);
+  await ctx.api.close();
+  if (!ctx.json) ctx.err(`stopped: ${removed.join('; ') || ref.name}`);
+  return exitCode;
+}

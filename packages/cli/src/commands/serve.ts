@@ -1,0 +1,34 @@
+import { AGENT_SECRET_ENV, type AgentReady, PROTOCOL_VERSION } from '@ray-connect/shared';
+import { createAgentServer } from '../agent/agentServer.js';
+import { allowOnly, portFlag, UsageError } from '../args.js';
+import { type CliContext, VERSION } from '../compose.js';
+
+export const serveHelp = `Usage: ray-connect serve [--port <p>]
+The local agent for JupyterLab: JSON over HTTP on 127.0.0.1 (protocol in shared/src/protocol.ts).
+The parent passes a per-start secret in the environment variable ${AGENT_SECRET_ENV} (never argv); every
+request must send it as "Authorization: Bearer <secret>". When ready the agent prints one JSON line
+{"ready":true,"port":...}. It exits when its stdin closes (the parent died) or on SIGTERM.`;
+
+export async function serve(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, ['port']);
+  const secret = ctx.io.env[AGENT_SECRET_ENV];
+  if (!secret || secret.length < 16) throw new UsageError(`set ${AGENT_SECRET_ENV} to a random secret of at least 16 characters (the parent process does this)`);
+  delete process.env[AGENT_SECRET_ENV];
+  const agent = createAgentServer({ api: ctx.api, secret });
+  const port = await agent.listen(portFlag(ctx.args, 'port') ?? 0);
+  const ready: AgentReady = { ready: true, port, version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid };
+  ctx.out(JSON.stringify(ready));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    ctx.io.stdin.on('end', stop);
+    ctx.io.stdin.on('close', stop);
+    ctx.io.stdin.on('error', stop);
+    ctx.io.stdin.resume();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await agent.close();
+  await ctx.api.close();
+  return 0;
+}

@@ -1,0 +1,129 @@
+// The composition root of the `ray-connect` command and agent: the one place that picks real implementations
+// (secret store, logger, clock, browser, paths) and builds the facade. Commands get a CliContext.
+import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Browser, chooseSecretStore, createRayConnect, defaultConfigDir, type Logger, MemorySecretStore, type RayConnect,
+  type SecretStore, systemClock,
+} from '@ray-connect/core';
+import { AGENT_SECRET_ENV } from '@ray-connect/shared';
+import type { ParsedArgs } from './args.js';
+
+export const VERSION = '0.1.0';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliContext {
+  api: RayConnect;
+  args: ParsedArgs;
+  io: Io;
+  json: boolean;
+  configDir: string;
+  logger: Logger;
+  /** Writes a line to stdout. */
+  out(text: string): void;
+  /** Writes a line to stderr (progress, hints, warnings). */
+  err(text: string): void;
+}
+
+/** Builds everything a command needs. The agent (serve) and one-shot commands share it. */
+export async function compose(args: ParsedArgs, io: Io, holder = 'the ray-connect command'): Promise<CliContext> {
+  const env = io.env;
+  const configDir = env.RAY_CONNECT_CONFIG_DIR || defaultConfigDir(env);
+  const logger = stderrLogger(io.stderr, env);
+  const store = await secretStore(env, configDir, holder, logger);
+  const api = createRayConnect({
+    store,
+    logger,
+    clock: systemClock,
+    browser: cliBrowser(env, logger),
+    configDir,
+    // The agent's secret stays out of what exec plugins and children could see.
+    env: Object.fromEntries(Object.entries(env).filter(([k]) => k !== AGENT_SECRET_ENV)),
+    homedir: env.HOME || homedir(),
+    version: VERSION,
+    ...(env.RAY_CONNECT_CA_FILE && { caFile: env.RAY_CONNECT_CA_FILE }),
+    ...(env.RAY_CONNECT_INSECURE_SKIP_TLS_VERIFY === '1' && { insecureSkipTlsVerify: true }),
+    oidc: {
+      ...(env.RAY_CONNECT_OIDC_ISSUER && { issuer: env.RAY_CONNECT_OIDC_ISSUER }),
+      ...(env.RAY_CONNECT_OIDC_CLIENT_ID && { clientId: env.RAY_CONNECT_OIDC_CLIENT_ID }),
+      ...(env.RAY_CONNECT_OIDC_CA_FILE && { caFile: env.RAY_CONNECT_OIDC_CA_FILE }),
+    },
+  });
+  return {
+    api,
+    args,
+    io,
+    json: args.flags.get('json') === true,
+    configDir,
+    logger,
+    out: (text) => void io.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+    err: (text) => void io.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+  };
+}
+
+/**
+ * OS keychain when it works; RAY_CONNECT_SECRET_STORE=file opts in to a 0600 file, =memory forces memory.
+ * Loading the native keychain module may fail (the bundled CLI ships without it): that falls back to memory.
+ */
+async function secretStore(env: NodeJS.ProcessEnv, configDir: string, holder: string, logger: Logger): Promise<SecretStore> {
+  const prefer = env.RAY_CONNECT_SECRET_STORE;
+  try {
+    return await chooseSecretStore({
+      prefer: prefer === 'file' || prefer === 'memory' ? prefer : 'os-keychain',
+      filePath: join(configDir, 'secrets.json'),
+      holder,
+      // "memory only" is said where it matters (login), not as a warning on every command.
+      logger: { ...logger, warn: logger.debug, info: logger.debug },
+    });
+  } catch (e) {
+    logger.debug('OS keychain unavailable', { reason: e instanceof Error ? e.message : String(e) });
+    return new MemorySecretStore({
+      label: 'memory only',
+      degradedReason: `No OS keychain module here. Secrets are kept in memory until ${holder} stops (RAY_CONNECT_SECRET_STORE=file keeps them in a 0600 file).`,
+    });
+  }
+}
+
+/** Levelled logger on stderr: warnings and errors by default, everything with RAY_CONNECT_DEBUG=1. Never a token. */
+function stderrLogger(stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv): Logger {
+  const debug = env.RAY_CONNECT_DEBUG === '1';
+  const order = ['trace', 'debug', 'info', 'warn', 'error'];
+  const min = order.indexOf(debug ? 'debug' : (env.RAY_CONNECT_LOG_LEVEL ?? 'warn'));
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    if (order.indexOf(level) < min) return;
+    const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
+    stderr.write(`ray-connect ${level}: ${message}${extra}\n`);
+  };
+  return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Opens URLs with xdg-open / open / start, or not at all with RAY_CONNECT_BROWSER=none. The URL is always printed too. */
+function cliBrowser(env: NodeJS.ProcessEnv, logger: Logger): Browser {
+  return {
+    async open(url: string): Promise<boolean> {
+      const choice = env.RAY_CONNECT_BROWSER;
+      if (choice === 'none') return false;
+      const command = choice || (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
+      return new Promise<boolean>((resolve) => {
+        try {
+          const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+          child.on('error', () => resolve(false));
+          child.on('spawn', () => {
+            child.unref();
+            resolve(true);
+          });
+        } catch (e) {
+          logger.debug('no browser', { reason: e instanceof Error ? e.message : String(e) });
+          resolve(false);
+        }
+      });
+    },
+  };
+}
