@@ -90,7 +90,7 @@ export async function refreshSession(
         tokens = await oidc.refreshTokenGrant(config, current.refreshToken.reveal());
       } catch (e) {
         const error = mapIdpError(e, current.info.issuer, 'Refreshing the sign-in');
-        if (error.code === 'REFRESH_FAILED' || error.code === 'IDP_ERROR') {
+        if (isPermanent(e, error)) {
           const failure = { code: 'REFRESH_FAILED' as const, message: `${error.message} Sign in again.` };
           const info = { ...current.info, failure, refreshable: false };
           await sessions.forgetRefreshToken(info);
@@ -103,7 +103,7 @@ export async function refreshSession(
             cause: error,
           });
         }
-        // Unreachable provider: keep the session; the current token is still good until it expires.
+        // Unreachable or failing provider: keep the session; the current token is still good until it expires.
         if (!expired && options.rejected === undefined) {
           logger.warn('Could not refresh the sign-in yet; using the current token until it expires', {
             clusterId,
@@ -143,6 +143,21 @@ export async function refreshSession(
       return next;
     },
     deps.lock,
+  );
+}
+
+/** OAuth answers that will not change on retry: the grant or the client is gone. Anything else is retried later. */
+const PERMANENT = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_scope',
+  'unsupported_grant_type',
+]);
+
+function isPermanent(raw: unknown, mapped: RayConnectError): boolean {
+  return (
+    mapped.code === 'REFRESH_FAILED' || (raw instanceof oidc.ResponseBodyError && PERMANENT.has(raw.error))
   );
 }
 

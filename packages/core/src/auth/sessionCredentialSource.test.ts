@@ -185,3 +185,42 @@ describe('refreshMarginMs', () => {
     expect(refreshMarginMs({ expiresAt: 10 })).toBe(60_000);
   });
 });
+
+describe('refresh failures that may pass', () => {
+  it('a provider error that is not about the grant (HTTP 500) keeps the session and the refresh token', async () => {
+    const idp = await new FakeIdp({ idTokenTtl: 600 }).start();
+    try {
+      const store = new MemorySecretStore();
+      const clock = new FakeClock(Date.now());
+      const now = Date.now();
+      await new SessionStore(store).save({
+        info: {
+          clusterId: 'c',
+          method: 'device',
+          issuer: idp.issuer,
+          clientId: 'kubernetes',
+          allowInsecureRequests: true,
+          signedInAt: now,
+          issuedAt: now,
+          expiresAt: now + 600_000,
+          refreshable: true,
+        },
+        token: new Secret(idp.idToken()),
+        refreshToken: new Secret('rt-unknown'),
+      });
+      idp.refreshError = 'server_error';
+      clock.advance(600_000 - 30_000);
+      const source = sessionCredentialSource('c', {
+        store,
+        clock,
+        configDir: mkdtempSync(join(tmpdir(), 'rc-refresh-')),
+      });
+      expect((await source.get()).token).toBeDefined();
+      const after = await new SessionStore(store).load('c');
+      expect(after?.info.failure).toBeUndefined();
+      expect(after?.refreshToken?.reveal()).toBe('rt-unknown');
+    } finally {
+      await idp.stop();
+    }
+  });
+});

@@ -33,6 +33,25 @@ describe('signOut', () => {
     expect(await store.get(clusterKey('url:https://a:64430', 'token'))).toBeDefined();
   });
 
+  it('with configDir, waits for a refresh holding the lock, so the session cannot come back', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { acquireFileLock } = await import('./fileLock.js');
+    const { refreshLockPath } = await import('./refreshSession.js');
+    const configDir = mkdtempSync(join(tmpdir(), 'rc-signout-'));
+    const store = new MemorySecretStore();
+    const sessions = new SessionStore(store);
+    const info = { clusterId: 'c', method: 'token' as const, signedInAt: 1, refreshable: false };
+    await sessions.save({ info, token: new Secret('old') });
+    const release = await acquireFileLock(refreshLockPath(configDir, 'c'));
+    const out = signOut('c', { store, configDir });
+    await sessions.save({ info, token: new Secret('saved by the refresh') }); // the lock holder finishes its save
+    await release();
+    expect((await out).removed).toHaveLength(2);
+    expect(await sessions.load('c')).toBeUndefined();
+  });
+
   it('reports nothing when there was nothing', async () => {
     expect(await signOut('nope', { store: new MemorySecretStore() })).toEqual({ removed: [] });
   });

@@ -1,6 +1,8 @@
 import { wrapError } from '../errors.js';
 import type { SecretStore } from '../ports/SecretStore.js';
 import { clusterPrefix, describeKey } from '../storage/keys.js';
+import { withFileLock } from './fileLock.js';
+import { refreshLockPath } from './refreshSession.js';
 import { SessionStore } from './sessionStore.js';
 
 export interface SignOutResult {
@@ -8,16 +10,27 @@ export interface SignOutResult {
   removed: string[];
 }
 
-/** Removes every stored item of a cluster (`ray-connect/<cluster>/...`) and says what it removed. */
-export async function signOut(clusterId: string, deps: { store: SecretStore }): Promise<SignOutResult> {
+/**
+ * Removes every stored item of a cluster (`ray-connect/<cluster>/...`) and says what it removed.
+ * With `configDir`, it holds the refresh lock meanwhile, so a refresh in another process cannot save the session back.
+ */
+export async function signOut(
+  clusterId: string,
+  deps: { store: SecretStore; configDir?: string },
+): Promise<SignOutResult> {
   const where = deps.store.info.label;
-  try {
+  const remove = async (): Promise<SignOutResult> => {
     const keys = await deps.store.keys(clusterPrefix(clusterId));
     const removed: string[] = [];
     for (const key of keys) {
       if (await deps.store.delete(key)) removed.push(`${describeKey(key)} (${where})`);
     }
     return { removed };
+  };
+  try {
+    return deps.configDir === undefined
+      ? await remove()
+      : await withFileLock(refreshLockPath(deps.configDir, clusterId), remove);
   } catch (e) {
     throw wrapError(e, `Signing out of ${clusterId}`, 'SECRET_STORE_FAILED');
   } finally {
