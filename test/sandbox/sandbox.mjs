@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildEnv, headSaTokenFile, rayTokenFile, readState } from './lib/envinfo.mjs';
 import { clearEtcdData, kubeconfigs, kubectl, startApiserver, startEtcd, startKwok } from './lib/kube.mjs';
-import { applyBase, applyPortForwards, applyRayClusters, CLUSTERS, issueHeadToken, NAMESPACE } from './lib/objects.mjs';
+import { applyBase, applyPortForwards, applyRayClusters, issueHeadToken, NAMESPACE, verifyForwards } from './lib/objects.mjs';
 import { ensureOidcInstalled, ensureUsers, httpsGet, startOidc } from './lib/oidc.mjs';
 import { ensurePki, pki } from './lib/pki.mjs';
 import {
@@ -135,6 +135,10 @@ async function up() {
   const n = applyPortForwards(state.rayHeads);
   say(`kwok: ${n} PortForward(s) from head pods to the local Ray heads`);
   save();
+  if (n) {
+    await verifyForwards(state.rayHeads, { kubectlBin: bin('kubectl'), kubeconfig: kubeconfigs.admin });
+    say('check: kubectl port-forward to every head pod reaches its Ray head');
+  }
 
   await selfCheck(state);
   say(`sandbox is up in ${((Date.now() - t0) / 1000).toFixed(0)}s${state.rayHeadsError ? ' (WITHOUT Ray heads, see above)' : ''}: \`pnpm sandbox env\` tells how to use it`);

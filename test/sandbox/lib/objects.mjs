@@ -349,3 +349,42 @@ export function issueHeadToken(file) {
 }
 
 export { readFileSync, sleep };
+
+/**
+ * Waits until `kubectl port-forward` to each head pod's dashboard port reaches its Ray head (kwok picks up PortForward
+ * objects through a watch, so right after applying them a forward can still fail with "no forward found").
+ */
+export async function verifyForwards(heads, { kubectlBin, kubeconfig, timeoutMs = 60_000 }) {
+  const { spawn } = await import('node:child_process');
+  const probeOnce = (pod) =>
+    new Promise((res) => {
+      const p = spawn(kubectlBin, ['--kubeconfig', kubeconfig, '-n', NAMESPACE, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${PORTS.dashboard}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let done = false;
+      const finish = (v) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        p.kill();
+        res(v);
+      };
+      const timer = setTimeout(() => finish(undefined), 15_000);
+      p.on('exit', () => finish(undefined));
+      p.stdout.on('data', async (d) => {
+        out += d;
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+        if (!m || done) return;
+        try {
+          const r = await fetch(`http://127.0.0.1:${m[1]}/api/authentication_mode`, { signal: AbortSignal.timeout(10_000) });
+          finish(r.ok ? (await r.json()).authentication_mode : undefined);
+        } catch {
+          finish(undefined);
+        }
+      });
+    });
+  for (const c of Object.values(CLUSTERS)) {
+    if (!heads?.[c.head]) continue;
+    const pod = headPodName(c.name);
+    await waitFor(`port-forward pod/${pod} :${PORTS.dashboard} to reach Ray head "${c.head}"`, () => probeOnce(pod), { timeoutMs, intervalMs: 500, logName: 'kwok' });
+  }
+}
