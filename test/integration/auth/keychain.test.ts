@@ -37,7 +37,12 @@ async function inSession(
   mkdirSync(runtime, { mode: 0o700 });
   const steps = [
     opts.display
-      ? 'Xvfb :77 -nolisten tcp >/dev/null 2>&1 & XVFB=$!; sleep 0.5; export DISPLAY=:77'
+      ? [
+          // A free display number (-displayfd), handed to the services D-Bus starts (the unlock prompter).
+          'exec 9>"$HOME/display"; Xvfb -displayfd 9 -nolisten tcp >/dev/null 2>&1 & XVFB=$!',
+          'for i in $(seq 100); do [ -s "$HOME/display" ] && break; sleep 0.05; done',
+          'export DISPLAY=:$(cat "$HOME/display"); dbus-update-activation-environment DISPLAY',
+        ].join('\n')
       : 'unset DISPLAY',
     opts.keyring ? 'printf pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null' : 'true',
     `node ${JSON.stringify(worker)} ${JSON.stringify(builtCore)} ${scenario}; rc=$?`,
@@ -56,7 +61,6 @@ async function inSession(
     HOME: home,
     XDG_RUNTIME_DIR: runtime,
     XDG_DATA_HOME: join(home, 'data'),
-    DISPLAY: opts.display ? ':77' : '',
   };
   const { stdout } = await run('dbus-run-session', args, { env, timeout: 60_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
