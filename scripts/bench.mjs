@@ -127,7 +127,7 @@ async function main() {
     },
   };
 
-  const needSandbox = selected.some((s) => !['vscode'].includes(s));
+  const needSandbox = selected.length > 0;
   if (needSandbox) {
     try {
       const sb = await openSandbox(ctx, { start: !flags.has('--no-sandbox-start') });
@@ -151,7 +151,7 @@ async function main() {
     suites: [],
   };
 
-  const budgets = { 'port-forward': 200_000, connect: 90_000, signin: 60_000, vscode: 60_000, jupyterlab: 90_000, scale: 150_000 };
+  const budgets = { 'port-forward': 200_000, connect: 90_000, signin: 60_000, vscode: 150_000, jupyterlab: 90_000, scale: 150_000 };
   for (const name of selected) {
     const t0 = Date.now();
     log(`suite ${name}`);

@@ -1,12 +1,14 @@
 // VS Code extension: bundle size (minified esbuild bundle), activation time and extension host memory when the
 // e2e harness (test/e2e-vscode) exposes them.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { figure, notAvailable, notMeasured } from '../lib/figures.mjs';
+import { figure, notAvailable, notMeasured, reasonOf } from '../lib/figures.mjs';
+import { measureInExtensionHost } from '../lib/vscodeHost.mjs';
 
 export const title = 'VS Code extension: bundle size, activation, memory';
-export const needsSandbox = false;
+export const needsSandbox = false; // the bundle size does not; connecting in the extension host does
 
 export async function run(ctx) {
   const figures = [];
@@ -35,21 +37,37 @@ export async function run(ctx) {
     figures.push(notAvailable('bundle.size', 'bundle size', 'extension-vscode/dist/extension.js not built (extension-vscode build missing or failed)'));
   }
 
-  // Activation time and memory come from the e2e harness when it writes them (see bench/README.md).
-  const metrics = join(ctx.root, 'test-results', 'e2e-vscode-metrics.json');
-  if (existsSync(metrics)) {
-    const m = JSON.parse(readFileSync(metrics, 'utf8'));
-    if (typeof m.activationMs === 'number') {
-      figures.push(figure('activation', 'activation time in the real extension host', m.activationMs, 'ms', { target: { op: '<', value: 50, text: '< 50 ms' } }));
+  // Activation and memory inside a real extension host (code-server + Chromium), see bench/lib/vscodeHost.mjs.
+  const rayClusters = ['raycluster-token', 'raycluster-secretname', 'raycluster-legacy'];
+  try {
+    if (!existsSync(bundle)) throw new Error('no bundle to activate');
+    const m = await measureInExtensionHost(ctx, { rayClusters, namespace: ctx.sandbox?.namespace ?? 'ray-demo' });
+    if (m.activationMs === undefined) throw new Error(`the runner failed: ${(m.error ?? 'no figure').split('\n')[0]}`);
+    if (m.wasActive) notes.push('the extension was already active when the runner started: activation time not measurable this run');
+    const act = figure('activation', 'activation time in the real extension host (load bundle + activate())', m.activationMs, 'ms', {
+      target: { op: '<', value: 50, text: '< 50 ms' },
+      detail: m,
+      note: `load ${m.loadMs?.toFixed(0) ?? '?'} ms + activate() ${m.activateCallMs.toFixed(0)} ms; then ${m.readyMs.toFixed(0)} ms until the extension's ready (clusters read)${m.fake ? '; FAKE api (RAY_CONNECT_FAKE)' : ''}`,
+    });
+    if (act.met === false) {
+      act.missedBy = `${Math.round(m.activationMs - 50)} ms`;
+      act.why =
+        (m.loadMs ?? 0) > m.activateCallMs
+          ? `most of it is loading and compiling the ${Math.round(statSync(bundle).size / 1024)} KiB bundle (${m.loadMs.toFixed(0)} ms) in a cold extension host on a loaded 2-core machine; activate() itself took ${m.activateCallMs.toFixed(0)} ms`
+          : `activate() itself took ${m.activateCallMs.toFixed(0)} ms: before returning it awaits vscode.workspace.fs.createDirectory(globalStorageUri) (a round trip to the remote file system in code-server) and builds the core's API, views and commands`;
+      act.why += `; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores during the run`;
     }
-    if (typeof m.extensionHostRssMiB === 'number') {
-      figures.push(figure('exthost.rss', `extension host RSS connected to ${m.connectedClusters ?? '?'} clusters`, m.extensionHostRssMiB, 'MiB'));
-    }
-    notes.push(`activation/memory read from ${metrics} (written by the e2e-vscode harness at ${m.date ?? 'unknown time'})`);
-  } else {
-    const why = existsSync(join(ctx.root, 'test', 'e2e-vscode', 'package.json'))
-      ? 'the e2e-vscode harness does not expose activation time / extension host memory (no test-results/e2e-vscode-metrics.json)'
-      : 'the e2e-vscode harness (code-server) is not there yet';
+    figures.push(act);
+    const n = m.connected?.length ?? 0;
+    figures.push(
+      figure('exthost.rss', `extension host RSS connected to ${n} Ray cluster(s)`, m.rssConnectedMiB, 'MiB', {
+        detail: { before: m.rssBeforeMiB, active: m.rssActiveMiB, connected: m.rssConnectedMiB, connectErrors: m.connectErrors },
+        note: `before activation ${m.rssBeforeMiB.toFixed(0)} MiB (VS Code's own extension host), active ${m.rssActiveMiB.toFixed(0)} MiB, connected ${m.rssConnectedMiB.toFixed(0)} MiB: Ray Connect adds ${(m.rssConnectedMiB - m.rssBeforeMiB).toFixed(0)} MiB${m.connectErrors?.length ? `; ${m.connectErrors.length} connect(s) failed: ${m.connectErrors[0]}` : ''}`,
+      }),
+    );
+    notes.push(`extension host: code-server ${'4.139.1'} under Node 24, Chromium headless; kubeconfig = sandbox admin; Ray clusters ${rayClusters.join(', ')}`);
+  } catch (e) {
+    const why = reasonOf(e);
     figures.push(notMeasured('activation', 'activation time in the real extension host (target < 50 ms)', why));
     figures.push(notMeasured('exthost.rss', 'extension host memory connected to 3 clusters', why));
   }
@@ -57,11 +75,12 @@ export async function run(ctx) {
 }
 
 function findVsix(root) {
-  const dir = join(root, 'extension-vscode');
-  try {
-    for (const name of readdirSync(dir)) if (name.endsWith('.vsix')) return { name, size: statSync(join(dir, name)).size };
-  } catch {
-    /* none */
+  for (const dir of [join(root, 'extension-vscode', 'dist'), join(root, 'extension-vscode')]) {
+    try {
+      for (const name of readdirSync(dir)) if (name.endsWith('.vsix')) return { name, size: statSync(join(dir, name)).size };
+    } catch {
+      /* none */
+    }
   }
   return undefined;
 }

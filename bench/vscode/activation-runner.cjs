@@ -1,0 +1,63 @@
+// Loaded by VS Code's extension host as extensionTestsPath (see bench/lib/vscodeHost.mjs). Measures, inside the
+// real extension host: activation (ext.activate(): loading the bundle + activate()), time until the extension's
+// `ready`, and the extension host's RSS before, after activation and connected to Ray clusters. Writes JSON to
+// $RC_BENCH_VSCODE_OUT. Never fails the run: errors are written to the JSON.
+const vscode = require('vscode');
+const fs = require('node:fs');
+const { performance } = require('node:perf_hooks');
+
+const EXTENSION_ID = 'ray-connect.ray-connect';
+const MiB = 1024 * 1024;
+
+exports.run = async function run() {
+  const out = process.env.RC_BENCH_VSCODE_OUT;
+  const res = { date: new Date().toISOString(), pid: process.pid };
+  try {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+    res.wasActive = ext.isActive;
+    res.rssBeforeMiB = process.memoryUsage().rss / MiB;
+    // Loading the bundle (what VS Code does first when it activates), timed apart from activate() itself; the
+    // extension host's require then finds it cached. RC_BENCH_VSCODE_NO_SPLIT=1 measures both in one go.
+    const t0 = performance.now();
+    if (!process.env.RC_BENCH_VSCODE_NO_SPLIT && !ext.isActive) {
+      require(require('node:path').join(ext.extensionPath, ext.packageJSON.main || 'dist/extension.js'));
+      res.loadMs = performance.now() - t0;
+    }
+    const t1a = performance.now();
+    const exports = await ext.activate();
+    res.activateCallMs = performance.now() - t1a;
+    res.activationMs = performance.now() - t0;
+    res.fake = exports.fake;
+    const t1 = performance.now();
+    await exports.ready;
+    res.readyMs = performance.now() - t1;
+    res.rssActiveMiB = process.memoryUsage().rss / MiB;
+    const clusters = await exports.api.listClusters();
+    const cluster = clusters.find((c) => c.current) ?? clusters[0];
+    if (!cluster) throw new Error('the extension sees no cluster');
+    res.clusterId = cluster.id;
+    const names = JSON.parse(process.env.RC_BENCH_VSCODE_RAYCLUSTERS ?? '[]');
+    const ns = process.env.RC_BENCH_VSCODE_NAMESPACE ?? 'ray-demo';
+    res.connected = [];
+    res.connectErrors = [];
+    for (const name of names) {
+      try {
+        const t = performance.now();
+        await exports.api.connect({ clusterId: cluster.id, namespace: ns, name });
+        res.connected.push({ name, ms: performance.now() - t });
+      } catch (e) {
+        res.connectErrors.push(`${name}: ${e && e.message ? e.message : e}`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    res.rssConnectedMiB = process.memoryUsage().rss / MiB;
+    res.heapUsedConnectedMiB = process.memoryUsage().heapUsed / MiB;
+    for (const c of res.connected) {
+      await exports.api.disconnect({ clusterId: cluster.id, namespace: ns, name: c.name }).catch(() => undefined);
+    }
+  } catch (e) {
+    res.error = String(e && e.stack ? e.stack : e).slice(0, 2000);
+  }
+  fs.writeFileSync(out, JSON.stringify(res, null, 2));
+};
