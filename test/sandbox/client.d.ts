@@ -46,11 +46,23 @@ export interface SandboxEnv {
   /** ray-demo */
   namespace: string;
   ports: { oidc: number; etcd: number; etcdPeer: number; apiserver: number; kwok: number };
-  oidc: { issuer: string; clientId: string; caFile: string; tokenTtlSeconds: number; openshiftDiscovery: string };
+  oidc: {
+    issuer: string;
+    clientId: string;
+    caFile: string;
+    tokenTtlSeconds: number;
+    openshiftDiscovery: string;
+  };
   users: { alice: SandboxUser; bob: SandboxUser };
   /** --token-auth-file users; the token is in tokenFile (0600) */
-  staticUsers: Record<'admin' | 'rayUser' | 'nobody', { username: string; groups: string[]; tokenFile: string }>;
-  serviceAccounts: { rayUser: { namespace: string; name: string }; rayHead: { namespace: string; name: string } };
+  staticUsers: Record<
+    'admin' | 'rayUser' | 'nobody',
+    { username: string; groups: string[]; tokenFile: string }
+  >;
+  serviceAccounts: {
+    rayUser: { namespace: string; name: string };
+    rayHead: { namespace: string; name: string };
+  };
   /** RayCluster names by auth shape */
   rayClusters: Record<RayClusterKey, string>;
   rayClusterDetails: Partial<Record<RayClusterKey, RayClusterDetails>>;
@@ -80,7 +92,12 @@ export interface KubectlResult {
 export function readSandbox(): SandboxEnv;
 
 /** Approves (or with deny: true aborts) a device code as `user` via /device -> confirm -> login -> consent. */
-export function approveDevice(o: { userCode: string; user: string; password?: string; deny?: boolean }): Promise<void>;
+export function approveDevice(o: {
+  userCode: string;
+  user: string;
+  password?: string;
+  deny?: boolean;
+}): Promise<void>;
 
 /**
  * Follows an authorization URL (client_id kubernetes, redirect_uri http://127.0.0.1:<port>/callback, PKCE) through
@@ -98,7 +115,11 @@ export function kubectl(
 ): Promise<KubectlResult>;
 
 /** Writes a 0600 kubeconfig for the sandbox cluster with the given `user` entry (e.g. { token } or { exec }). */
-export function writeUserKubeconfig(file: string, user: Record<string, unknown>, o?: { namespace?: string }): string;
+export function writeUserKubeconfig(
+  file: string,
+  user: Record<string, unknown>,
+  o?: { namespace?: string },
+): string;
 
 /** TokenRequest for a ServiceAccount (as admin). */
 export function createToken(

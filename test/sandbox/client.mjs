@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { URLSearchParams } from 'node:url';
 import { buildEnv } from './lib/envinfo.mjs';
 import { CookieJar, fetchRaw, parseForms } from './lib/http.mjs';
 import { writeKubeconfig } from './lib/kube.mjs';
@@ -25,13 +26,22 @@ function ctx() {
 
 function credentials(env, user, password) {
   const u = env.users[user];
-  if (!u && password === undefined) throw new Error(`unknown sandbox user ${JSON.stringify(user)} (known: ${Object.keys(env.users).join(', ')})`);
+  if (!u && password === undefined)
+    throw new Error(
+      `unknown sandbox user ${JSON.stringify(user)} (known: ${Object.keys(env.users).join(', ')})`,
+    );
   return { login: user, password: password ?? u.password };
 }
 
 const form = (fields) => new URLSearchParams(fields).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const text = (html) => html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+const text = (html) =>
+  html
+    .replace(/<style[\s\S]*?<\/style>/gi, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 
 /**
  * Drives the provider's pages from `resp` on: follows redirects, submits device/login/consent forms.
@@ -46,10 +56,15 @@ async function drive(resp, { issuer, ca, jar, creds, userCode, abort }) {
       resp = await fetchRaw(next.href, { ca, jar });
       continue;
     }
-    if (resp.status === 401 && /Sign-in failed/.test(resp.body)) throw new Error(`sandbox OIDC: login refused for ${creds.login} (wrong password?)`);
-    if (resp.status !== 200) throw new Error(`sandbox OIDC: unexpected HTTP ${resp.status} at ${new URL(resp.url).pathname}: ${text(resp.body)}`);
+    if (resp.status === 401 && /Sign-in failed/.test(resp.body))
+      throw new Error(`sandbox OIDC: login refused for ${creds.login} (wrong password?)`);
+    if (resp.status !== 200)
+      throw new Error(
+        `sandbox OIDC: unexpected HTTP ${resp.status} at ${new URL(resp.url).pathname}: ${text(resp.body)}`,
+      );
     if (/<title>Sign-in Success<\/title>/.test(resp.body)) return { done: 'success' };
-    if (/<title>Error<\/title>/.test(resp.body) || /class="error"/.test(resp.body)) throw new Error(`sandbox OIDC: ${text(resp.body)}`);
+    if (/<title>Error<\/title>/.test(resp.body) || /class="error"/.test(resp.body))
+      throw new Error(`sandbox OIDC: ${text(resp.body)}`);
     const forms = parseForms(resp.body, resp.url);
     let f;
     let fields;
@@ -77,9 +92,17 @@ export async function approveDevice({ userCode, user, password, deny = false }) 
   const { env, ca, issuer } = ctx();
   const jar = new CookieJar();
   const start = await fetchRaw(`${issuer}/device`, { ca, jar });
-  const r = await drive(start, { issuer, ca, jar, creds: credentials(env, user, password), userCode, abort: deny });
+  const r = await drive(start, {
+    issuer,
+    ca,
+    jar,
+    creds: credentials(env, user, password),
+    userCode,
+    abort: deny,
+  });
   if (deny) return;
-  if (r.done !== 'success') throw new Error(`sandbox OIDC: device approval did not finish (${JSON.stringify(r)})`);
+  if (r.done !== 'success')
+    throw new Error(`sandbox OIDC: device approval did not finish (${JSON.stringify(r)})`);
 }
 
 /**
@@ -104,11 +127,19 @@ export async function kubectl(args, { kubeconfig, token, input, namespace, timeo
   if (token !== undefined) {
     tmp = mkdtempSync(join(tmpdir(), 'rc-kubectl-'));
     cfg = join(tmp, 'kubeconfig');
-    writeKubeconfig(cfg, { server: env.apiServer, user: { token: String(token) }, context: 'sandbox-token', namespace });
+    writeKubeconfig(cfg, {
+      server: env.apiServer,
+      user: { token: String(token) },
+      context: 'sandbox-token',
+      namespace,
+    });
   }
   try {
     return await new Promise((res, rej) => {
-      const p = spawn(bin('kubectl'), ['--kubeconfig', cfg, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: cfg } });
+      const p = spawn(bin('kubectl'), ['--kubeconfig', cfg, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, KUBECONFIG: cfg },
+      });
       let stdout = '';
       let stderr = '';
       const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
@@ -129,7 +160,12 @@ export async function kubectl(args, { kubeconfig, token, input, namespace, timeo
 /** A kubeconfig file (0600) for the sandbox with the given user entry, e.g. { token } or { exec: ... }. */
 export function writeUserKubeconfig(file, user, { namespace } = {}) {
   const env = readSandbox();
-  writeKubeconfig(file, { server: env.apiServer, user, context: 'sandbox', namespace: namespace ?? env.namespace });
+  writeKubeconfig(file, {
+    server: env.apiServer,
+    user,
+    context: 'sandbox',
+    namespace: namespace ?? env.namespace,
+  });
   return file;
 }
 
@@ -139,7 +175,8 @@ export async function createToken(namespace, serviceAccount, { expirationSeconds
   if (expirationSeconds) args.push(`--duration=${expirationSeconds}s`);
   for (const a of audiences ?? []) args.push(`--audience=${a}`);
   const r = await kubectl(args);
-  if (r.code !== 0) throw new Error(`kubectl create token ${namespace}/${serviceAccount} failed: ${r.stderr.trim()}`);
+  if (r.code !== 0)
+    throw new Error(`kubectl create token ${namespace}/${serviceAccount} failed: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }
 
@@ -150,10 +187,18 @@ async function discovery(issuer, ca) {
 }
 
 /** Signs `user` in with a real device flow (approved through the HTML pages) and returns the tokens. */
-export async function oidcLogin(user, { scope = 'openid offline_access email profile groups', password } = {}) {
+export async function oidcLogin(
+  user,
+  { scope = 'openid offline_access email profile groups', password } = {},
+) {
   const { ca, issuer } = ctx();
   const d = await discovery(issuer, ca);
-  const da = await fetchRaw(d.device_authorization_endpoint, { method: 'POST', headers: FORM, body: form({ client_id: 'kubernetes', scope }), ca });
+  const da = await fetchRaw(d.device_authorization_endpoint, {
+    method: 'POST',
+    headers: FORM,
+    body: form({ client_id: 'kubernetes', scope }),
+    ca,
+  });
   if (da.status !== 200) throw new Error(`sandbox OIDC device authorization: HTTP ${da.status} ${da.body}`);
   const { device_code: deviceCode, user_code: userCode } = JSON.parse(da.body);
   await approveDevice({ userCode, user, password });
@@ -161,12 +206,24 @@ export async function oidcLogin(user, { scope = 'openid offline_access email pro
     const t = await fetchRaw(d.token_endpoint, {
       method: 'POST',
       headers: FORM,
-      body: form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode, client_id: 'kubernetes' }),
+      body: form({
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: deviceCode,
+        client_id: 'kubernetes',
+      }),
       ca,
     });
     const j = JSON.parse(t.body);
-    if (t.status === 200) return { idToken: j.id_token, refreshToken: j.refresh_token, accessToken: j.access_token, expiresIn: j.expires_in, scope: j.scope };
-    if (j.error !== 'authorization_pending' && j.error !== 'slow_down') throw new Error(`sandbox OIDC token: ${j.error}: ${j.error_description ?? ''}`);
+    if (t.status === 200)
+      return {
+        idToken: j.id_token,
+        refreshToken: j.refresh_token,
+        accessToken: j.access_token,
+        expiresIn: j.expires_in,
+        scope: j.scope,
+      };
+    if (j.error !== 'authorization_pending' && j.error !== 'slow_down')
+      throw new Error(`sandbox OIDC token: ${j.error}: ${j.error_description ?? ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error('sandbox OIDC token: still pending after approval');
@@ -176,9 +233,19 @@ export async function oidcLogin(user, { scope = 'openid offline_access email pro
 export async function oidcRefresh(refreshToken) {
   const { ca, issuer } = ctx();
   const d = await discovery(issuer, ca);
-  const t = await fetchRaw(d.token_endpoint, { method: 'POST', headers: FORM, body: form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'kubernetes' }), ca });
+  const t = await fetchRaw(d.token_endpoint, {
+    method: 'POST',
+    headers: FORM,
+    body: form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'kubernetes' }),
+    ca,
+  });
   const j = JSON.parse(t.body);
   if (t.status !== 200) throw new Error(`sandbox OIDC refresh: ${j.error}: ${j.error_description ?? ''}`);
-  return { idToken: j.id_token, refreshToken: j.refresh_token, accessToken: j.access_token, expiresIn: j.expires_in, scope: j.scope };
+  return {
+    idToken: j.id_token,
+    refreshToken: j.refresh_token,
+    accessToken: j.access_token,
+    expiresIn: j.expires_in,
+    scope: j.scope,
+  };
 }
-

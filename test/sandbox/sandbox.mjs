@@ -8,16 +8,44 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildEnv, headSaTokenFile, rayTokenFile, readState } from './lib/envinfo.mjs';
 import { clearEtcdData, kubeconfigs, kubectl, startApiserver, startEtcd, startKwok } from './lib/kube.mjs';
-import { applyBase, applyPortForwards, applyRayClusters, issueHeadToken, NAMESPACE, verifyForwards } from './lib/objects.mjs';
+import {
+  applyBase,
+  applyPortForwards,
+  applyRayClusters,
+  issueHeadToken,
+  NAMESPACE,
+  verifyForwards,
+} from './lib/objects.mjs';
 import { ensureOidcInstalled, ensureUsers, httpsGet, startOidc } from './lib/oidc.mjs';
 import { ensurePki, pki } from './lib/pki.mjs';
 import {
-  bin, binDir, cacheDir, ensureDirs, isAlive, paths, portFree, readJson, runningPid, runStreaming, sandboxRoot, say, setQuiet, sleep, stopDaemon, whoListens, writePrivate,
+  bin,
+  binDir,
+  ensureDirs,
+  isAlive,
+  paths,
+  portFree,
+  run,
+  runningPid,
+  runStreaming,
+  sandboxRoot,
+  say,
+  setQuiet,
+  sleep,
+  stopDaemon,
+  whoListens,
+  writePrivate,
 } from './lib/util.mjs';
 
 const DEFAULT_PORTS = { oidc: 5556, etcd: 2379, etcdPeer: 2380, apiserver: 6443, kwok: 10250 };
 /** Which daemon owns which port (a port held by our own running daemon is fine). */
-const PORT_OWNER = { oidc: 'oidc', etcd: 'etcd', etcdPeer: 'etcd', apiserver: 'kube-apiserver', kwok: 'kwok' };
+const PORT_OWNER = {
+  oidc: 'oidc',
+  etcd: 'etcd',
+  etcdPeer: 'etcd',
+  apiserver: 'kube-apiserver',
+  kwok: 'kwok',
+};
 const DAEMONS = ['oidc', 'etcd', 'kube-apiserver', 'kwok'];
 const envName = (k) => `RC_SANDBOX_PORT_${k.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}`;
 
@@ -84,6 +112,10 @@ async function up() {
   ensureDirs();
   const needBuild = ['etcd', 'kwok', 'kube-apiserver', 'kubectl'].filter((b) => !existsSync(join(binDir, b)));
   if (needBuild.length) {
+    if (run('go', ['version'], { allowFail: true }).code !== 0)
+      throw new Error(
+        `${needBuild.join(', ')} must be built from source and \`go\` (>= 1.24) is not on PATH`,
+      );
     say(`building ${needBuild.join(', ')} from source (Go module proxy; cold: 15-25 min) -> ${binDir}`);
     await runStreaming('bash', [join(sandboxRoot, 'scripts', 'build-go.sh')]);
   }
@@ -95,7 +127,12 @@ async function up() {
 
   const p = ports();
   await checkPorts(p);
-  const state = { ...(readState() ?? {}), ports: p, startedAt: new Date().toISOString(), stateDir: paths.state };
+  const state = {
+    ...(readState() ?? {}),
+    ports: p,
+    startedAt: new Date().toISOString(),
+    stateDir: paths.state,
+  };
   const save = () => writeFileSync(paths.stateFile, JSON.stringify(state, null, 2) + '\n');
 
   const oidc = await startOidc(p.oidc);
@@ -117,10 +154,23 @@ async function up() {
     state.rayHeadsError = `Ray heads not started: ${rayModulePath} does not exist yet`;
     say(`WARNING: ${state.rayHeadsError}`);
   } else {
-    const describe = (h) => ({ dashboardPort: h.dashboardPort ?? h.dashboard, clientPort: h.clientPort ?? h.client, gcsPort: h.gcsPort ?? h.gcs, mode: h.mode, url: h.url });
+    const describe = (h) => ({
+      dashboardPort: h.dashboardPort ?? h.dashboard,
+      clientPort: h.clientPort ?? h.client,
+      gcsPort: h.gcsPort ?? h.gcs,
+      mode: h.mode,
+      url: h.url,
+    });
     try {
       issueHeadToken(headSaTokenFile);
-      const r = await ray.startRayHeads({ stateDir: paths.state, token: rayToken, apiServer, caFile: pki.ca, saTokenFile: headSaTokenFile, log: (m) => say(`ray: ${m}`) });
+      const r = await ray.startRayHeads({
+        stateDir: paths.state,
+        token: rayToken,
+        apiServer,
+        caFile: pki.ca,
+        saTokenFile: headSaTokenFile,
+        log: (m) => say(`ray: ${m}`),
+      });
       const heads = r?.heads ?? r ?? {};
       state.rayHeads = Object.fromEntries(Object.entries(heads).map(([k, h]) => [k, describe(h)]));
       delete state.rayHeadsError;
@@ -129,7 +179,11 @@ async function up() {
       say(`WARNING: ${state.rayHeadsError}`);
       // keep the heads that did come up
       const st = await ray.rayHeadsStatus({ stateDir: paths.state }).catch(() => ({}));
-      state.rayHeads = Object.fromEntries(Object.entries(st).filter(([, h]) => h.running && h.ready).map(([k, h]) => [k, describe(h)]));
+      state.rayHeads = Object.fromEntries(
+        Object.entries(st)
+          .filter(([, h]) => h.running && h.ready)
+          .map(([k, h]) => [k, describe(h)]),
+      );
     }
   }
   const n = applyPortForwards(state.rayHeads);
@@ -141,7 +195,9 @@ async function up() {
   }
 
   await selfCheck(state);
-  say(`sandbox is up in ${((Date.now() - t0) / 1000).toFixed(0)}s${state.rayHeadsError ? ' (WITHOUT Ray heads, see above)' : ''}: \`pnpm sandbox env\` tells how to use it`);
+  say(
+    `sandbox is up in ${((Date.now() - t0) / 1000).toFixed(0)}s${state.rayHeadsError ? ' (WITHOUT Ray heads, see above)' : ''}: \`pnpm sandbox env\` tells how to use it`,
+  );
   return 0; // the Kubernetes side is usable without Ray heads; the warning above and env.rayHeadsError say what is missing
 }
 
@@ -152,14 +208,19 @@ async function selfCheck() {
   for (;;) {
     try {
       const { idToken } = await oidcLogin('alice');
-      const r = await kc(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { token: idToken });
+      const r = await kc(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], {
+        token: idToken,
+      });
       if (r.code === 0 && r.stdout.trim() === 'oidc:alice') {
-        say('check: alice signs in through the device flow and the apiserver accepts her id_token as oidc:alice');
+        say(
+          'check: alice signs in through the device flow and the apiserver accepts her id_token as oidc:alice',
+        );
         return;
       }
       throw new Error(r.stderr.trim() || r.stdout);
     } catch (e) {
-      if (Date.now() > until) throw new Error(`self-check failed: OIDC id_token not accepted by the apiserver: ${e.message}`);
+      if (Date.now() > until)
+        throw new Error(`self-check failed: OIDC id_token not accepted by the apiserver: ${e.message}`);
       await sleep(1000);
     }
   }
@@ -182,7 +243,11 @@ async function down() {
   clearEtcdData(); // cluster state is per run; caches, PKI, users and the Ray token stay
   rmSync(headSaTokenFile, { force: true });
   const s = readState();
-  if (s) writeFileSync(paths.stateFile, JSON.stringify({ ...s, stoppedAt: new Date().toISOString(), rayHeads: {} }, null, 2) + '\n');
+  if (s)
+    writeFileSync(
+      paths.stateFile,
+      JSON.stringify({ ...s, stoppedAt: new Date().toISOString(), rayHeads: {} }, null, 2) + '\n',
+    );
   say('sandbox is down');
   return 0;
 }
@@ -203,16 +268,30 @@ async function status() {
   for (const d of DAEMONS) {
     const pid = runningPid(d);
     let detail = '';
-    if (pid && d === 'oidc') detail = `https://127.0.0.1:${p.oidc} discovery ${await probe(`https://127.0.0.1:${p.oidc}/.well-known/openid-configuration`)}`;
-    if (pid && d === 'kube-apiserver') detail = `https://127.0.0.1:${p.apiserver} readyz ${await probe(`https://127.0.0.1:${p.apiserver}/readyz`)}`;
+    if (pid && d === 'oidc')
+      detail = `https://127.0.0.1:${p.oidc} discovery ${await probe(`https://127.0.0.1:${p.oidc}/.well-known/openid-configuration`)}`;
+    if (pid && d === 'kube-apiserver')
+      detail = `https://127.0.0.1:${p.apiserver} readyz ${await probe(`https://127.0.0.1:${p.apiserver}/readyz`)}`;
     if (pid && d === 'etcd') detail = `http://127.0.0.1:${p.etcd}`;
     if (pid && d === 'kwok') detail = `kubelet https://127.0.0.1:${p.kwok}`;
     if (!pid) up = false;
     lines.push(`${d.padEnd(15)} ${pid ? `running  pid ${pid}  ${detail}` : 'stopped'}`);
   }
   if (runningPid('kube-apiserver')) {
-    const r = kubectl(['get', 'rayclusters.ray.io', '-n', NAMESPACE, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.state} {end}'], { allowFail: true });
-    lines.push(`${'rayclusters'.padEnd(15)} ${r.code === 0 ? r.stdout.trim() || 'none' : 'unknown: ' + r.stderr.trim()}`);
+    const r = kubectl(
+      [
+        'get',
+        'rayclusters.ray.io',
+        '-n',
+        NAMESPACE,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.status.state} {end}',
+      ],
+      { allowFail: true },
+    );
+    lines.push(
+      `${'rayclusters'.padEnd(15)} ${r.code === 0 ? r.stdout.trim() || 'none' : 'unknown: ' + r.stderr.trim()}`,
+    );
   }
   const ray = await rayModule();
   if (!ray) {
@@ -222,7 +301,9 @@ async function status() {
     const st = await ray.rayHeadsStatus({ stateDir: paths.state });
     for (const [name, h] of Object.entries(st)) {
       if (!h.running) up = false;
-      lines.push(`${`ray head ${name}`.padEnd(15)} ${h.running ? `running  ${h.ready ? 'ready' : 'NOT ready'}  auth ${h.mode ?? '?'}  dashboard ${h.url}  ${h.rssMB} MB` : 'stopped'}`);
+      lines.push(
+        `${`ray head ${name}`.padEnd(15)} ${h.running ? `running  ${h.ready ? 'ready' : 'NOT ready'}  auth ${h.mode ?? '?'}  dashboard ${h.url}  ${h.rssMB} MB` : 'stopped'}`,
+      );
     }
   }
   process.stdout.write(lines.join('\n') + '\n');
@@ -233,7 +314,10 @@ async function status() {
 function envText(e) {
   const kc = e.kubectl;
   const c = (k) => e.rayClusters[k];
-  const heads = Object.entries(e.rayHeads ?? {}).map(([k, h]) => `  ${k.padEnd(7)} dashboard http://127.0.0.1:${h.dashboardPort}  client ${h.clientPort}  gcs ${h.gcsPort}`);
+  const heads = Object.entries(e.rayHeads ?? {}).map(
+    ([k, h]) =>
+      `  ${k.padEnd(7)} dashboard http://127.0.0.1:${h.dashboardPort}  client ${h.clientPort}  gcs ${h.gcsPort}`,
+  );
   return `Ray Connect sandbox (${e.dir})
 API server     ${e.apiServer}   CA ${e.caFile}
 Admin          export KUBECONFIG=${e.adminKubeconfig}     (system:masters; kubectl: ${kc})
@@ -241,10 +325,14 @@ OIDC issuer    ${e.oidc.issuer}   client_id ${e.oidc.clientId} (public)   token 
                device flow: ${e.oidc.issuer}/device   OpenShift-style discovery: ${e.oidc.openshiftDiscovery}
 Users (OIDC)   alice / ${e.users.alice.password}   -> oidc:alice, groups oidc:ray-users (get/list RayClusters, Secrets, port-forward, ray:write on ${c('rbac')})
                bob   / ${e.users.bob.password}   -> oidc:bob, no groups (list RayClusters only)
-Static tokens  ${Object.values(e.staticUsers).map((u) => `${u.username} (${u.tokenFile})`).join(', ')}
+Static tokens  ${Object.values(e.staticUsers)
+    .map((u) => `${u.username} (${u.tokenFile})`)
+    .join(', ')}
 ServiceAccount ${e.serviceAccounts.rayUser.namespace}/${e.serviceAccounts.rayUser.name} (same rights as alice)
 Namespace      ${e.namespace}
-RayClusters    ${Object.entries(e.rayClusters).map(([k, n]) => `${n} (${k})`).join(', ')}
+RayClusters    ${Object.entries(e.rayClusters)
+    .map(([k, n]) => `${n} (${k})`)
+    .join(', ')}
 Ray token      ${e.rayTokenFile} (Secrets of the token/secretName/legacy clusters)
 Ray heads${heads.length ? '\n' + heads.join('\n') : `      none${e.rayHeadsError ? ': ' + e.rayHeadsError : ''}`}
 

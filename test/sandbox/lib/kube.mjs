@@ -14,7 +14,7 @@ export const staticTokensCsv = join(paths.secrets, 'static-tokens.csv');
 const authnConfig = join(paths.config, 'authentication-config.yaml');
 const webhookConfig = join(paths.config, 'token-webhook.kubeconfig');
 const kwokConfig = join(paths.config, 'kwok.yaml');
-export const vendor = join(sandboxRoot, 'vendor');
+export const vendor = join(sandboxRoot, 'testdata');
 
 /** Static bearer-token users (--token-auth-file), tokens generated once, one 0600 file each. */
 export const STATIC_USERS = {

