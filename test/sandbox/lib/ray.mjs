@@ -238,19 +238,25 @@ export async function stopRayHeads({ stateDir, heads, log = noop }) {
   unmountLeftovers(stateDir);
 }
 
-/** What is running: per head { running, ready, mode, pids, rssMB, ports }. */
+/** What is running: per head { running, ready, mode, pids, rssMB, pssMB, sid, startedAt, ports }. */
 export async function rayHeadsStatus({ stateDir }) {
   const out = {};
+  const state = readState(stateDir);
   for (const name of HEAD_NAMES) {
     const h = HEADS[name];
     const pids = headPids(stateDir, name);
     const mode = pids.length ? await probeMode(h.dashboard) : undefined;
     out[name] = {
       ...describe(name, pids),
+      // the session of this start: a head restarted since gets a new one
+      sid: pids.length ? state[name]?.sid : undefined,
+      startedAt: pids.length ? state[name]?.startedAt : undefined,
       running: pids.length > 0,
       ready: mode === h.mode,
       mode,
-      rssMB: Math.round(pids.reduce((s, p) => s + rssKB(p), 0) / 1024),
+      rssMB: Math.round(pids.reduce((s, p) => s + memKB(p, 'Rss'), 0) / 1024),
+      // proportional set size: shared pages (forked dashboard modules) counted once across processes
+      pssMB: Math.round(pids.reduce((s, p) => s + memKB(p, 'Pss'), 0) / 1024),
     };
   }
   return out;
@@ -506,8 +512,9 @@ function portFree(port) {
 
 /**
  * Pids of the live processes of a head: those carrying its marker in their environment, plus members of the
- * sessions they (and the recorded `ray start` session) belong to whose command line is a Ray process title
- * (setproctitle overwrites the environ area of `ray::*` processes, so their marker is no longer readable).
+ * sessions they (and the recorded `ray start` session) belong to whose command line is a Ray process title or
+ * names our venv or temp dir (setproctitle overwrites the environ area of `ray::*` and `ray-dashboard-*`
+ * processes, so their marker is no longer readable).
  */
 export function headPids(stateDir, name) {
   const want = Buffer.from(`\0RC_RAY_HEAD=${marker(stateDir, name)}\0`);
@@ -540,7 +547,9 @@ export function headPids(stateDir, name) {
   for (const p of procs) {
     if (pids.has(p.pid) || !sids.has(p.sid)) continue;
     const cmdline = readText(`/proc/${p.pid}/cmdline`) ?? '';
-    if (cmdline.startsWith('ray::') || tempDirs.some((d) => cmdline.includes(d))) pids.add(p.pid);
+    if (/^ray(::|-dashboard-)/.test(cmdline) || [...tempDirs, rayVenvDir].some((d) => cmdline.includes(d))) {
+      pids.add(p.pid);
+    }
   }
   return [...pids].sort((a, b) => a - b);
 }
@@ -587,9 +596,9 @@ function unmountLeftovers(stateDir) {
   if (existsSync(mnt)) rmSync(mnt, { recursive: true, force: true });
 }
 
-function rssKB(pid) {
+function memKB(pid, field) {
   try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
