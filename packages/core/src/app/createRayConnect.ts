@@ -144,8 +144,18 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     return removed.length ? removed.map((r) => `${r} (connection ${c.ref.name})`) : [`connection ${c.ref.name}`];
   };
 
-  const username = async (clusterId: string): Promise<string | undefined> =>
-    identities.get(clusterId)?.username ?? (await sessions.load(clusterId).catch(() => undefined))?.info.identity?.username;
+  /** Who the user is on a cluster (for exact RBAC in messages): known identity, stored session, else a SelfSubjectReview. */
+  const username = async (clusterId: string): Promise<string | undefined> => {
+    const known = identities.get(clusterId)?.username ?? (await sessions.load(clusterId).catch(() => undefined))?.info.identity?.username;
+    if (known !== undefined) return known;
+    try {
+      const identity = await whoAmI(await kube(clusterId));
+      identities.set(clusterId, identity);
+      return identity.username;
+    } catch {
+      return undefined;
+    }
+  };
 
   const api: RayConnect = {
     async version(): Promise<VersionInfo> {
