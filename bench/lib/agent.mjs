@@ -10,7 +10,7 @@ import { startChild } from './proc.mjs';
 export function findAgent(root) {
   const candidates = [
     join(root, 'extension-jupyterlab', 'ray_connect_jupyterlab', 'agent', 'ray-connect.cjs'),
-    join(root, 'packages', 'cli', 'dist', 'ray-connect.cjs'),
+    join(root, 'packages', 'cli', 'dist', 'ray-connect.mjs'),
     join(root, 'packages', 'cli', 'bin', 'ray-connect.js'),
   ];
   return candidates.find((c) => existsSync(c));

@@ -144,6 +144,9 @@ export async function run(ctx) {
     notes.push(
       `same target (local HTTP server, own process), same kwok pod ${BENCH_NS}/${POD}, same apiserver; modes interleaved: ${ROUNDS} rounds of bulk downloads, ${LAT_ROUNDS} rounds of ${REQUESTS / LAT_ROUNDS} requests per latency figure`,
     );
+    notes.push(
+      'stream setup (new connection each): ours opens one WebSocket per local TCP connection (TCP + TLS to the apiserver, authentication, upgrade, apiserver dial to the kubelet); kubectl 1.34 opens one tunnel and adds a stream per connection, so its per-connection cost is a stream, not a handshake. Browsers and Ray clients keep connections alive, which the keep-alive figures measure',
+    );
     notes.push('"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency');
     explainMisses(figures, { modes, stats: lat, tp });
     return { figures, notes };
