@@ -24,7 +24,12 @@ export class SessionStore {
   constructor(readonly secrets: SecretStore) {}
 
   async load(clusterId: string): Promise<Session | undefined> {
-    const raw = await this.secrets.get(infoKey(clusterId));
+    // Started together so a keychain store answers them with one helper process.
+    const [raw, token, clientSecret] = await Promise.all([
+      this.secrets.get(infoKey(clusterId)),
+      this.secrets.get(clusterKey(clusterId, 'token')),
+      this.secrets.get(clusterKey(clusterId, 'client-secret')),
+    ]);
     if (raw === undefined) return undefined;
     let info: SessionInfo;
     try {
@@ -35,13 +40,11 @@ export class SessionStore {
         cause: e,
       });
     }
-    const token = await this.secrets.get(clusterKey(clusterId, 'token'));
     if (token === undefined) return undefined;
     const session: Session = { info, token };
     const refreshToken = info.refreshable ? await this.secrets.get(refreshTokenKey(info)) : undefined;
     if (refreshToken !== undefined) session.refreshToken = refreshToken;
     else session.info = { ...info, refreshable: false };
-    const clientSecret = await this.secrets.get(clusterKey(clusterId, 'client-secret'));
     if (clientSecret !== undefined) session.clientSecret = clientSecret;
     return session;
   }
@@ -49,11 +52,16 @@ export class SessionStore {
   async save(session: Session): Promise<void> {
     const info: SessionInfo = { ...session.info, refreshable: session.refreshToken !== undefined };
     const id = info.clusterId;
-    if (session.refreshToken !== undefined)
-      await this.secrets.set(refreshTokenKey(info), session.refreshToken);
-    if (session.clientSecret !== undefined)
-      await this.secrets.set(clusterKey(id, 'client-secret'), session.clientSecret);
-    await this.secrets.set(clusterKey(id, 'token'), session.token);
+    // Tokens first (together), then the info that points at them.
+    await Promise.all([
+      ...(session.refreshToken !== undefined
+        ? [this.secrets.set(refreshTokenKey(info), session.refreshToken)]
+        : []),
+      ...(session.clientSecret !== undefined
+        ? [this.secrets.set(clusterKey(id, 'client-secret'), session.clientSecret)]
+        : []),
+      this.secrets.set(clusterKey(id, 'token'), session.token),
+    ]);
     await this.secrets.set(infoKey(id), new Secret(JSON.stringify(info)));
     bump(id);
   }

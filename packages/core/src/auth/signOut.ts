@@ -21,11 +21,8 @@ export async function signOut(
   const where = deps.store.info.label;
   const remove = async (): Promise<SignOutResult> => {
     const keys = await deps.store.keys(clusterPrefix(clusterId));
-    const removed: string[] = [];
-    for (const key of keys) {
-      if (await deps.store.delete(key)) removed.push(`${describeKey(key)} (${where})`);
-    }
-    return { removed };
+    const deleted = await Promise.all(keys.map((key) => deps.store.delete(key)));
+    return { removed: keys.filter((_, i) => deleted[i]).map((key) => `${describeKey(key)} (${where})`) };
   };
   try {
     return deps.configDir === undefined

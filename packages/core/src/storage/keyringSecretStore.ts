@@ -45,6 +45,11 @@ export class KeyringSecretStore implements SecretStore {
   private readonly nodePath: string;
   private readonly logger: Logger;
   private readonly modulePath: string;
+  private readonly queue: {
+    request: WorkerRequest;
+    resolve: (a: WorkerAnswer) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
 
   constructor(options: KeyringSecretStoreOptions = {}) {
     this.service = options.service ?? 'ray-connect';
@@ -79,17 +84,33 @@ export class KeyringSecretStore implements SecretStore {
     return [...new Set(accounts)].filter((a) => a.startsWith(prefix)).sort();
   }
 
+  /** Queues one operation; the operations started in the same tick run in one child, in order. */
   private async call(request: WorkerRequest): Promise<WorkerAnswer> {
-    if (process.platform === 'linux') {
-      if (sessionBusAddress(this.env) === undefined) throw unavailable('there is no D-Bus session bus');
-      if ((await isDefaultCollectionLocked(this.env)) === true) throw locked();
-    }
-    const answer = await this.runWorker(request);
+    const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
+    });
     if (!answer.ok) throw mapKeyringMessage(answer.message ?? 'unknown failure');
     return answer;
   }
 
-  private runWorker(request: WorkerRequest): Promise<WorkerAnswer> {
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0);
+    try {
+      if (process.platform === 'linux') {
+        if (sessionBusAddress(this.env) === undefined) throw unavailable('there is no D-Bus session bus');
+        if ((await isDefaultCollectionLocked(this.env)) === true) throw locked();
+      }
+      const answers = await this.runWorker(batch.map((b) => b.request));
+      batch.forEach((b, i) =>
+        b.resolve(answers[i] ?? { ok: false, message: 'no answer from the keychain helper' }),
+      );
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+  }
+
+  private runWorker(ops: WorkerRequest[]): Promise<WorkerAnswer[]> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.nodePath, ['-e', KEYRING_WORKER_SOURCE], {
         env: { ...this.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -107,7 +128,7 @@ export class KeyringSecretStore implements SecretStore {
         child.kill('SIGKILL');
         this.logger.warn('The OS keychain did not answer in time; treating it as locked', {
           timeoutMs: this.timeoutMs,
-          op: request.op,
+          ops: ops.map((o) => o.op).join(','),
         });
         finish(() => reject(locked(`it did not answer within ${Math.round(this.timeoutMs / 1000)} s`)));
       }, this.timeoutMs);
@@ -125,7 +146,7 @@ export class KeyringSecretStore implements SecretStore {
       child.on('close', () =>
         finish(() => {
           try {
-            resolve(JSON.parse(out) as WorkerAnswer);
+            resolve((JSON.parse(out) as { answers: WorkerAnswer[] }).answers);
           } catch {
             reject(
               new RayConnectError('KEYCHAIN_UNAVAILABLE', 'The keychain helper ended without an answer.'),
@@ -134,7 +155,7 @@ export class KeyringSecretStore implements SecretStore {
         }),
       );
       child.stdin.on('error', () => undefined);
-      child.stdin.end(JSON.stringify({ ...request, service: this.service, modulePath: this.modulePath }));
+      child.stdin.end(JSON.stringify({ ops, service: this.service, modulePath: this.modulePath }));
     });
   }
 }
