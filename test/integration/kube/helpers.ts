@@ -60,3 +60,44 @@ export function fakeJwt(expSeconds: number): string {
   const b = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${b({ alg: 'RS256', kid: 'x' })}.${b({ sub: 'nobody', exp: expSeconds })}.c2ln`;
 }
+
+/** A real HTTP CONNECT proxy on 127.0.0.1 that records the targets it tunnels to. */
+export async function startConnectProxy(): Promise<{
+  url: string;
+  targets: string[];
+  close: () => Promise<void>;
+}> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const { connect } = await import('node:net');
+  const targets: string[] = [];
+  const sockets = new Set<{ destroy(): void }>();
+  const server = createHttpServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req, client, head) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    const target = req.url ?? '';
+    targets.push(target);
+    const i = target.lastIndexOf(':');
+    const upstream = connect(Number(target.slice(i + 1)), target.slice(0, i).replace(/^\[|\]$/g, ''), () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    targets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

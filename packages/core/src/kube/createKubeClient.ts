@@ -9,6 +9,7 @@ import { buildDispatcher } from './buildDispatcher.js';
 import type { Credential, CredentialSource } from './credential.js';
 import { mapHttpError, mapNetworkError } from './mapKubeError.js';
 import { proxyFor } from './proxyFor.js';
+import { ProxyTunnelAgent } from './proxyTunnelAgent.js';
 
 /** The fetch the client uses: undici's by default; tests pass a fake. */
 export type KubeFetch = (url: string, init: KubeFetchInit) => Promise<KubeFetchResponse>;
@@ -73,6 +74,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
   const proxy = options.proxyUrl ?? proxyFor(serverUrl, options.env ?? process.env);
   if (proxy) logger.debug('using a proxy for the API server', { server, proxy: redactUserinfo(proxy) });
 
+  let wsAgent: ProxyTunnelAgent | undefined;
   let current: { cert: unknown; key: string | undefined; dispatcher: Dispatcher } | undefined;
   const dispatcherFor = (credential: Credential): Dispatcher => {
     const cert = credential.clientCert?.cert;
@@ -181,10 +183,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
         ws.cert = credential.clientCert.cert;
         ws.key = credential.clientCert.key.reveal();
       }
-      if (proxy)
-        logger.warn('a proxy applies to the API server, but WebSocket connections (port-forward) go direct', {
-          server,
-        });
+      if (proxy) ws.agent = wsAgent ??= new ProxyTunnelAgent(proxy);
       return ws;
     },
   };
