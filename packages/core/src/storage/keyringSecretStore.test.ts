@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Secret } from '../secret.js';
 import { chooseSecretStore } from './chooseSecretStore.js';
 import { KeyringSecretStore, mapKeyringMessage } from './keyringSecretStore.js';
 
@@ -35,6 +36,36 @@ describe('KeyringSecretStore', () => {
       timeoutMs: 200,
     });
     await expect(store.get('k')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+  });
+
+  it('runs the calls started together in one helper process, in order, each with its own answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rc-batch-'));
+    const helper = join(dir, 'fake-node');
+    const count = join(dir, 'count');
+    writeFileSync(
+      helper,
+      `#!/bin/sh\n/bin/cat > ${dir}/request.json\necho run >> ${count}\n` +
+        `echo '{"answers":[{"ok":true,"value":"one"},{"ok":true,"value":null},{"ok":false,"message":"Attribute too long"}]}'\n`,
+    );
+    chmodSync(helper, 0o755);
+    const store = new KeyringSecretStore({
+      env: { PATH: '/nonexistent', DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/fake' },
+      nodePath: helper,
+    });
+    const [a, b, c] = await Promise.allSettled([
+      store.get('k1'),
+      store.get('k2'),
+      store.set('k3', new Secret('v3')),
+    ]);
+    expect(a).toMatchObject({ status: 'fulfilled', value: expect.any(Secret) });
+    expect(a.status === 'fulfilled' && a.value?.reveal()).toBe('one');
+    expect(b).toEqual({ status: 'fulfilled', value: undefined });
+    expect(c).toMatchObject({ status: 'rejected', reason: { code: 'SECRET_STORE_FAILED' } });
+    expect(readFileSync(count, 'utf8').trim().split('\n')).toHaveLength(1);
+    const request = JSON.parse(readFileSync(join(dir, 'request.json'), 'utf8')) as {
+      ops: { op: string; account: string }[];
+    };
+    expect(request.ops.map((o) => `${o.op} ${o.account}`)).toEqual(['get k1', 'get k2', 'set k3']);
   });
 
   it('maps keyring messages to codes', () => {
