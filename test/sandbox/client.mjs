@@ -63,6 +63,7 @@ async function drive(resp, { issuer, ca, jar, creds, userCode, abort }) {
         `sandbox OIDC: unexpected HTTP ${resp.status} at ${new URL(resp.url).pathname}: ${text(resp.body)}`,
       );
     if (/<title>Sign-in Success<\/title>/.test(resp.body)) return { done: 'success' };
+    if (abort && /class="aborted"/.test(resp.body)) return { done: 'aborted' };
     if (/<title>Error<\/title>/.test(resp.body) || /class="error"/.test(resp.body))
       throw new Error(`sandbox OIDC: ${text(resp.body)}`);
     const forms = parseForms(resp.body, resp.url);

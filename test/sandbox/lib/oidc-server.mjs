@@ -63,7 +63,9 @@ const provider = new Provider(cfg.issuer, {
     deviceFlow: {
       enabled: true,
       async userCodeInputSource(ctx, form, _out, err) {
-        const msg = err ? `<p class="error">${err.userCode || err.name === 'NoCodeError' ? 'The code you entered is incorrect. Try again' : 'There was an error processing your request'}</p>` : '<p>Enter the code displayed on your device</p>';
+        let msg = '<p>Enter the code displayed on your device</p>';
+        if (err?.name === 'AbortedError') msg = '<p class="aborted">The Sign-in request was interrupted</p>';
+        else if (err) msg = `<p class="error">${err.userCode || err.name === 'NoCodeError' ? 'The code you entered is incorrect. Try again' : 'There was an error processing your request'}</p>`;
         ctx.body = page('Sign-in', `${msg}${form.replace('</form>', '<button type="submit">Continue</button></form>')}`);
       },
       async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {

@@ -1,5 +1,5 @@
 // Installs (npm, into $RC_CACHE/oidc) and runs the sandbox OIDC provider (lib/oidc-server.mjs under Node 22).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -47,6 +47,8 @@ export function oidcConfig(port) {
     signingKeyFile: pki.oidcSigningKey,
     usersFile,
     tokenTtlSeconds: Number(process.env.RC_SANDBOX_TOKEN_TTL) || 600,
+    // a changed server script also counts as a changed configuration (restart on `up`)
+    serverScriptSha256: createHash('sha256').update(readFileSync(join(sandboxRoot, 'lib', 'oidc-server.mjs'))).digest('hex'),
     usernamePrefix: 'oidc:',
     groupsPrefix: 'oidc:',
   };
