@@ -115,7 +115,7 @@ export async function startConnect(args: string[], env: NodeJS.ProcessEnv): Prom
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   await new Promise<void>((resolve, reject) => {
     const check = () => {
-      if (stdout.includes('Press Ctrl-C') || stdout.includes('"connection"')) resolve();
+      if (stdout.includes('Press Ctrl-C') || stdout.includes('{"connection"')) resolve();
     };
     child.stdout?.on('data', check);
     void exited.then((code) => reject(new Error(`connect exited ${code}: ${stderr}`)));

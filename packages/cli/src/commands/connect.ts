@@ -41,7 +41,21 @@ export async function connect(ctx: CliContext): Promise<number> {
     }
   });
 
-  const summary = await ctx.api.connect(ref, options);
+  // Signals from the very start: Ctrl-C while connecting still stops cleanly.
+  const onSignal = () => finish();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  const stopSignals = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  };
+  const summary = await ctx.api.connect(ref, options).catch((e: unknown) => {
+    stopSignals();
+    unsubscribe();
+    throw e;
+  });
   const unpublish = await publishConnection(ctx.api, ref, summary, ctx.configDir);
   const env = await ctx.api.sessionEnv(ref);
   if (ctx.json) ctx.out(JSON.stringify({ connection: summary, rayClientAddress: env.rayClientAddress, envNames: Object.keys(env.env) }));
@@ -58,14 +72,8 @@ export async function connect(ctx: CliContext): Promise<number> {
     ctx.out('Press Ctrl-C to stop.');
   }
 
-  const onSignal = () => finish();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
   await finished;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
+  stopSignals();
   unsubscribe();
   await unpublish();
   const { removed } = await ctx.api.disconnect(ref);
