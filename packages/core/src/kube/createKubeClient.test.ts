@@ -343,6 +343,20 @@ describe('createKubeClient', () => {
       env: {},
     });
     expect(await secure.webSocketOptions()).toMatchObject({ ca: 'CA-PEM', rejectUnauthorized: true });
+    const named = createKubeClient({
+      server: 'https://10.0.0.1',
+      credential: countingSource(['t']),
+      tlsServerName: 'api.example',
+      env: {},
+    });
+    expect((await named.webSocketOptions()).servername).toBe('api.example');
+    const proxied = createKubeClient({
+      server: 'https://k',
+      credential: countingSource(['t']),
+      env: { HTTPS_PROXY: 'http://proxy:3128' },
+    });
+    expect((await proxied.webSocketOptions()).agent).toBeDefined();
+    expect((await secure.webSocketOptions()).agent).toBeUndefined();
   });
 
   it('client certificates go into the dispatcher and webSocketOptions; bearerToken() is undefined for them', async () => {

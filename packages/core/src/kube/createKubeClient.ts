@@ -183,6 +183,7 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
         ws.cert = credential.clientCert.cert;
         ws.key = credential.clientCert.key.reveal();
       }
+      if (options.tlsServerName) ws.servername = options.tlsServerName;
       if (proxy) ws.agent = wsAgent ??= new ProxyTunnelAgent(proxy);
       return ws;
     },

@@ -44,6 +44,8 @@ export interface KubeWebSocketOptions {
   cert?: string | Buffer;
   key?: string | Buffer;
   rejectUnauthorized: boolean;
+  /** TLS server name to verify, when the kubeconfig sets `tls-server-name`. */
+  servername?: string;
   /** Proxy agent when HTTPS_PROXY applies, else undefined. */
   agent?: unknown;
 }
