@@ -2,10 +2,9 @@ import { RayConnectError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { startAuthCodeFlow } from './authCodeFlow.js';
 import type { SignInDeps } from './deps.js';
-import { idpInfo } from './deviceSignIn.js';
 import { finishSignIn } from './finishSignIn.js';
 import type { IdpSettings } from './idp.js';
-import { DEFAULT_SCOPES, discoverIdp } from './idp.js';
+import { DEFAULT_SCOPES, discoverIdp, idpInfo } from './idp.js';
 import type { Session } from './session.js';
 
 export interface BrowserSignInInput extends IdpSettings {

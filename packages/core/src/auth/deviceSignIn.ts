@@ -5,7 +5,7 @@ import { Secret } from '../secret.js';
 import type { SignInDeps } from './deps.js';
 import { finishSignIn } from './finishSignIn.js';
 import type { IdpSettings } from './idp.js';
-import { DEFAULT_SCOPES, discoverIdp } from './idp.js';
+import { DEFAULT_SCOPES, discoverIdp, idpInfo } from './idp.js';
 import { mapIdpError } from './idpErrors.js';
 import type { Session } from './session.js';
 
@@ -108,23 +108,6 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
   if (response.verification_uri_complete !== undefined)
     result.verificationUriComplete = response.verification_uri_complete;
   return result;
-}
-
-export function idpInfo(
-  input: IdpSettings & { clusterId: string },
-  method: 'device' | 'browser',
-  scopes: string[],
-) {
-  return {
-    clusterId: input.clusterId,
-    method,
-    issuer: input.issuer,
-    clientId: input.clientId,
-    scopes,
-    ...(input.ca !== undefined ? { idpCa: input.ca } : {}),
-    ...(input.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-    ...(input.allowInsecureRequests ? { allowInsecureRequests: true } : {}),
-  };
 }
 
 async function sleepOrCancel(

@@ -1,5 +1,6 @@
 import { wrapError } from '../errors.js';
 import type { CredentialSource } from '../kube/credential.js';
+import { systemClock } from '../ports/Clock.js';
 import type { KubeIdentity } from '../ports/KubeClient.js';
 import type { Secret } from '../secret.js';
 import type { SignInDeps } from './deps.js';
@@ -22,7 +23,7 @@ export async function finishSignIn(
   deps: SignInDeps,
   signal?: AbortSignal,
 ): Promise<Session> {
-  const now = (deps.clock ?? { now: () => Date.now() }).now();
+  const now = (deps.clock ?? systemClock).now();
   const times = readJwtTimes(input.token.reveal());
   const expiresAt = times.expiresAt ?? input.info.expiresAt;
   let identity: KubeIdentity | undefined;

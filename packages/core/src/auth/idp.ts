@@ -45,3 +45,21 @@ export async function discoverIdp(idp: IdpSettings): Promise<Configuration> {
 export function clientAuth(idp: { clientSecret?: Secret }): oidc.ClientAuth {
   return idp.clientSecret !== undefined ? oidc.ClientSecretPost(idp.clientSecret.reveal()) : oidc.None();
 }
+
+/** The non-secret part of an OIDC session: where to refresh it. */
+export function idpInfo(
+  input: IdpSettings & { clusterId: string },
+  method: 'device' | 'browser',
+  scopes: string[],
+) {
+  return {
+    clusterId: input.clusterId,
+    method,
+    issuer: input.issuer,
+    clientId: input.clientId,
+    scopes,
+    ...(input.ca !== undefined ? { idpCa: input.ca } : {}),
+    ...(input.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    ...(input.allowInsecureRequests ? { allowInsecureRequests: true } : {}),
+  };
+}
