@@ -90,8 +90,13 @@ def find_node(explicit: str | None = None) -> str:
 
 
 def bundled_agent() -> Path:
-    """The agent JS shipped in the wheel (packages/cli bundled to one file)."""
-    return Path(__file__).parent / "agent" / "ray-connect.cjs"
+    """The agent JS shipped in the wheel (packages/cli bundled to one file); in a source checkout without the
+    bundle (pip install -e), the CLI of the monorepo."""
+    bundled = Path(__file__).parent / "agent" / "ray-connect.cjs"
+    if bundled.is_file():
+        return bundled
+    checkout = Path(__file__).resolve().parent.parent.parent / "packages" / "cli" / "bin" / "ray-connect.js"
+    return checkout if checkout.is_file() else bundled
 
 
 def default_command(node: str | None = None, agent_js: str | None = None) -> list[str]:

