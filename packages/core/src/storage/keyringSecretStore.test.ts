@@ -68,6 +68,14 @@ describe('KeyringSecretStore', () => {
     expect(request.ops.map((o) => `${o.op} ${o.account}`)).toEqual(['get k1', 'get k2', 'set k3']);
   });
 
+  it('a keychain module that cannot be loaded is KEYCHAIN_UNAVAILABLE (so the chooser falls back to memory)', async () => {
+    const env = { PATH: '/nonexistent', DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/fake' };
+    const store = new KeyringSecretStore({ env, modulePath: '/nonexistent/keyring/index.js' });
+    await expect(store.get('k')).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    const chosen = await chooseSecretStore({ keyring: { env, modulePath: '/nonexistent/keyring/index.js' } });
+    expect(chosen.info.kind).toBe('memory');
+  });
+
   it('maps keyring messages to codes', () => {
     expect(
       mapKeyringMessage("Couldn't access platform storage: Secret Service: unlock prompt was dismissed").code,

@@ -17,6 +17,8 @@ export interface KeyringSecretStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Node binary for the child. Default: this process's (with ELECTRON_RUN_AS_NODE for Electron hosts). */
   nodePath?: string;
+  /** Where @napi-rs/keyring is. Default: resolved from this module (a bundle may ship without it: then unavailable). */
+  modulePath?: string;
   logger?: Logger;
 }
 
@@ -44,7 +46,7 @@ export class KeyringSecretStore implements SecretStore {
   private readonly env: NodeJS.ProcessEnv;
   private readonly nodePath: string;
   private readonly logger: Logger;
-  private readonly modulePath: string;
+  private modulePath: string | undefined;
   private readonly queue: {
     request: WorkerRequest;
     resolve: (a: WorkerAnswer) => void;
@@ -57,7 +59,7 @@ export class KeyringSecretStore implements SecretStore {
     this.env = options.env ?? process.env;
     this.nodePath = options.nodePath ?? process.execPath;
     this.logger = options.logger ?? silentLogger;
-    this.modulePath = createRequire(import.meta.url).resolve('@napi-rs/keyring');
+    this.modulePath = options.modulePath;
     this.info = { kind: 'os-keychain', label: process.platform === 'linux' ? LINUX_LABEL : 'OS keychain' };
   }
 
@@ -101,7 +103,10 @@ export class KeyringSecretStore implements SecretStore {
         if (sessionBusAddress(this.env) === undefined) throw unavailable('there is no D-Bus session bus');
         if ((await isDefaultCollectionLocked(this.env)) === true) throw locked();
       }
-      const answers = await this.runWorker(batch.map((b) => b.request));
+      const answers = await this.runWorker(
+        batch.map((b) => b.request),
+        this.keyringModule(),
+      );
       batch.forEach((b, i) =>
         b.resolve(answers[i] ?? { ok: false, message: 'no answer from the keychain helper' }),
       );
@@ -110,7 +115,16 @@ export class KeyringSecretStore implements SecretStore {
     }
   }
 
-  private runWorker(ops: WorkerRequest[]): Promise<WorkerAnswer[]> {
+  private keyringModule(): string {
+    try {
+      this.modulePath ??= createRequire(import.meta.url).resolve('@napi-rs/keyring');
+      return this.modulePath;
+    } catch {
+      throw unavailable('the keychain module @napi-rs/keyring is not installed with Ray Connect');
+    }
+  }
+
+  private runWorker(ops: WorkerRequest[], modulePath: string): Promise<WorkerAnswer[]> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.nodePath, ['-e', KEYRING_WORKER_SOURCE], {
         env: { ...this.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -155,7 +169,7 @@ export class KeyringSecretStore implements SecretStore {
         }),
       );
       child.stdin.on('error', () => undefined);
-      child.stdin.end(JSON.stringify({ ops, service: this.service, modulePath: this.modulePath }));
+      child.stdin.end(JSON.stringify({ ops, service: this.service, modulePath }));
     });
   }
 }
@@ -174,6 +188,9 @@ function locked(why = 'its default collection is locked'): RayConnectError {
 
 /** Maps a @napi-rs/keyring error message to our codes. The messages never hold the secret. */
 export function mapKeyringMessage(message: string): RayConnectError {
+  if (/cannot find module|dlopen|invalid elf|glibc|not a valid win32/i.test(message)) {
+    return unavailable(`the keychain module cannot be loaded here (${message.split('\n')[0]})`);
+  }
   if (/lock|prompt|dismiss/i.test(message)) return locked(message);
   if (
     /d-?bus|secret ?service|no storage access|platform|not (be )?provided|serviceunknown|org\.freedesktop/i.test(
