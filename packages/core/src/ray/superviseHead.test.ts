@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { RayConnectError } from '../errors.js';
+import { FakeClock } from '../ports/Clock.js';
+import { silentLogger } from '../ports/Logger.js';
+import { type HeadState, superviseHead } from './superviseHead.js';
+
+function setup(resolve: () => Promise<{ pod: string; uid?: string }>, probe: () => Promise<void> = async () => undefined) {
+  const states: HeadState[] = [];
+  const supervisor = superviseHead({
+    resolve,
+    probe,
+    onState: (s) => states.push(s),
+    clock: new FakeClock(),
+    logger: silentLogger,
+    watchIntervalMs: 0,
+    backoff: { initialMs: 1, maxMs: 4, attempts: 5 },
+  });
+  return { supervisor, states };
+}
+
+describe('superviseHead', () => {
+  it('connecting -> ready, and target() gives the pod', async () => {
+    const { supervisor, states } = setup(async () => ({ pod: 'head-1' }));
+    await supervisor.started;
+    expect(states).toEqual(['ready']);
+    expect(await supervisor.target()).toBe('head-1');
+  });
+
+  it('retries transient failures with backoff, then ready', async () => {
+    let n = 0;
+    const { supervisor, states } = setup(async () => {
+      if (++n < 3) throw new RayConnectError('RAYCLUSTER_NOT_READY', 'starting');
+      return { pod: 'head-1' };
+    });
+    await supervisor.started;
+    expect(n).toBe(3);
+    expect(states.at(-1)).toBe('ready');
+  });
+
+  it('fails for good on permanent errors, and target() rejects with why', async () => {
+    const { supervisor, states } = setup(async () => {
+      throw new RayConnectError('ACCESS_DENIED', 'no pods for you');
+    });
+    await supervisor.started;
+    expect(states).toEqual(['failed']);
+    expect(supervisor.error?.code).toBe('ACCESS_DENIED');
+    await expect(supervisor.target()).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+  });
+
+  it('gives up after the attempts are spent', async () => {
+    const { supervisor } = setup(async () => {
+      throw new RayConnectError('RAYCLUSTER_NOT_READY', 'never');
+    });
+    await supervisor.started;
+    expect(supervisor.state).toBe('failed');
+    expect(supervisor.error?.message).toMatch(/never/);
+  });
+
+  it('a broken stream re-resolves: reconnecting -> ready on the new pod', async () => {
+    let pod = 'head-1';
+    const { supervisor, states } = setup(async () => ({ pod }));
+    await supervisor.started;
+    pod = 'head-2';
+    supervisor.reportBroken('head-1', new RayConnectError('PORT_FORWARD_FAILED', 'pod gone'));
+    expect(await supervisor.target()).toBe('head-2');
+    await expect.poll(() => states.at(-1)).toBe('ready');
+    expect(states).toContain('reconnecting');
+  });
+
+  it('stop: disconnected, and target() rejects', async () => {
+    const { supervisor, states } = setup(async () => ({ pod: 'head-1' }));
+    await supervisor.started;
+    supervisor.stop();
+    expect(states.at(-1)).toBe('disconnected');
+    await expect(supervisor.target()).rejects.toBeInstanceOf(RayConnectError);
+  });
+});
