@@ -7,6 +7,8 @@ import type { Secret } from '../secret.js';
 export interface KubeconfigView {
   /** The files merged, in precedence order (only those that exist). */
   readonly files: readonly string[];
+  /** Files named in KUBECONFIG that do not exist (skipped, as kubectl does). */
+  readonly missing: readonly string[];
   /** From the first file that sets it; undefined when none does. */
   readonly currentContext: string | undefined;
   readonly clusters: readonly NamedEntry<KubeCluster>[];

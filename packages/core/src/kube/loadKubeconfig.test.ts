@@ -127,22 +127,27 @@ describe('loadKubeconfig', () => {
     expect(empty.contexts).toEqual([]);
   });
 
-  it('KUBECONFIG_NOT_FOUND for a missing explicit file, or when no KUBECONFIG file exists', async () => {
+  it('KUBECONFIG_NOT_FOUND for a missing explicit file', async () => {
     await expect(
       loadKubeconfig({ env: {}, homedir: '/h', readFile: fakeFs({}), explicitPath: '/nope/config' }),
-    ).rejects.toMatchObject({ code: 'KUBECONFIG_NOT_FOUND' });
-    const logger = new MemoryLogger();
-    await expect(
-      loadKubeconfig({
-        env: { KUBECONFIG: '/x:/y' },
-        homedir: '/h',
-        readFile: fakeFs({}),
-        pathDelimiter: ':',
-        logger,
-      }),
     ).rejects.toMatchObject({
       code: 'KUBECONFIG_NOT_FOUND',
     });
+  });
+
+  it('KUBECONFIG files that do not exist are skipped (kubectl), listed, and named when a context is resolved', async () => {
+    const logger = new MemoryLogger();
+    const view = await loadKubeconfig({
+      env: { KUBECONFIG: '/x:/y' },
+      homedir: '/h',
+      readFile: fakeFs({}),
+      pathDelimiter: ':',
+      logger,
+    });
+    expect(view.files).toEqual([]);
+    expect(view.missing).toEqual(['/x', '/y']);
+    expect(logger.lines.some((l) => l.level === 'warn')).toBe(true);
+    expect(() => resolveContext(view)).toThrow(expect.objectContaining({ code: 'KUBECONFIG_NOT_FOUND' }));
   });
 
   it('an explicit file replaces KUBECONFIG', async () => {

@@ -19,12 +19,14 @@ export interface LoadKubeconfigInput {
 
 /**
  * Loads the kubeconfig with kubectl's precedence: an explicit file; else the KUBECONFIG list merged (first file
- * wins per name, current-context from the first file that sets it; missing files skipped); else ~/.kube/config.
- * A missing ~/.kube/config gives an empty view (`files: []`): the caller may then try in-cluster config.
+ * wins per name, current-context from the first file that sets it; missing files skipped and listed in `missing`);
+ * else ~/.kube/config. No file at all gives an empty view (`files: []`): the caller may then try in-cluster config
+ * (as kubectl does); resolveContext() on it says which files are missing.
  */
 export async function loadKubeconfig(input: LoadKubeconfigInput): Promise<KubeconfigView> {
   const logger = input.logger ?? silentLogger;
   const parsed: ParsedKubeconfigFile[] = [];
+  const missing: string[] = [];
   const read = async (file: string): Promise<ParsedKubeconfigFile | undefined> => {
     let text: string;
     try {
@@ -61,19 +63,22 @@ export async function loadKubeconfig(input: LoadKubeconfigInput): Promise<Kubeco
     for (const file of files) {
       const one = await read(file);
       if (one) parsed.push(one);
-      else logger.debug('kubeconfig file in KUBECONFIG does not exist; skipped', { file });
+      else missing.push(file);
     }
-    if (parsed.length === 0 && files.length > 0)
-      throw notFound(files.join(delimiter), `None of the files in KUBECONFIG exist (${files.join(', ')}).`);
+    if (missing.length)
+      logger.warn('files named in KUBECONFIG do not exist; skipped', { files: missing.join(', ') });
   } else {
     const one = await read(join(input.homedir, '.kube', 'config'));
     if (one) parsed.push(one);
   }
-  return mergeKubeconfigs(parsed);
+  return mergeKubeconfigs(parsed, missing);
 }
 
 /** kubectl's merge: the first file that defines a name wins; current-context from the first file that sets it. */
-export function mergeKubeconfigs(files: readonly ParsedKubeconfigFile[]): KubeconfigView {
+export function mergeKubeconfigs(
+  files: readonly ParsedKubeconfigFile[],
+  missing: readonly string[] = [],
+): KubeconfigView {
   const firstWins = <T>(pick: (f: ParsedKubeconfigFile) => NamedEntry<T>[]): NamedEntry<T>[] => {
     const seen = new Map<string, NamedEntry<T>>();
     for (const f of files) for (const e of pick(f)) if (!seen.has(e.name)) seen.set(e.name, e);
@@ -81,6 +86,7 @@ export function mergeKubeconfigs(files: readonly ParsedKubeconfigFile[]): Kubeco
   };
   return deepFreeze({
     files: files.map((f) => f.file),
+    missing: [...missing],
     currentContext: files.find((f) => f.currentContext !== undefined)?.currentContext,
     clusters: firstWins((f) => f.clusters),
     users: firstWins((f) => f.users),

@@ -5,6 +5,16 @@ import type { KubeconfigView, ResolvedContext } from './kubeconfigTypes.js';
 export function resolveContext(view: KubeconfigView, contextName?: string): ResolvedContext {
   const name = contextName ?? view.currentContext;
   const where = view.files.length ? ` in ${view.files.join(', ')}` : '';
+  if (view.files.length === 0 && view.missing.length > 0) {
+    throw new RayConnectError(
+      'KUBECONFIG_NOT_FOUND',
+      `None of the files in KUBECONFIG exist (${view.missing.join(', ')}).`,
+      {
+        fix: 'Correct KUBECONFIG, or unset it to use ~/.kube/config.',
+        details: { files: view.missing.join(', ') },
+      },
+    );
+  }
   if (name === undefined) {
     throw new RayConnectError('CONTEXT_NOT_FOUND', `No current-context is set${where}.`, {
       fix: 'Choose a context, or run `kubectl config use-context <name>`.',
