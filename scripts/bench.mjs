@@ -151,7 +151,7 @@ async function main() {
     suites: [],
   };
 
-  const budgets = { 'port-forward': 200_000, connect: 90_000, signin: 60_000, vscode: 150_000, jupyterlab: 90_000, scale: 150_000 };
+  const budgets = { 'port-forward': 200_000, connect: 90_000, signin: 60_000, vscode: 150_000, jupyterlab: 180_000, scale: 150_000 };
   for (const name of selected) {
     const t0 = Date.now();
     log(`suite ${name}`);

@@ -12,6 +12,7 @@ import { BENCH_NS, createForwardedPod, ensureNamespace } from '../lib/kwokTarget
 import { startOursForwards } from '../lib/ours.mjs';
 import { cpuMs, exec, rssMiB, startChild, stopChild } from '../lib/proc.mjs';
 import { median, now, percentile } from '../lib/stats.mjs';
+import { createRayClusters, deleteRayClusters, pool } from '../lib/rayclusters.mjs';
 import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 
@@ -24,51 +25,6 @@ const PARALLEL = 16;
 
 const nsName = (i) => `rc-bench-scale-${String(i).padStart(2, '0')}`;
 
-function rayCluster(ns, name) {
-  return {
-    apiVersion: 'ray.io/v1',
-    kind: 'RayCluster',
-    metadata: { name, namespace: ns, labels: { 'ray-connect.dev/bench': 'scale' } },
-    spec: {
-      rayVersion: '2.59.0',
-      authOptions: { mode: 'token' },
-      headGroupSpec: {
-        rayStartParams: {},
-        template: {
-          spec: {
-            containers: [
-              {
-                name: 'ray-head',
-                image: 'rayproject/ray:2.59.0',
-                ports: [
-                  { containerPort: 6379, name: 'gcs-server' },
-                  { containerPort: 8265, name: 'dashboard' },
-                  { containerPort: 10001, name: 'client' },
-                ],
-              },
-            ],
-          },
-        },
-      },
-    },
-  };
-}
-
-/** Runs fns with at most `limit` in flight. */
-async function pool(items, limit, fn) {
-  let next = 0;
-  const out = new Array(items.length);
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
-
 export async function run(ctx) {
   const figures = [];
   const notes = [];
@@ -78,17 +34,7 @@ export async function run(ctx) {
     // Create: namespaces (kept: without kube-controller-manager a deleted namespace never finishes), then 500 POSTs.
     await pool(namespaces, 4, (ns) => ensureNamespace(ctx, ns));
     const jobs = namespaces.flatMap((ns) => Array.from({ length: PER_NS }, (_, j) => [ns, `bench-rc-${String(j).padStart(2, '0')}`]));
-    const t0 = now();
-    let conflicts = 0;
-    await pool(jobs, PARALLEL, async ([ns, name]) => {
-      try {
-        await admin.request({ method: 'POST', path: `/apis/ray.io/v1/namespaces/${ns}/rayclusters`, body: rayCluster(ns, name) });
-      } catch (e) {
-        if (e.details?.status === 409) conflicts += 1;
-        else throw e;
-      }
-    });
-    const createMs = now() - t0;
+    const { ms: createMs, conflicts } = await createRayClusters(admin, jobs, { parallel: PARALLEL, tag: 'scale' });
     figures.push(
       figure('create500', `create ${jobs.length} RayClusters in ${NAMESPACES} namespaces (setup, ${PARALLEL} parallel POSTs)`, createMs / 1000, 's', {
         ...(conflicts ? { note: `${conflicts} already existed from an earlier run` } : {}),
@@ -137,7 +83,7 @@ export async function run(ctx) {
   } finally {
     // Delete: one DELETE collection per namespace (no finalizers without an operator).
     await pool(namespaces, 4, (ns) =>
-      admin.request({ method: 'DELETE', path: `/apis/ray.io/v1/namespaces/${ns}/rayclusters`, query: { labelSelector: 'ray-connect.dev/bench=scale' } }).catch((e) => {
+      deleteRayClusters(admin, ns, 'scale').catch((e) => {
         notes.push(`cleanup of ${ns} failed: ${reasonOf(e)}`);
       }),
     );
