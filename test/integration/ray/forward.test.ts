@@ -64,6 +64,20 @@ describe('port-forward to a real Ray head (sandbox)', () => {
     expect((await api.listConnections())[0]?.dashboardUrl).toBe(summary.dashboardUrl);
   });
 
+  it('several clusters at once: token, RBAC and no-auth clusters side by side', async () => {
+    const others = ['rbac', 'noauth'].map((k) => ({ ...ref, name: s.rayClusters[k] ?? '' }));
+    const connected = await Promise.all(others.map((r) => api.connect(r)));
+    expect(connected.map((c) => c.state)).toEqual(['ready', 'ready']);
+    const ports = new Set([summary.dashboardUrl, ...connected.map((c) => c.dashboardUrl)]);
+    expect(ports.size).toBe(3);
+    const rbacToken = (await api.rayToken(others[0]!)).token;
+    expect((await get(connected[0]!.dashboardUrl!, '/api/version', rbacToken)).status).toBe(200);
+    expect((await get(connected[1]!.dashboardUrl!, '/api/version')).status).toBe(200);
+    expect((await api.sessionEnv(others[1]!)).env).toEqual({ RAY_ADDRESS: connected[1]!.dashboardUrl });
+    expect((await api.listConnections()).length).toBe(3);
+    for (const r of others) await api.disconnect(r);
+  });
+
   it('disconnect says what it removed and nothing listens afterwards', async () => {
     const { removed } = await api.disconnect(ref);
     expect(removed.join('\n')).toMatch(/port-forward 127\.0\.0\.1:\d+ -> raycluster-token:8265/);
