@@ -260,6 +260,19 @@ describe('createKubeClient', () => {
     });
   }
 
+  it('a client key or certificate OpenSSL cannot load is KUBECONFIG_INVALID', async () => {
+    const f = fakeFetch(() => fetchFailed('ERR_OSSL_ASN1_WRONG_TAG'));
+    const e = await failure(
+      createKubeClient({
+        server: 'https://k',
+        credential: countingSource(['t']),
+        fetch: f.fetch,
+        env: {},
+      }).request({ path: '/api' }),
+    );
+    expect(e).toMatchObject({ code: 'KUBECONFIG_INVALID', details: { tlsCode: 'ERR_OSSL_ASN1_WRONG_TAG' } });
+  });
+
   it('a request timeout is CLUSTER_UNREACHABLE; a caller abort is passed through', async () => {
     const hang: KubeFetch = (_url, init) =>
       new Promise((_resolve, reject) => {

@@ -57,6 +57,17 @@ export function mapNetworkError(e: unknown, server: string): RayConnectError {
       },
     );
   }
+  if (code?.startsWith('ERR_OSSL')) {
+    return new RayConnectError(
+      'KUBECONFIG_INVALID',
+      `The client certificate, key or CA for ${server} could not be loaded (${code}).`,
+      {
+        fix: 'Check client-certificate(-data), client-key(-data) and certificate-authority(-data) in the kubeconfig, or what the credential plugin returns.',
+        details: { url: server, tlsCode: code },
+        cause: e,
+      },
+    );
+  }
   const timeout =
     code?.includes('TIMEOUT') ||
     code === 'ETIMEDOUT' ||
