@@ -1,4 +1,5 @@
 // Shared setup for the auth integration tests: the running sandbox, its CA, and the core's sign-in deps.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,3 +31,52 @@ export function tempDir(prefix: string): string {
 
 /** The built core (for child processes, which cannot load TypeScript). */
 export const builtCore = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
+
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Command -> apt package, for a real Secret Service under a private D-Bus session (and a display for the prompt). */
+const KEYCHAIN_TOOLS: Record<string, string> = {
+  'gnome-keyring-daemon': 'gnome-keyring',
+  'dbus-daemon': 'dbus',
+  'dbus-run-session': 'dbus',
+  'dbus-send': 'dbus',
+  'dbus-update-activation-environment': 'dbus',
+  'secret-tool': 'libsecret-tools',
+  Xvfb: 'xvfb',
+};
+
+/**
+ * Installs what the keychain tests need with apt when missing. Returns a reason to skip when it cannot
+ * (no apt-get), undefined when everything is there.
+ */
+export function ensureKeychainTools(): string | undefined {
+  const missing = [
+    ...new Set(
+      Object.entries(KEYCHAIN_TOOLS)
+        .filter(([cmd]) => !has(cmd))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
+  if (missing.length === 0) return undefined;
+  if (!has('apt-get')) return `needs ${missing.join(', ')} and there is no apt-get to install them`;
+  const apt = (args: string[]) =>
+    execFileSync('apt-get', args, {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 280_000,
+    });
+  try {
+    apt(['install', '-y', ...missing, 'dbus-x11']);
+  } catch {
+    apt(['update']);
+    apt(['install', '-y', ...missing, 'dbus-x11']);
+  }
+  return undefined;
+}

@@ -1,30 +1,15 @@
 // The OS keychain against a real Secret Service (gnome-keyring under dbus-run-session), a locked keyring (with and
 // without a reachable display: never a hang), a D-Bus without Secret Service, and no D-Bus at all.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { builtCore, tempDir } from './helpers.js';
+import { builtCore, ensureKeychainTools, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const worker = fileURLToPath(new URL('./keychainWorker.mjs', import.meta.url));
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const needed = {
-  'gnome-keyring-daemon': 'gnome-keyring',
-  'dbus-run-session': 'dbus',
-  'dbus-send': 'dbus',
-  'secret-tool': 'libsecret-tools',
-  Xvfb: 'xvfb',
-};
 let skipReason: string | undefined;
 
 /** Runs the worker in a fresh D-Bus session with its own HOME, optionally with gnome-keyring unlocked and a display. */
@@ -69,23 +54,7 @@ async function inSession(
 describe('OS keychain (Secret Service)', () => {
   beforeAll(() => {
     if (!existsSync(fileURLToPath(builtCore))) throw new Error('Build the core first: pnpm -r run build');
-    const missing = [
-      ...new Set(
-        Object.entries(needed)
-          .filter(([cmd]) => !has(cmd))
-          .map(([, pkg]) => pkg),
-      ),
-    ];
-    if (missing.length === 0) return;
-    if (!has('apt-get')) {
-      skipReason = `needs ${missing.join(', ')} and there is no apt-get to install them`;
-      return;
-    }
-    execFileSync('apt-get', ['install', '-y', ...missing, 'dbus-x11'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 280_000,
-    });
+    skipReason = ensureKeychainTools();
   }, 300_000);
 
   it('stores, lists and reads a session in the unlocked keyring; sign-out removes it and says where from', async (ctx) => {

@@ -18,7 +18,7 @@ import {
 } from '../../../packages/core/src/index.js';
 import type { SecretStore } from '../../../packages/core/src/index.js';
 import { approveDevice } from '../../sandbox/client.mjs';
-import { builtCore, sandbox, tempDir } from './helpers.js';
+import { builtCore, ensureKeychainTools, sandbox, tempDir } from './helpers.js';
 
 interface WorkerResult {
   ok: boolean;
@@ -110,15 +110,8 @@ describe('two processes refreshing the same grant', () => {
   });
 
   it('with the OS keychain (Secret Service): the same', async (ctx) => {
-    const missing = ['dbus-daemon', 'gnome-keyring-daemon'].filter((c) => {
-      try {
-        execFileSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' });
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    if (missing.length > 0) return ctx.skip(`needs ${missing.join(', ')} (keychain.test.ts installs them)`);
+    const skipReason = ensureKeychainTools();
+    if (skipReason !== undefined) return ctx.skip(skipReason);
     const home = tempDir('rc-two-home-');
     mkdirSync(join(home, 'run'), { mode: 0o700 });
     const base = { PATH: process.env['PATH'] ?? '', HOME: home, XDG_RUNTIME_DIR: join(home, 'run') };
@@ -142,5 +135,5 @@ describe('two processes refreshing the same grant', () => {
     const store = new KeyringSecretStore({ env: { ...process.env, ...keychainEnv } });
     await store.probe();
     await race(store, { keychainEnv });
-  });
+  }, 300_000);
 });
