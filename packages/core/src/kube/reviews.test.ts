@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeClient, KubeRequest } from '../ports/KubeClient.js';
+import { RayConnectError } from '../errors.js';
 import { canI } from './canI.js';
 import { whoAmI } from './whoAmI.js';
 
@@ -34,6 +35,30 @@ describe('whoAmI', () => {
       path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
       body: { kind: 'SelfSubjectReview' },
     });
+  });
+
+  it('falls back to v1beta1 then v1alpha1 on 404 (older clusters)', async () => {
+    const paths: string[] = [];
+    const client = fakeClient(undefined);
+    client.request = async <T>(req: KubeRequest) => {
+      paths.push(req.path);
+      if (!req.path.includes('v1alpha1'))
+        throw new RayConnectError('INTERNAL', 'not found', { details: { status: 404 } });
+      return { status: { userInfo: { username: 'old' } } } as T;
+    };
+    expect((await whoAmI(client)).username).toBe('old');
+    expect(paths.map((p) => p.split('/')[3])).toEqual(['v1', 'v1beta1', 'v1alpha1']);
+  });
+
+  it('other errors are not retried', async () => {
+    const client = fakeClient(undefined);
+    let n = 0;
+    client.request = async () => {
+      n++;
+      throw new RayConnectError('TOKEN_INVALID', 'no', { details: { status: 401 } });
+    };
+    await expect(whoAmI(client)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    expect(n).toBe(1);
   });
 
   it('a review without a username is INTERNAL', async () => {
