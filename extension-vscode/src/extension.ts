@@ -39,14 +39,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
   const log = new ChannelLogger(output, redactor, settings.logLevel);
   const secrets = new VsCodeSecretStore(context.secrets, context.globalState);
   const browser = { open: (url: string) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url))) };
-  const { api, fake } = await createApi({
+  await vscode.workspace.fs.createDirectory(context.globalStorageUri);
+  const oidc: { issuer?: string; clientId?: string } = {};
+  if (settings.oidcIssuer) oidc.issuer = settings.oidcIssuer;
+  if (settings.oidcClientId) oidc.clientId = settings.oidcClientId;
+  const created = createApi({
     secrets,
     logger: log,
     browser,
+    configDir: context.globalStorageUri.fsPath,
+    version: String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0'),
     caFile: settings.caFile,
     insecureSkipTlsVerify: settings.insecureSkipTlsVerify,
-    namespaces: settings.namespaces,
+    oidc,
   });
+  const { api, fake } = created;
   if (settings.insecureSkipTlsVerify)
     log.warn('rayConnect.insecureSkipTlsVerify is on: TLS certificates are NOT verified (security risk)');
 
@@ -71,6 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     settings: readSettings,
     events,
     terminalCounts,
+    memento: context.globalState,
   };
 
   const injections = (): Record<string, { terminals: number; kernels: number }> => {
@@ -128,6 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     statusBar,
     kernels,
     { dispose: () => store.dispose() },
+    { dispose: () => void created.close().catch(() => undefined) },
     ...registerCommands(deps),
     vscode.window.onDidOpenTerminal(() => {
       for (const { ref } of env.refs())

@@ -9,6 +9,8 @@ export const SettingIds = {
   injectTerminals: 'rayConnect.injectTerminals',
   injectKernels: 'rayConnect.injectKernels',
   logLevel: 'rayConnect.logLevel',
+  oidcIssuer: 'rayConnect.oidc.issuer',
+  oidcClientId: 'rayConnect.oidc.clientId',
 } as const;
 
 export type SettingId = (typeof SettingIds)[keyof typeof SettingIds];

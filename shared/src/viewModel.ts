@@ -260,7 +260,9 @@ function clusterNode(cluster: ClusterSummary, input: ViewModelInput, t: Translat
     .join('\n');
   const signedIn = state === 'signed-in' || state === 'expiring-soon';
   const node: TreeNode = {
-    id: `cluster:${cluster.id}`,
+    // A signed-out row has no children; giving it another id makes hosts (VS Code) apply the expanded default
+    // when it becomes signed in instead of keeping it collapsed.
+    id: signedIn ? `cluster:${cluster.id}` : `cluster:${cluster.id}#signed-out`,
     kind: 'cluster',
     label: cluster.name,
     description,

@@ -1,5 +1,12 @@
-import * as core from '@ray-connect/core';
-import type { Browser, Logger, SecretStore } from '@ray-connect/core';
+import { homedir } from 'node:os';
+import {
+  createRayConnect,
+  systemClock,
+  type Browser,
+  type Logger,
+  type RayConnectDeps,
+  type SecretStore,
+} from '@ray-connect/core';
 import type { RayConnectApi } from '@ray-connect/shared';
 import { FakeRayConnectApi } from './fakeApi';
 
@@ -8,37 +15,40 @@ export interface HostDeps {
   secrets: SecretStore;
   logger: Logger;
   browser: Browser;
-  /** Settings the core honours. */
+  /** Non-secret state of the core (added clusters, namespaces, locks, token files): the extension's global storage. */
+  configDir: string;
+  version: string;
   caFile?: string;
   insecureSkipTlsVerify?: boolean;
-  namespaces?: string[];
+  oidc?: { issuer?: string; clientId?: string };
 }
 
-type Factory = (deps: Record<string, unknown>) => RayConnectApi | Promise<RayConnectApi>;
+export interface CreatedApi {
+  api: RayConnectApi;
+  fake: boolean;
+  /** Stops connections and pending sign-ins (deactivate). */
+  close(): Promise<void>;
+}
 
-/**
- * The core in-process (`createRayConnect` from @ray-connect/core), or the in-memory fake when RAY_CONNECT_FAKE=1
- * or when this build of the core does not have it yet (said in the log).
- */
-export async function createApi(deps: HostDeps): Promise<{ api: RayConnectApi; fake: boolean }> {
-  const factory = (core as unknown as { createRayConnect?: Factory }).createRayConnect;
-  if (process.env.RAY_CONNECT_FAKE === '1' || typeof factory !== 'function') {
-    deps.logger.warn(
-      typeof factory === 'function'
-        ? 'RAY_CONNECT_FAKE=1: using demo data, no cluster is contacted'
-        : 'this build has no Ray Connect core (createRayConnect); using demo data',
-    );
-    return { api: new FakeRayConnectApi(), fake: true };
+/** The core in-process (`createRayConnect`), or the in-memory demo fake when RAY_CONNECT_FAKE=1. */
+export function createApi(deps: HostDeps): CreatedApi {
+  if (process.env.RAY_CONNECT_FAKE === '1') {
+    deps.logger.warn('RAY_CONNECT_FAKE=1: using demo data, no cluster is contacted');
+    return { api: new FakeRayConnectApi(), fake: true, close: async () => undefined };
   }
-  const input: Record<string, unknown> = {
-    secrets: deps.secrets,
+  const input: RayConnectDeps = {
+    store: deps.secrets,
     logger: deps.logger,
+    clock: systemClock,
     browser: deps.browser,
-    secretStore: deps.secrets,
-    log: deps.logger,
+    configDir: deps.configDir,
+    env: process.env,
+    homedir: homedir(),
+    version: deps.version,
   };
   if (deps.caFile) input.caFile = deps.caFile;
   if (deps.insecureSkipTlsVerify) input.insecureSkipTlsVerify = true;
-  if (deps.namespaces?.length) input.namespaces = deps.namespaces;
-  return { api: await factory(input), fake: false };
+  if (deps.oidc?.issuer || deps.oidc?.clientId) input.oidc = deps.oidc;
+  const api = createRayConnect(input);
+  return { api, fake: false, close: () => api.close() };
 }

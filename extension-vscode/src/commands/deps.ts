@@ -19,6 +19,8 @@ export interface Deps {
   kernels: KernelInjector;
   settings: () => Settings;
   events: HostEvents;
+  /** Non-secret per-user state (globalState): remembered issuers per cluster, last connections. */
+  memento: Pick<vscode.Memento, 'get' | 'update'>;
   /** Terminals opened while a Ray cluster's env was injected, by refKey (for "Env in 2 terminals"). */
   terminalCounts: Map<string, number>;
 }

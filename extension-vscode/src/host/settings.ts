@@ -12,6 +12,8 @@ export interface Settings {
   injectTerminals: boolean;
   injectKernels: boolean;
   logLevel: LogLevel;
+  oidcIssuer: string;
+  oidcClientId: string;
 }
 
 function key(id: string): string {
@@ -30,5 +32,7 @@ export function readSettings(): Settings {
     injectTerminals: c.get<boolean>(key(SettingIds.injectTerminals), true),
     injectKernels: c.get<boolean>(key(SettingIds.injectKernels), true),
     logLevel: c.get<LogLevel>(key(SettingIds.logLevel), 'info'),
+    oidcIssuer: c.get<string>(key(SettingIds.oidcIssuer), ''),
+    oidcClientId: c.get<string>(key(SettingIds.oidcClientId), ''),
   };
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ClusterSummary, SignInInput, SignInProgress, SignInState } from '@ray-connect/shared';
-import { formatDuration } from '@ray-connect/shared';
+import { formatDuration, toErrorInfo } from '@ray-connect/shared';
 import type { Deps } from '../commands/deps';
 import { showError } from './errors';
 
@@ -25,6 +25,16 @@ export async function runSignIn(
       () => deps.api.beginSignIn(cluster.id, input),
     );
   } catch (e) {
+    if (
+      (input.method === 'device' || input.method === 'browser') &&
+      !input.issuer &&
+      toErrorInfo(e).code === 'BAD_REQUEST'
+    ) {
+      // The kubeconfig names no identity provider: ask once, remember per cluster (not secret), try again.
+      const idp = await askIdp(deps, cluster);
+      if (idp) return runSignIn(deps, cluster, { ...input, ...idp });
+      return undefined;
+    }
     await showError(deps, e, { clusterId: cluster.id, retry, attempting: `signing in to ${cluster.name}` });
     return undefined;
   }
@@ -152,4 +162,43 @@ async function waitWithProgress(
       }
     },
   );
+}
+
+const IDPS_KEY = 'rayConnect.identityProviders';
+type Idp = { issuer: string; clientId: string };
+
+/** The identity provider remembered for a cluster (asked earlier), if any. */
+export function rememberedIdp(deps: Deps, clusterId: string): Idp | undefined {
+  return deps.memento.get<Record<string, Idp>>(IDPS_KEY, {})[clusterId];
+}
+
+async function askIdp(deps: Deps, cluster: ClusterSummary): Promise<Idp | undefined> {
+  const settings = deps.settings();
+  const issuer = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Identity provider of {0}', cluster.name),
+    prompt: vscode.l10n.t(
+      'Your kubeconfig names no OIDC issuer for {0}. Enter the issuer URL.',
+      cluster.name,
+    ),
+    value: settings.oidcIssuer,
+    placeHolder: 'https://login.example.com/realms/k8s',
+    ignoreFocusOut: true,
+    validateInput: (v) =>
+      /^https:\/\/\S+$/.test(v.trim()) ? undefined : vscode.l10n.t('Enter an https:// URL'),
+  });
+  if (!issuer) return undefined;
+  const clientId = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Identity provider of {0}', cluster.name),
+    prompt: vscode.l10n.t('OIDC client id (the audience your API server accepts)'),
+    value: settings.oidcClientId || 'kubernetes',
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('The client id is empty')),
+  });
+  if (!clientId) return undefined;
+  const idp = { issuer: issuer.trim(), clientId: clientId.trim() };
+  await deps.memento.update(IDPS_KEY, {
+    ...deps.memento.get<Record<string, Idp>>(IDPS_KEY, {}),
+    [cluster.id]: idp,
+  });
+  return idp;
 }

@@ -1,0 +1,175 @@
+// `pnpm --filter @ray-connect/e2e-vscode test`: the VS Code extension in a real VS Code against the sandbox.
+//   1. installs code-server (Node 24) and Chromium if needed (scripts/install.mjs, idempotent, into $RC_CACHE)
+//   2. builds and packages the extension (.vsix)
+//   3. extension tests: server-main.js + smoke-test driver, Chromium opens the workbench with
+//      extensionDevelopmentPath/extensionTestsPath; suite/ runs in the real extension host
+//   4. UI test: the .vsix installed into a fresh server; Chromium opens the Ray view, clicks "Paste a token",
+//      types a token, sees the Ray clusters; screenshot in artifacts/
+// Writes /work/main/test-results/e2e-vscode.json = { passed, failed, skipped, tests }.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDir, install } from './scripts/install.mjs';
+import { freePort, startServer } from './lib/server.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { writeKubeconfig, writeWorkspace } from './lib/workspace.mjs';
+import { runUiTest } from './ui.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const extensionDir = join(root, 'extension-vscode');
+const artifacts = join(here, 'artifacts');
+const resultsFile = join(root, 'test-results', 'e2e-vscode.json');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
+const say = (m) => process.stderr.write(`[e2e-vscode] ${m}\n`);
+const results = [];
+
+function record(name, status, error) {
+  results.push(error ? { name, status, error: String(error) } : { name, status });
+  say(`${status.toUpperCase()} ${name}${error ? `: ${String(error).split('\n')[0]}` : ''}`);
+}
+
+function writeResults() {
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  const count = (s) => results.filter((r) => r.status === s).length;
+  const summary = {
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    tests: results,
+  };
+  writeFileSync(resultsFile, JSON.stringify(summary, null, 2));
+  say(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped -> ${resultsFile}`);
+  return summary;
+}
+
+async function sandboxUp() {
+  const client = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
+  const env = client.readSandbox();
+  const r = spawnSync(process.execPath, [join(root, 'test', 'sandbox', 'sandbox.mjs'), 'status'], {
+    encoding: 'utf8',
+  });
+  if (!/kube-apiserver\s+running/.test(r.stdout) || !/oidc\s+running/.test(r.stdout)) {
+    throw new Error(`the sandbox is not up (node test/sandbox/sandbox.mjs up):\n${r.stdout}${r.stderr}`);
+  }
+  return env;
+}
+
+function buildExtension() {
+  const pnpm =
+    process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath)
+      ? [process.execPath, process.env.npm_execpath]
+      : ['pnpm'];
+  const r = spawnSync(pnpm[0], [...pnpm.slice(1), '--filter', 'ray-connect', 'run', 'package'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0)
+    throw new Error('building the extension failed (pnpm --filter ray-connect run package)');
+  return join(extensionDir, 'dist', 'ray-connect.vsix');
+}
+
+async function runExtensionTests(sandbox) {
+  const workDir = mkdtempSync(join(cacheDir, 'e2e-vscode-run-'));
+  const folder = writeWorkspace(join(workDir, 'workspace'), sandbox);
+  const kubeconfig = writeKubeconfig(join(workDir, 'kubeconfig'), sandbox);
+  const suiteResults = join(workDir, 'suite-results.json');
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(
+    join(artifacts, 'run-config.json'),
+    JSON.stringify(
+      {
+        workDir,
+        resultsFile: suiteResults,
+        sandboxClient: join(root, 'test', 'sandbox', 'client.mjs'),
+        rayBin: join(cacheDir, 'ray-venv', 'bin', 'ray'),
+      },
+      null,
+      2,
+    ),
+  );
+  const port = await freePort();
+  const server = await startServer({
+    port,
+    dataDir: join(workDir, 'server'),
+    env: { KUBECONFIG: kubeconfig, HOME: process.env.HOME },
+  });
+  say(`server ${server.url} (log ${server.log}); work dir ${workDir}`);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const exit = new Promise((resolve) => {
+      page.exposeFunction('codeAutomationExit', (code) => resolve(Number(code)));
+    });
+    await page.exposeFunction('codeAutomationLog', (line) =>
+      writeFileSync(join(workDir, 'workbench.log'), `${line}\n`, { flag: 'a' }),
+    );
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = [
+      ['extensionDevelopmentPath', remote(extensionDir)],
+      ['extensionTestsPath', remote(join(here, 'suite', 'index.cjs'))],
+    ];
+    await page.goto(
+      `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
+    const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('timeout'), 15 * 60_000))]);
+    await page.screenshot({ path: join(artifacts, 'extension-tests-end.png') }).catch(() => undefined);
+    say(`extension tests exit code ${code}`);
+    if (existsSync(suiteResults)) {
+      for (const r of JSON.parse(readFileSync(suiteResults, 'utf8')))
+        record(`extension: ${r.name}`, r.status, r.error ?? r.reason);
+    } else {
+      record(
+        'extension tests ran',
+        'failed',
+        `no results (exit ${code}); see ${join(workDir, 'suite.log')} and ${server.log}`,
+      );
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+async function main() {
+  let sandbox;
+  try {
+    install();
+    sandbox = await sandboxUp();
+  } catch (e) {
+    record('prerequisites (code-server, Chromium, sandbox)', 'failed', e instanceof Error ? e.message : e);
+    return writeResults();
+  }
+  let vsix;
+  try {
+    vsix = buildExtension();
+  } catch (e) {
+    record('build and package the extension', 'failed', e.message);
+    return writeResults();
+  }
+  if (!only || only === 'extension') {
+    try {
+      await runExtensionTests(sandbox);
+    } catch (e) {
+      record('extension tests', 'failed', e.stack ?? e);
+    }
+  }
+  if (!only || only === 'ui') {
+    try {
+      await runUiTest({ sandbox, vsix, artifacts, root });
+      record('ui: open the Ray view, sign in with a token, see the Ray clusters (screenshot)', 'passed');
+    } catch (e) {
+      record(
+        'ui: open the Ray view, sign in with a token, see the Ray clusters (screenshot)',
+        'failed',
+        e.stack ?? e,
+      );
+    }
+  }
+  return writeResults();
+}
+
+const summary = await main();
+process.exitCode = summary.failed ? 1 : 0;

@@ -1,0 +1,305 @@
+// Extension tests in the real extension host, against the sandbox (see ../README.md). CommonJS: VS Code loads it.
+const vscode = require('vscode');
+const fs = require('node:fs');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const assert = require('node:assert/strict');
+
+const EXTENSION_ID = 'ray-connect.ray-connect';
+const CLUSTER = 'context:sandbox';
+
+let client;
+async function sandbox(config) {
+  client ??= await import(pathToFileURL(config.sandboxClient).href);
+  return client;
+}
+
+async function waitFor(what, check, { timeoutMs = 60000, everyMs = 250 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function rayConnect() {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+  const exports = ext.isActive ? ext.exports : await ext.activate();
+  await exports.ready;
+  return exports;
+}
+
+function nodes(exports) {
+  const out = [];
+  const walk = (list) => {
+    for (const n of list) {
+      out.push(n);
+      walk(n.children);
+    }
+  };
+  walk(exports.viewModel().nodes);
+  return out;
+}
+
+function clusterNode(exports) {
+  return exports.viewModel().nodes.find((n) => n.clusterId === CLUSTER);
+}
+
+/**
+ * Runs a command; fails at once if the extension reports an error (its toast would wait for a click forever).
+ * Resolves when the command resolves.
+ */
+async function run(exports, id, ...args) {
+  let sub;
+  const failed = new Promise((_, reject) => {
+    sub = exports.events.on((e) => {
+      if (e.type === 'error') reject(new Error(`${id} showed an error: ${e.code}: ${e.message}`));
+    });
+  });
+  try {
+    return await Promise.race([vscode.commands.executeCommand(id, ...args), failed]);
+  } finally {
+    sub.dispose();
+  }
+}
+
+let terminals = 0;
+/** Runs a shell line in a NEW terminal (so it gets the env collection as of now) and returns what it wrote. */
+async function inNewTerminal(ctx, script, { timeoutMs = 60000 } = {}) {
+  const n = ++terminals;
+  const out = path.join(ctx.config.workDir, `term-${n}.out`);
+  const done = path.join(ctx.config.workDir, `term-${n}.done`);
+  const terminal = vscode.window.createTerminal({ name: `e2e ${n}`, cwd: ctx.config.workDir });
+  try {
+    terminal.sendText(`{ ${script} ; } > ${out} 2>&1; echo $? > ${done}`);
+    await waitFor(`terminal ${n} to finish`, () => fs.existsSync(done), { timeoutMs });
+    return { code: Number(fs.readFileSync(done, 'utf8').trim()), output: fs.readFileSync(out, 'utf8') };
+  } finally {
+    terminal.dispose();
+    // The output may hold a token: never leave it on disk.
+    fs.rmSync(out, { force: true });
+    fs.rmSync(done, { force: true });
+  }
+}
+
+function findFiles(dir, match) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...findFiles(p, match));
+    else if (match(p)) out.push(p);
+  }
+  return out;
+}
+
+function parseEnv(text) {
+  const env = {};
+  // Lines may carry terminal escape sequences in front (shell integration): match the names themselves.
+  for (const line of text.split('\n')) {
+    const m = /(RAY_[A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2].trim();
+  }
+  return env;
+}
+
+function expectedAuthLabel(key) {
+  return {
+    token: 'token auth',
+    secretName: 'token auth',
+    rbac: 'Kubernetes RBAC',
+    legacy: 'token auth',
+    noauth: 'no auth',
+    emptyAuth: 'no auth',
+  }[key];
+}
+
+async function secretKeysOf(exports) {
+  return (await exports.secretKeys()).filter((k) => k.includes('sandbox'));
+}
+
+exports.tests = [
+  {
+    name: 'activates lazily and shows the kubeconfig cluster signed out',
+    fn: async (ctx) => {
+      const ext = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(ext);
+      const started = Date.now();
+      const exports = await rayConnect();
+      ctx.log(`activation + first listing took ${Date.now() - started} ms (informational)`);
+      assert.equal(exports.fake, false, 'the extension runs the real core, not demo data');
+      const c = await waitFor('the sandbox cluster in the tree', () => clusterNode(exports));
+      assert.equal(c.contextValue, 'cluster.signedOut', `cluster row: ${c.label} ${c.description}`);
+    },
+  },
+  {
+    name: 'sign in with a token (ServiceAccount ray-user)',
+    timeoutMs: 90000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { createToken, readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const token = await createToken(env.namespace, env.serviceAccounts.rayUser.name);
+      await run(exports, 'rayConnect.signInToken', CLUSTER, { token });
+      const c = await waitFor(
+        'signed in',
+        () => clusterNode(exports)?.contextValue === 'cluster.signedIn' && clusterNode(exports),
+      );
+      assert.match(c.description, /ray-user/);
+      assert.ok(
+        (await secretKeysOf(exports)).length > 0 || (await exports.secretKeys()).length > 0,
+        'the sign-in is kept in SecretStorage',
+      );
+    },
+  },
+  {
+    name: 'the tree lists every sandbox RayCluster with its auth mode',
+    needsPrevious: true,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const rays = await waitFor('Ray clusters listed', () => {
+        const r = nodes(exports).filter((n) => n.kind === 'rayCluster');
+        return r.length >= Object.keys(env.rayClusters).length && r;
+      });
+      for (const [key, name] of Object.entries(env.rayClusters)) {
+        const node = rays.find((r) => r.label === name);
+        assert.ok(node, `RayCluster ${name} is in the tree (tree: ${rays.map((r) => r.label).join(', ')})`);
+        assert.ok(
+          node.description.startsWith(expectedAuthLabel(key)),
+          `${name}: "${node.description}" starts with "${expectedAuthLabel(key)}"`,
+        );
+      }
+      ctx.state.rays = rays.map((r) => `${r.label}: ${r.description}`);
+      ctx.log(`tree: ${ctx.state.rays.join('; ')}`);
+    },
+  },
+  {
+    name: 'connect: a new terminal has RAY_AUTH_TOKEN and RAY_ADDRESS, and `ray job submit` succeeds from it',
+    needsPrevious: true,
+    timeoutMs: 240000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const ref = { clusterId: CLUSTER, namespace: env.namespace, name: env.rayClusters.token };
+      await run(exports, 'rayConnect.connect', ref);
+      await waitFor('connected row', () =>
+        nodes(exports).find((n) => n.label === ref.name && n.contextValue === 'rayCluster.connected'),
+      );
+      assert.ok(
+        exports.terminalEnvNames().includes('RAY_ADDRESS'),
+        `env collection: ${exports.terminalEnvNames()}`,
+      );
+      const shown = await inNewTerminal(ctx, "env | grep '^RAY_'");
+      const termEnv = parseEnv(shown.output);
+      assert.match(
+        termEnv.RAY_ADDRESS ?? '',
+        /^http:\/\/127\.0\.0\.1:\d+$/,
+        `terminal env: ${Object.keys(termEnv)}`,
+      );
+      assert.equal(termEnv.RAY_AUTH_MODE, 'token');
+      assert.ok(
+        (termEnv.RAY_AUTH_TOKEN ?? '').length > 8 || (termEnv.RAY_AUTH_TOKEN_PATH ?? '').length > 0,
+        'the terminal has the Ray token',
+      );
+      ctx.state.rayToken = termEnv.RAY_AUTH_TOKEN;
+      const job = await inNewTerminal(ctx, `${ctx.config.rayBin} job submit -- python -c "print(40 + 2)"`, {
+        timeoutMs: 200000,
+      });
+      fs.writeFileSync(path.join(ctx.config.workDir, 'ray-job-submit.log'), job.output);
+      assert.equal(
+        job.code,
+        0,
+        `ray job submit exit code (output in ray-job-submit.log): ${job.output.slice(-800)}`,
+      );
+      assert.match(job.output, /42/);
+      assert.match(job.output, /succeeded/i);
+    },
+  },
+  {
+    name: 'sign out clears the terminal env and the stored secrets',
+    needsPrevious: true,
+    timeoutMs: 90000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      await run(exports, 'rayConnect.signOut', CLUSTER);
+      await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
+      assert.deepEqual(exports.terminalEnvNames(), []);
+      assert.deepEqual(await secretKeysOf(exports), []);
+      const shown = await inNewTerminal(ctx, "env | grep '^RAY_' || true");
+      assert.equal(parseEnv(shown.output).RAY_AUTH_TOKEN, undefined, 'a new terminal has no RAY_AUTH_TOKEN');
+      // The extension's log (Output > Ray Connect) never contains the Ray token.
+      const logs = findFiles(path.join(ctx.config.workDir, 'server'), (f) => f.endsWith('Ray Connect.log'));
+      assert.ok(logs.length > 0, 'the Ray Connect log exists');
+      for (const f of logs) {
+        if (ctx.state.rayToken)
+          assert.ok(!fs.readFileSync(f, 'utf8').includes(ctx.state.rayToken), `${f} contains the Ray token`);
+      }
+    },
+  },
+  {
+    name: 'sign in with device code (approved by the test as alice), Ray clusters listed',
+    timeoutMs: 120000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { approveDevice, readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const seen = new Promise((resolve) => {
+        const sub = exports.events.on((e) => {
+          if (e.type === 'device-code') {
+            sub.dispose();
+            resolve(e);
+          }
+        });
+      });
+      const command = run(exports, 'rayConnect.signInDevice', CLUSTER);
+      const code = await seen;
+      assert.match(code.userCode, /\S{4,}/);
+      await approveDevice({ userCode: code.userCode, user: 'alice' });
+      await command;
+      const c = await waitFor(
+        'signed in as alice',
+        () => clusterNode(exports)?.contextValue === 'cluster.signedIn' && clusterNode(exports),
+      );
+      assert.match(c.description, /alice/);
+      await waitFor(
+        'Ray clusters listed for alice',
+        () =>
+          nodes(exports).filter((n) => n.kind === 'rayCluster').length >= Object.keys(env.rayClusters).length,
+      );
+    },
+  },
+  {
+    name: 'connect in Kubernetes RBAC mode as alice, then sign out',
+    needsPrevious: true,
+    timeoutMs: 240000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const ref = { clusterId: CLUSTER, namespace: env.namespace, name: env.rayClusters.rbac };
+      await run(exports, 'rayConnect.connect', ref);
+      await waitFor('connected row', () =>
+        nodes(exports).find((n) => n.label === ref.name && n.contextValue === 'rayCluster.connected'),
+      );
+      const job = await inNewTerminal(ctx, `${ctx.config.rayBin} job submit -- python -c "print(40 + 2)"`, {
+        timeoutMs: 200000,
+      });
+      fs.writeFileSync(path.join(ctx.config.workDir, 'ray-job-submit-rbac.log'), job.output);
+      assert.equal(job.code, 0, `ray job submit (RBAC mode): ${job.output.slice(-800)}`);
+      await run(exports, 'rayConnect.signOut', CLUSTER);
+      await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
+      assert.deepEqual(exports.terminalEnvNames(), []);
+      assert.deepEqual(await secretKeysOf(exports), []);
+    },
+  },
+];
