@@ -70,7 +70,7 @@ export async function start({ kubeconfig, log }) {
   if (!kubeconfig) {
     const { readSandbox } = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
     const { writeKubeconfig } = await import(
-      pathToFileURL(join(root, 'test', 'e2e-vscode', 'lib', 'workspace.mjs')).href
+      pathToFileURL(join(root, 'test', 'e2e-vscode', 'helpers', 'workspace.mjs')).href
     );
     const sandbox = readSandbox();
     kubeconfig = writeKubeconfig(join(home, 'kubeconfig'), sandbox);

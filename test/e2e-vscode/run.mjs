@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheDir, install } from './scripts/install.mjs';
-import { freePort, startServer } from './lib/server.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { writeKubeconfig, writeWorkspace } from './lib/workspace.mjs';
+import { freePort, startServer } from './helpers/server.mjs';
+import { launchBrowser } from './helpers/browser.mjs';
+import { writeKubeconfig, writeWorkspace } from './helpers/workspace.mjs';
 import { runUiTest } from './ui.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cacheDir, codeServerBin, node24 } from './scripts/install.mjs';
-import { freePort, startServer } from './lib/server.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { writeKubeconfig, writeWorkspace } from './lib/workspace.mjs';
+import { freePort, startServer } from './helpers/server.mjs';
+import { launchBrowser } from './helpers/browser.mjs';
+import { writeKubeconfig, writeWorkspace } from './helpers/workspace.mjs';
 
 export function installVsix(vsix, extensionsDir, userDataDir) {
   mkdirSync(extensionsDir, { recursive: true });
