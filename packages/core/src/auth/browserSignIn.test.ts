@@ -83,3 +83,26 @@ describe('startBrowserSignIn', () => {
     await expect(flow.done).rejects.toMatchObject({ code: 'LOGIN_CANCELLED' });
   });
 });
+
+describe('startBrowserSignIn with an AbortSignal', () => {
+  it('aborting the signal cancels it', async () => {
+    const idp = await new FakeIdp().start();
+    try {
+      const controller = new AbortController();
+      const flow = await startBrowserSignIn(
+        {
+          clusterId: 'c',
+          issuer: idp.issuer,
+          clientId: idp.clientId,
+          allowInsecureRequests: true,
+          signal: controller.signal,
+        },
+        { store: new MemorySecretStore() },
+      );
+      controller.abort();
+      await expect(flow.done).rejects.toMatchObject({ code: 'LOGIN_CANCELLED' });
+    } finally {
+      await idp.stop();
+    }
+  });
+});

@@ -12,6 +12,8 @@ export interface BrowserSignInInput extends IdpSettings {
   scopes?: string[];
   /** Give up after this long. Default 5 minutes. */
   timeoutMs?: number;
+  /** Aborting it cancels the sign-in, like cancel(). */
+  signal?: AbortSignal;
 }
 
 /** A browser sign-in in progress: open `url` (done for you when deps.browser is given); `done` settles on the redirect. */
@@ -38,6 +40,8 @@ export async function startBrowserSignIn(
     parameters: { scope: scopes.join(' '), prompt: 'consent' },
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
   });
+  input.signal?.addEventListener('abort', () => flow.cancel(), { once: true });
+  if (input.signal?.aborted) flow.cancel();
   const done = flow.tokens.then((tokens) => {
     if (tokens.id_token === undefined) {
       throw new RayConnectError(

@@ -151,3 +151,37 @@ describe('startDeviceSignIn', () => {
     idp = await new FakeIdp().start();
   });
 });
+
+describe('startDeviceSignIn with an AbortSignal', () => {
+  it('aborting the signal cancels it', async () => {
+    const idp = await new FakeIdp({ interval: 1 }).start();
+    try {
+      const controller = new AbortController();
+      const slowClock = {
+        now: () => Date.now(),
+        sleep: (ms: number, signal?: AbortSignal) =>
+          new Promise<void>((resolve, reject) => {
+            const t = setTimeout(resolve, ms);
+            signal?.addEventListener('abort', () => {
+              clearTimeout(t);
+              reject(signal.reason);
+            });
+          }),
+      };
+      const flow = await startDeviceSignIn(
+        {
+          clusterId: 'c',
+          issuer: idp.issuer,
+          clientId: idp.clientId,
+          allowInsecureRequests: true,
+          signal: controller.signal,
+        },
+        { store: new MemorySecretStore(), clock: slowClock },
+      );
+      controller.abort();
+      await expect(flow.done).rejects.toMatchObject({ code: 'LOGIN_CANCELLED' });
+    } finally {
+      await idp.stop();
+    }
+  });
+});

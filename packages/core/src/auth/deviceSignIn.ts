@@ -12,6 +12,8 @@ import type { Session } from './session.js';
 export interface DeviceSignInInput extends IdpSettings {
   clusterId: string;
   scopes?: string[];
+  /** Aborting it cancels the sign-in, like cancel(). */
+  signal?: AbortSignal;
 }
 
 /** A device sign-in in progress: show the code and URL; `done` settles when approved, denied, expired or cancelled. */
@@ -95,6 +97,8 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
     );
   };
 
+  input.signal?.addEventListener('abort', () => abort.abort(cancelled()), { once: true });
+  if (input.signal?.aborted) abort.abort(cancelled());
   const done = poll();
   done.catch(() => undefined);
   const result: DeviceSignIn = {

@@ -19,6 +19,8 @@ export interface OpenShiftSignInInput extends IdpTlsOptions {
   server: string;
   /** Give up after this long. Default 5 minutes. */
   timeoutMs?: number;
+  /** Aborting it cancels the sign-in, like cancel(). */
+  signal?: AbortSignal;
   /** Allows an http: OAuth server (tests against a local fake only). */
   allowInsecureRequests?: boolean;
   fetch?: oidc.CustomFetch;
@@ -52,6 +54,8 @@ export async function startOpenShiftSignIn(
     parameters: { scope: 'user:full' },
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
   });
+  input.signal?.addEventListener('abort', () => flow.cancel(), { once: true });
+  if (input.signal?.aborted) flow.cancel();
   const done = flow.tokens.then((tokens) =>
     finishSignIn(
       {
