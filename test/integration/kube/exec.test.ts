@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createKubeClientFromContext,
   loadKubeconfig,
+  MemoryLogger,
   nodeReadTextFile,
   whoAmI,
   type KubeClient,
@@ -22,7 +23,7 @@ describe('exec credential plugin against the sandbox', () => {
 
   async function clientWithPlugin(
     env: Record<string, string>,
-  ): Promise<{ client: KubeClient; dir: string; runs: () => number }> {
+  ): Promise<{ client: KubeClient; dir: string; runs: () => number; logger: MemoryLogger }> {
     const dir = tempDir();
     const count = join(dir, 'count');
     const exec = {
@@ -37,9 +38,11 @@ describe('exec credential plugin against the sandbox', () => {
       homedir: '/x',
       readFile: nodeReadTextFile,
     });
+    const logger = new MemoryLogger();
     const client = await createKubeClientFromContext(view, undefined, {
       env: { PATH: process.env.PATH ?? '' },
       execTimeoutMs: 60_000,
+      logger,
     });
     const runs = () => {
       try {
@@ -48,11 +51,11 @@ describe('exec credential plugin against the sandbox', () => {
         return 0;
       }
     };
-    return { client, dir, runs };
+    return { client, dir, runs, logger };
   }
 
   it('is run again once its credential expires, and the new token works', async () => {
-    const { client, runs } = await clientWithPlugin({ EXPIRES_IN_MS: '1500' });
+    const { client, runs, logger } = await clientWithPlugin({ EXPIRES_IN_MS: '1500' });
     const sa = s.serviceAccounts.rayUser;
     expect((await whoAmI(client)).username).toBe(`system:serviceaccount:${sa.namespace}:${sa.name}`);
     const first = await client.bearerToken();
@@ -63,6 +66,11 @@ describe('exec credential plugin against the sandbox', () => {
     expect(runs()).toBe(2);
     const second = await client.bearerToken();
     expect(second?.token.equals(first!.token)).toBe(false);
+    // The logs say that the plugin ran and when its credential expires, never the token.
+    const logged = JSON.stringify(logger.lines);
+    expect(logged).toContain('sa-token-plugin.mjs');
+    expect(logged).not.toContain(first!.token.reveal());
+    expect(logged).not.toContain(second!.token.reveal());
   });
 
   it('concurrent first calls share one run; KUBERNETES_EXEC_INFO carries the cluster', async () => {
