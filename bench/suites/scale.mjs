@@ -22,6 +22,7 @@ const NAMESPACES = 20;
 const PER_NS = 25;
 const FORWARDS = 20;
 const PARALLEL = 16;
+const LOAD_ROUNDS = 2;
 
 const nsName = (i) => `rc-bench-scale-${String(i).padStart(2, '0')}`;
 
@@ -158,21 +159,16 @@ async function simultaneousForwards(ctx, figures, notes) {
       return res.flatMap((r) => r.samples);
     };
     const out = {};
+    const modes = [];
     // kubectl: 20 processes started together.
     {
       const t0 = now();
       const fwds = await Promise.all(pods.map((pod) => kubectlPortForward(ctx, BENCH_NS, `pod/${pod}`, 8080)));
       cleanups.push(() => Promise.all(fwds.map((f) => stopChild(f.child))));
       const agent = await firstRequests(fwds.map((f) => f.port));
-      const readyMs = now() - t0;
+      out.kubectl = { readyMs: now() - t0, samples: [], busyMs: 0, wallMs: 0, pids: fwds.map((f) => f.child.pid) };
       agent.destroy();
-      const c0 = fwds.reduce((a, f) => a + cpuMs(f.child.pid), 0);
-      const w0 = now();
-      const samples = await load(fwds.map((f) => f.port));
-      const busy = (fwds.reduce((a, f) => a + cpuMs(f.child.pid), 0) - c0) / (now() - w0);
-      const rss = fwds.reduce((a, f) => a + rssMiB(f.child.pid).rss, 0);
-      out.kubectl = { readyMs, samples, rss, busy };
-      await Promise.all(fwds.map((f) => stopChild(f.child)));
+      modes.push({ name: 'kubectl', ports: fwds.map((f) => f.port), pids: fwds.map((f) => f.child.pid) });
     }
     // ours: one process holding 20 forwards.
     try {
@@ -180,27 +176,38 @@ async function simultaneousForwards(ctx, figures, notes) {
       const ours = await startOursForwards(ctx, pods.map((pod) => ({ namespace: BENCH_NS, pod, port: 8080 })));
       cleanups.push(ours.stop);
       const agent = await firstRequests(ours.ports);
-      const readyMs = now() - t0;
+      out.ours = { readyMs: now() - t0, samples: [], busyMs: 0, wallMs: 0, pids: [ours.pid] };
       agent.destroy();
-      const c0 = cpuMs(ours.pid);
-      const w0 = now();
-      const samples = await load(ours.ports);
-      const busy = (cpuMs(ours.pid) - c0) / (now() - w0);
-      out.ours = { readyMs, samples, rss: rssMiB(ours.pid).rss, busy };
-      await ours.stop();
+      modes.push({ name: 'ours', ports: ours.ports, pids: [ours.pid] });
     } catch (e) {
       figures.push(notAvailable('forwards20.ours', `${FORWARDS} simultaneous forwards, ours`, `not available yet: ${reasonOf(e)}`));
+    }
+    // Load: one warm-up round per mode (JIT, connections), then LOAD_ROUNDS rounds interleaved; samples pooled.
+    for (let round = 0; round <= LOAD_ROUNDS; round++) {
+      for (const m of modes) {
+        const c0 = m.pids.reduce((a, pid) => a + cpuMs(pid), 0);
+        const w0 = now();
+        const samples = await load(m.ports);
+        if (round === 0) continue;
+        out[m.name].samples.push(...samples);
+        out[m.name].busyMs += m.pids.reduce((a, pid) => a + cpuMs(pid), 0) - c0;
+        out[m.name].wallMs += now() - w0;
+      }
+    }
+    for (const m of modes) {
+      out[m.name].busy = out[m.name].busyMs / out[m.name].wallMs;
+      out[m.name].rss = m.pids.reduce((a, pid) => a + rssMiB(pid).rss, 0);
     }
     const k = out.kubectl;
     const o = out.ours;
     figures.push(figure('forwards20.kubectl.ready', `${FORWARDS} forwards: start to first answer through all, kubectl (${FORWARDS} processes)`, k.readyMs, 'ms'));
     if (o) figures.push(figure('forwards20.ours.ready', `${FORWARDS} forwards: start to first answer through all, ours (1 process)`, o.readyMs, 'ms', { ratios: { 'vs kubectl': ratio(o.readyMs, k.readyMs) } }));
     const p99k = percentile(k.samples, 99);
-    figures.push(figure('forwards20.kubectl.p99', `${FORWARDS} forwards x 50 requests at once, kubectl, p99`, p99k, 'ms', { note: `p50 ${percentile(k.samples, 50).toFixed(2)} ms` }));
+    figures.push(figure('forwards20.kubectl.p99', `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), kubectl, p99`, p99k, 'ms', { note: `p50 ${percentile(k.samples, 50).toFixed(2)} ms` }));
     if (o) {
       const p99o = percentile(o.samples, 99);
       figures.push(
-        figure('forwards20.ours.p99', `${FORWARDS} forwards x 50 requests at once, ours, p99`, p99o, 'ms', {
+        figure('forwards20.ours.p99', `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), ours, p99`, p99o, 'ms', {
           ratios: { 'vs kubectl': ratio(p99o, p99k) },
           target: { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' },
           note: `p50 ${percentile(o.samples, 50).toFixed(2)} ms; forwarder CPU during the load: ours ${(o.busy * 100).toFixed(0)}% of one core (one thread), kubectl ${(k.busy * 100).toFixed(0)}% summed over ${FORWARDS} processes`,
@@ -212,7 +219,7 @@ async function simultaneousForwards(ctx, figures, notes) {
         f.why =
           o.busy > 0.7
             ? `ours serves all ${FORWARDS} forwards from one Node event loop, which was busy ${(o.busy * 100).toFixed(0)}% of the time, while kubectl spreads them over ${FORWARDS} Go processes (${(k.busy * 100).toFixed(0)}% of a core in total); queueing in that one thread makes the tail`
-            : `ours' thread was busy only ${(o.busy * 100).toFixed(0)}% of the time, so the tail comes from scheduling on this loaded 2-core machine (load average ${loadavg()[0].toFixed(1)}), not from forwarder CPU`;
+            : `not forwarder CPU (ours' one thread was busy ${(o.busy * 100).toFixed(0)}% of the time) and the median is ${(percentile(o.samples, 50) / percentile(k.samples, 50)).toFixed(1)}x kubectl's too, so requests wait on ours' path: one v4.channel.k8s.io WebSocket per connection, proxied by the apiserver to kwok's WebSocket port-forward server, where kubectl 1.34 tunnels its streams and the apiserver speaks SPDY to kwok. Which hop adds the wait is not isolated by this run (load average ${loadavg()[0].toFixed(1)} on 2 cores)`;
       }
     }
     figures.push(figure('forwards20.kubectl.rss', `${FORWARDS} forwards: memory, kubectl (sum of ${FORWARDS} processes)`, k.rss, 'MiB'));
