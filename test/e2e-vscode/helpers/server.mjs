@@ -24,15 +24,20 @@ export async function startServer({ port, dataDir, extensionsDir, env = {}, smok
   mkdirSync(dataDir, { recursive: true });
   const args = [
     serverMain,
-    '--host', '127.0.0.1',
-    '--port', String(port),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
     '--without-connection-token',
     '--accept-server-license-terms',
     '--disable-telemetry',
     '--disable-workspace-trust',
-    '--user-data-dir', join(dataDir, 'user'),
-    '--server-data-dir', join(dataDir, 'server'),
-    '--extensions-dir', extensionsDir ?? join(dataDir, 'extensions'),
+    '--user-data-dir',
+    join(dataDir, 'user'),
+    '--server-data-dir',
+    join(dataDir, 'server'),
+    '--extensions-dir',
+    extensionsDir ?? join(dataDir, 'extensions'),
   ];
   if (smokeTestDriver) args.push('--enable-smoke-test-driver');
   const log = createWriteStream(join(dataDir, 'server.log'));

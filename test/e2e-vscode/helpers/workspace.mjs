@@ -7,9 +7,16 @@ export function writeKubeconfig(file, sandbox) {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'sandbox', cluster: { server: sandbox.apiServer, 'certificate-authority': sandbox.caFile } }],
+    clusters: [
+      { name: 'sandbox', cluster: { server: sandbox.apiServer, 'certificate-authority': sandbox.caFile } },
+    ],
     users: [{ name: 'sandbox-user', user: {} }],
-    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: sandbox.namespace } }],
+    contexts: [
+      {
+        name: 'sandbox',
+        context: { cluster: 'sandbox', user: 'sandbox-user', namespace: sandbox.namespace },
+      },
+    ],
     'current-context': 'sandbox',
   };
   writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
