@@ -48,11 +48,24 @@ export const rayVenvDir = join(cacheDir, 'ray-venv');
 export const rayBin = join(rayVenvDir, 'bin', 'ray');
 export const rayPython = join(rayVenvDir, 'bin', 'python');
 
-/** The heads. `mode` is what GET /api/authentication_mode must answer. */
+/**
+ * The heads. `mode` is what GET /api/authentication_mode must answer. RC_RAY_PORT_OFFSET (e.g. 1000) shifts every
+ * port, for a second sandbox on the same machine (with its own RC_CACHE and RC_SANDBOX_PORT_*).
+ */
+const OFFSET = Number(process.env.RC_RAY_PORT_OFFSET) || 0;
+const head = (name, mode, dashboard, gcs, client, block) =>
+  Object.freeze({
+    name,
+    mode,
+    dashboard: dashboard + OFFSET,
+    gcs: gcs + OFFSET,
+    client: client + OFFSET,
+    block: block + OFFSET,
+  });
 export const HEADS = Object.freeze({
-  token: { name: 'token', mode: 'token', dashboard: 18265, gcs: 6379, client: 10001, block: 25000 },
-  rbac: { name: 'rbac', mode: 'token', dashboard: 18266, gcs: 6380, client: 10002, block: 25200 },
-  noauth: { name: 'noauth', mode: 'disabled', dashboard: 18267, gcs: 6381, client: 10003, block: 25400 },
+  token: head('token', 'token', 18265, 6379, 10001, 25000),
+  rbac: head('rbac', 'token', 18266, 6380, 10002, 25200),
+  noauth: head('noauth', 'disabled', 18267, 6381, 10003, 25400),
 });
 export const HEAD_NAMES = Object.freeze(Object.keys(HEADS));
 

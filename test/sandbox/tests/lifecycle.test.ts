@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createToken, kubectl, oidcLogin, readSandbox } from '../client.mjs';
-import { HEAD_NAMES, rayHeadsStatus } from '../lib/ray.mjs';
+import { HEAD_NAMES, HEADS, rayHeadsStatus } from '../lib/ray.mjs';
 import { portFree, runningPid } from '../lib/util.mjs';
 import { cleanup, getStatus, jobSucceeded, portForward, rayJobSubmit } from './helpers';
 
@@ -113,7 +113,8 @@ describe.runIf(enabled)('sandbox lifecycle', () => {
       expect(after.daemons).toEqual(Object.fromEntries(DAEMONS.map((d) => [d, null])));
       for (const n of HEAD_NAMES) expect(after.heads[n].sid, n).toBeUndefined();
       const ports = readSandbox().ports as Record<string, number>;
-      for (const port of [ports.apiserver, ports.oidc, ports.etcd, 18265, 18266, 18267, 6379, 6380, 6381]) {
+      const rayPorts = Object.values(HEADS).flatMap((h) => [h.dashboard, h.gcs, h.client]);
+      for (const port of [ports.apiserver, ports.oidc, ports.etcd, ...rayPorts]) {
         expect(await portFree(port), `port ${port}`).toBe(true);
       }
       expect((await sandbox('status')).code).not.toBe(0);
