@@ -2,7 +2,15 @@
 // benchmark suites in bench/suites and writes bench/results/latest.{json,md}. See bench/README.md.
 // Every figure that matters is a ratio measured in the same run (the machines are noisy). Suites fail soft: a
 // missing piece becomes "not available: <reason>" in the report. Exit code is 0 unless the harness itself broke.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+} from 'node:fs';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +38,10 @@ function withTimeout(promise, ms, what) {
   return Promise.race([
     promise,
     new Promise((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what} took longer than its budget of ${Math.round(ms / 1000)} s`)), ms);
+      t = setTimeout(
+        () => reject(new Error(`${what} took longer than its budget of ${Math.round(ms / 1000)} s`)),
+        ms,
+      );
     }),
   ]).finally(() => clearTimeout(t));
 }
@@ -38,7 +49,9 @@ function withTimeout(promise, ms, what) {
 async function machine() {
   let os = release();
   try {
-    os = (readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux') + `, kernel ${release()}`;
+    os =
+      (readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux') +
+      `, kernel ${release()}`;
   } catch {
     /* not Linux */
   }
@@ -60,7 +73,9 @@ async function versions(ctx) {
   const kc = await exec(ctx.kubectl, ['version', '--client', '-o', 'json'], { timeoutMs: 10_000 });
   if (kc.code === 0) v.kubectl = JSON.parse(kc.stdout).clientVersion?.gitVersion;
   if (ctx.kubeconfig) {
-    const sv = await exec(ctx.kubectl, [`--kubeconfig=${ctx.kubeconfig}`, 'get', '--raw', '/version'], { timeoutMs: 10_000 });
+    const sv = await exec(ctx.kubectl, [`--kubeconfig=${ctx.kubeconfig}`, 'get', '--raw', '/version'], {
+      timeoutMs: 10_000,
+    });
     if (sv.code === 0) v.apiserver = JSON.parse(sv.stdout).gitVersion;
   }
   const kwok = join(cacheDir, 'bin', 'kwok');
@@ -93,7 +108,10 @@ async function main() {
     log(`unknown suite(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
     return 2;
   }
-  const order = [...ORDER.filter((s) => available.includes(s)), ...available.filter((s) => !ORDER.includes(s)).sort()];
+  const order = [
+    ...ORDER.filter((s) => available.includes(s)),
+    ...available.filter((s) => !ORDER.includes(s)).sort(),
+  ];
   const selected = wanted.length ? order.filter((s) => wanted.includes(s)) : order;
 
   const setup = { build: 'skipped (--no-build)', sandbox: 'not started' };
@@ -102,7 +120,10 @@ async function main() {
     try {
       await ensureInstalled();
       const code = await pnpm(['-r', 'run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
-      setup.build = code === 0 ? `ok in ${Math.round((Date.now() - t0) / 1000)} s` : `FAILED (exit ${code}): suites use whatever dist exists`;
+      setup.build =
+        code === 0
+          ? `ok in ${Math.round((Date.now() - t0) / 1000)} s`
+          : `FAILED (exit ${code}): suites use whatever dist exists`;
     } catch (e) {
       setup.build = `FAILED: ${e.message}`;
     }
@@ -122,7 +143,8 @@ async function main() {
     /** The built core (packages/core/dist), or throws "not built". */
     importCore: async () => {
       const file = join(root, 'packages', 'core', 'dist', 'index.js');
-      if (!existsSync(file)) throw new Error('@ray-connect/core is not built (packages/core/dist/index.js missing)');
+      if (!existsSync(file))
+        throw new Error('@ray-connect/core is not built (packages/core/dist/index.js missing)');
       return import(pathToFileURL(file).href);
     },
   };
@@ -151,7 +173,14 @@ async function main() {
     suites: [],
   };
 
-  const budgets = { 'port-forward': 200_000, connect: 90_000, signin: 60_000, vscode: 150_000, jupyterlab: 180_000, scale: 150_000 };
+  const budgets = {
+    'port-forward': 200_000,
+    connect: 90_000,
+    signin: 60_000,
+    vscode: 150_000,
+    jupyterlab: 180_000,
+    scale: 150_000,
+  };
   for (const name of selected) {
     const t0 = Date.now();
     log(`suite ${name}`);
@@ -159,7 +188,8 @@ async function main() {
     try {
       const mod = await import(pathToFileURL(join(benchDir, 'suites', `${name}.mjs`)).href);
       entry.title = mod.title ?? name;
-      if (mod.needsSandbox !== false && !ctx.kubeconfig) throw new Error(`needs the sandbox, which is ${setup.sandbox}`);
+      if (mod.needsSandbox !== false && !ctx.kubeconfig)
+        throw new Error(`needs the sandbox, which is ${setup.sandbox}`);
       const out = await withTimeout(Promise.resolve(mod.run(ctx)), budgets[name] ?? 120_000, `suite ${name}`);
       entry.figures = Array.isArray(out) ? out : (out?.figures ?? []);
       entry.notes = out?.notes ?? [];
@@ -173,7 +203,8 @@ async function main() {
     await stopAll();
     entry.seconds = Math.round((Date.now() - t0) / 100) / 10;
     report.suites.push(entry);
-    for (const f of entry.figures) log(`  ${f.label}: ${f.status ? `${f.status}: ${f.reason}` : `${f.value} ${f.unit ?? ''}`}`);
+    for (const f of entry.figures)
+      log(`  ${f.label}: ${f.status ? `${f.status}: ${f.reason}` : `${f.value} ${f.unit ?? ''}`}`);
   }
   report.machine.loadavgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   report.totalSeconds = Math.round((Date.now() - started) / 1000);

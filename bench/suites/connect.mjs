@@ -32,11 +32,21 @@ export async function run(ctx) {
   // Ours: the core's connect use-case with a KubeClient made once (signed in, cluster known).
   let ours;
   try {
-    const { fn: connectRayCluster, from } = await coreFn(ctx.root, 'connectRayCluster', 'ray/connectRayCluster');
+    const { fn: connectRayCluster, from } = await coreFn(
+      ctx.root,
+      'connectRayCluster',
+      'ray/connectRayCluster',
+    );
     const core = await loadCore(ctx.root);
     const { kube, how } = await makeKubeClient(ctx);
     const tokenDir = mkdtempSync(join(ctx.tmp, 'tokens-'));
-    const deps = { kube, clock: core.systemClock, logger: core.silentLogger, tokenDir, onChange: () => undefined };
+    const deps = {
+      kube,
+      clock: core.systemClock,
+      logger: core.silentLogger,
+      tokenDir,
+      onChange: () => undefined,
+    };
     ours = async () => {
       const t0 = now();
       const conn = await connectRayCluster(ref, {}, deps);
@@ -44,18 +54,30 @@ export async function run(ctx) {
       await conn.stop();
       return ms;
     };
-    notes.push(`ours: connectRayCluster from ${from} (it ends with the authenticated GET /api/version through the forward); KubeClient: ${how}`);
+    notes.push(
+      `ours: connectRayCluster from ${from} (it ends with the authenticated GET /api/version through the forward); KubeClient: ${how}`,
+    );
   } catch (e) {
     figures.push(notAvailable('connect.ours', 'connect, ours', `not available yet: ${reasonOf(e)}`));
   }
 
   const manual = async () => {
     const t0 = now();
-    const b64 = await kubectl(ctx, ['-n', namespace, 'get', 'secret', secretName, '-o', 'jsonpath={.data.auth_token}']);
+    const b64 = await kubectl(ctx, [
+      '-n',
+      namespace,
+      'get',
+      'secret',
+      secretName,
+      '-o',
+      'jsonpath={.data.auth_token}',
+    ]);
     const token = Buffer.from(b64.trim(), 'base64').toString('utf8');
     const pf = await kubectlPortForward(ctx, namespace, manualTarget, 8265);
     try {
-      const r = await getText(`http://127.0.0.1:${pf.port}/api/version`, { headers: { authorization: `Bearer ${token}` } });
+      const r = await getText(`http://127.0.0.1:${pf.port}/api/version`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (r.status !== 200) throw new Error(`manual GET /api/version gave HTTP ${r.status}`);
       return now() - t0;
     } finally {
@@ -71,7 +93,10 @@ export async function run(ctx) {
     let timer;
     try {
       const limit = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`one ${which} connect took longer than ${ITERATION_LIMIT_MS} ms`)), ITERATION_LIMIT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`one ${which} connect took longer than ${ITERATION_LIMIT_MS} ms`)),
+          ITERATION_LIMIT_MS,
+        );
       });
       samples[which].push(await Promise.race([fn(), limit]));
     } catch (e) {
@@ -92,21 +117,35 @@ export async function run(ctx) {
   const m = median(samples.manual);
   if (samples.manual.length) {
     figures.push(
-      figure('connect.manual', `manual: kubectl get secret + kubectl port-forward + first GET (median of ${samples.manual.length})`, m, 'ms', {
-        detail: { p90: percentile(samples.manual, 90), runs: samples.manual },
-        ...(failures.manual ? { note: `${failures.manual} run(s) failed or timed out: ${errors.manual}` } : {}),
-      }),
+      figure(
+        'connect.manual',
+        `manual: kubectl get secret + kubectl port-forward + first GET (median of ${samples.manual.length})`,
+        m,
+        'ms',
+        {
+          detail: { p90: percentile(samples.manual, 90), runs: samples.manual },
+          ...(failures.manual
+            ? { note: `${failures.manual} run(s) failed or timed out: ${errors.manual}` }
+            : {}),
+        },
+      ),
     );
   } else figures.push(notAvailable('connect.manual', 'manual path', errors.manual ?? 'no run'));
   if (ours) {
     if (samples.ours.length) {
       const o = median(samples.ours);
-      const f = figure('connect.ours', `ours: connect to first authenticated GET /api/version (median of ${samples.ours.length})`, o, 'ms', {
-        ratios: { 'vs manual': ratio(o, m) },
-        target: { op: '<', value: 300, text: '< 300 ms' },
-        detail: { p90: percentile(samples.ours, 90), runs: samples.ours },
-        ...(failures.ours ? { note: `${failures.ours} run(s) failed or timed out: ${errors.ours}` } : {}),
-      });
+      const f = figure(
+        'connect.ours',
+        `ours: connect to first authenticated GET /api/version (median of ${samples.ours.length})`,
+        o,
+        'ms',
+        {
+          ratios: { 'vs manual': ratio(o, m) },
+          target: { op: '<', value: 300, text: '< 300 ms' },
+          detail: { p90: percentile(samples.ours, 90), runs: samples.ours },
+          ...(failures.ours ? { note: `${failures.ours} run(s) failed or timed out: ${errors.ours}` } : {}),
+        },
+      );
       if (f.met === false) {
         f.missedBy = `${Math.round(o - 300)} ms`;
         f.why =
@@ -115,6 +154,8 @@ export async function run(ctx) {
       figures.push(f);
     } else figures.push(notAvailable('connect.ours', 'connect, ours', errors.ours ?? 'no run'));
   }
-  notes.push(`RayCluster ${namespace}/${name}; manual path forwards ${manualTarget} port 8265 (kubectl process start included: that is what the user runs)`);
+  notes.push(
+    `RayCluster ${namespace}/${name}; manual path forwards ${manualTarget} port 8265 (kubectl process start included: that is what the user runs)`,
+  );
   return { figures, notes };
 }

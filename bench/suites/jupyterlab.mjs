@@ -1,5 +1,5 @@
 // JupyterLab: frontend bundle size, agent start time and RSS, panel render time with 200 RayClusters.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { callAgent, findAgent, startAgent } from '../lib/agent.mjs';
@@ -23,7 +23,13 @@ export async function run(ctx) {
   const notes = [];
 
   // Frontend bundle: the labextension's static assets (what the browser may download).
-  const staticDir = join(ctx.root, 'extension-jupyterlab', 'ray_connect_jupyterlab', 'labextension', 'static');
+  const staticDir = join(
+    ctx.root,
+    'extension-jupyterlab',
+    'ray_connect_jupyterlab',
+    'labextension',
+    'static',
+  );
   if (existsSync(staticDir)) {
     const files = readdirSync(staticDir).filter((f) => f.endsWith('.js'));
     let bytes = 0;
@@ -40,7 +46,13 @@ export async function run(ctx) {
       }),
     );
   } else {
-    figures.push(notAvailable('frontend.size', 'frontend bundle size', 'extension-jupyterlab labextension not built (ray_connect_jupyterlab/labextension/static missing)'));
+    figures.push(
+      notAvailable(
+        'frontend.size',
+        'frontend bundle size',
+        'extension-jupyterlab labextension not built (ray_connect_jupyterlab/labextension/static missing)',
+      ),
+    );
   }
 
   // Agent: start time (spawn -> ready line) and RSS, median of STARTS starts.
@@ -66,11 +78,24 @@ export async function run(ctx) {
       }
     }
     if (starts.length) {
-      figures.push(figure('agent.start', `agent start (spawn to ready line, median of ${starts.length})`, median(starts), 'ms', { detail: { runs: starts } }));
+      figures.push(
+        figure(
+          'agent.start',
+          `agent start (spawn to ready line, median of ${starts.length})`,
+          median(starts),
+          'ms',
+          { detail: { runs: starts } },
+        ),
+      );
       figures.push(
         figure('agent.rss.ready', 'agent RSS when ready (idle)', median(rssReady), 'MiB', {
           target: { op: '<', value: 80, text: '< 80 MB' },
-          ...(median(rssReady) >= 80 ? { missedBy: `${Math.round(median(rssReady) - 80)} MiB over`, why: 'Node itself is ~40 MiB; the rest is the bundled core at load' } : {}),
+          ...(median(rssReady) >= 80
+            ? {
+                missedBy: `${Math.round(median(rssReady) - 80)} MiB over`,
+                why: 'Node itself is ~40 MiB; the rest is the bundled core at load',
+              }
+            : {}),
         }),
       );
       notes.push(`agent: ${agentJs.replace(ctx.root + '/', '')} on node ${process.version}`);
@@ -81,23 +106,41 @@ export async function run(ctx) {
 
   // Panel render with 200 RayClusters in a real JupyterLab + Chromium (bench/lib/jupyterHost.mjs).
   if (!ctx.kubeconfig) {
-    figures.push(notMeasured('panel.render200', `panel render time with ${PANEL_N} RayClusters`, 'needs the sandbox'));
+    figures.push(
+      notMeasured('panel.render200', `panel render time with ${PANEL_N} RayClusters`, 'needs the sandbox'),
+    );
   } else {
     const admin = standInKubeClient(await kubeconfigMaterial(ctx.kubectl, ctx.kubeconfig));
     try {
       await ensureNamespace(ctx, PANEL_NS);
-      const jobs = Array.from({ length: PANEL_N }, (_, i) => [PANEL_NS, `panel-rc-${String(i).padStart(3, '0')}`]);
+      const jobs = Array.from({ length: PANEL_N }, (_, i) => [
+        PANEL_NS,
+        `panel-rc-${String(i).padStart(3, '0')}`,
+      ]);
       await createRayClusters(admin, jobs, { tag: 'panel' });
-      const kubeconfig = await kubeconfigWithNamespace(ctx.kubectl, ctx.kubeconfig, PANEL_NS, join(ctx.tmp, 'panel.kubeconfig'));
+      const kubeconfig = await kubeconfigWithNamespace(
+        ctx.kubectl,
+        ctx.kubeconfig,
+        PANEL_NS,
+        join(ctx.tmp, 'panel.kubeconfig'),
+      );
       const m = await measurePanelRender(ctx, { kubeconfig, expect: PANEL_N });
       figures.push(
-        figure('panel.render200', `panel: open to ${m.rows} RayCluster rows in the DOM (real JupyterLab + Chromium)`, m.openToRowsMs, 'ms', {
-          detail: m,
-          note: 'from the click on the sidebar tab to every row rendered, expanding collapsed nodes like a user; the agent may still be loading the list at the click (it starts with the page)',
-        }),
+        figure(
+          'panel.render200',
+          `panel: open to ${m.rows} RayCluster rows in the DOM (real JupyterLab + Chromium)`,
+          m.openToRowsMs,
+          'ms',
+          {
+            detail: m,
+            note: 'from the click on the sidebar tab to every row rendered, expanding collapsed nodes like a user; the agent may still be loading the list at the click (it starts with the page)',
+          },
+        ),
       );
     } catch (e) {
-      figures.push(notMeasured('panel.render200', `panel render time with ${PANEL_N} RayClusters`, reasonOf(e)));
+      figures.push(
+        notMeasured('panel.render200', `panel render time with ${PANEL_N} RayClusters`, reasonOf(e)),
+      );
     } finally {
       await deleteRayClusters(admin, PANEL_NS, 'panel').catch(() => undefined);
     }

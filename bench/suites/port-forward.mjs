@@ -29,7 +29,11 @@ export async function run(ctx) {
   const cleanups = [() => stopChild(target.child)];
   try {
     const modes = [{ name: 'direct', port: target.match.port }];
-    const cleanupPod = await createForwardedPod(ctx, { name: POD, podPort: POD_PORT, targetPort: target.match.port });
+    const cleanupPod = await createForwardedPod(ctx, {
+      name: POD,
+      podPort: POD_PORT,
+      targetPort: target.match.port,
+    });
     cleanups.push(cleanupPod);
     const kc = await kubectlPortForward(ctx, BENCH_NS, `pod/${POD}`, POD_PORT);
     cleanups.push(() => stopChild(kc.child));
@@ -55,7 +59,10 @@ export async function run(ctx) {
         if (bulkErrors[m.name]) continue;
         const c0 = m.pid ? cpuMs(m.pid) : NaN;
         try {
-          const t = await throughput(url(m, `/bulk?mb=${BULK_MB}`), { repeat: 1, expectBytes: BULK_MB * 1024 * 1024 });
+          const t = await throughput(url(m, `/bulk?mb=${BULK_MB}`), {
+            repeat: 1,
+            expectBytes: BULK_MB * 1024 * 1024,
+          });
           mbps[m.name].push(t.runs[0]);
         } catch (e) {
           bulkErrors[m.name] = reasonOf(e);
@@ -68,13 +75,33 @@ export async function run(ctx) {
 
     // Latency: sequential keep-alive, 50 concurrent keep-alive, and sequential new connection per request.
     const kinds = [
-      { key: 'seq', label: `${REQUESTS} small requests, sequential (keep-alive)`, concurrency: 1, keepAlive: true, total: REQUESTS },
-      { key: 'c50', label: `${REQUESTS} small requests, ${CONCURRENCY} concurrent clients (keep-alive)`, concurrency: CONCURRENCY, keepAlive: true, total: REQUESTS },
-      { key: 'newconn', label: '200 small requests, sequential, new connection each (stream setup)', concurrency: 1, keepAlive: false, total: 200 },
+      {
+        key: 'seq',
+        label: `${REQUESTS} small requests, sequential (keep-alive)`,
+        concurrency: 1,
+        keepAlive: true,
+        total: REQUESTS,
+      },
+      {
+        key: 'c50',
+        label: `${REQUESTS} small requests, ${CONCURRENCY} concurrent clients (keep-alive)`,
+        concurrency: CONCURRENCY,
+        keepAlive: true,
+        total: REQUESTS,
+      },
+      {
+        key: 'newconn',
+        label: '200 small requests, sequential, new connection each (stream setup)',
+        concurrency: 1,
+        keepAlive: false,
+        total: 200,
+      },
     ];
     const lat = {};
     for (const k of kinds) {
-      const samplesByMode = Object.fromEntries(modes.map((m) => [m.name, { p50: [], p99: [], errors: 0, err: undefined }]));
+      const samplesByMode = Object.fromEntries(
+        modes.map((m) => [m.name, { p50: [], p99: [], errors: 0, err: undefined }]),
+      );
       for (let r = 0; r < LAT_ROUNDS; r++) {
         for (const m of modes) {
           try {
@@ -99,11 +126,19 @@ export async function run(ctx) {
     // Figures.
     for (const m of modes) {
       if (!tp[m.name]) {
-        figures.push(notAvailable(`throughput.${m.name}`, `throughput, ${m.name}`, bulkErrors[m.name] ?? 'no run finished'));
+        figures.push(
+          notAvailable(
+            `throughput.${m.name}`,
+            `throughput, ${m.name}`,
+            bulkErrors[m.name] ?? 'no run finished',
+          ),
+        );
         continue;
       }
       const cpuPerGiB = cpu[m.name] / 1000 / ((mbps[m.name].length * BULK_MB) / 1024);
-      const extra = { detail: { runsMBps: mbps[m.name], ...(m.pid ? { forwarderCpuSecondsPerGiB: cpuPerGiB } : {}) } };
+      const extra = {
+        detail: { runsMBps: mbps[m.name], ...(m.pid ? { forwarderCpuSecondsPerGiB: cpuPerGiB } : {}) },
+      };
       if (m.pid) extra.note = `forwarder process used ${cpuPerGiB.toFixed(2)} CPU s per GiB moved`;
       m.cpuPerGiB = cpuPerGiB;
       if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(tp[m.name], tp.direct) };
@@ -111,9 +146,18 @@ export async function run(ctx) {
         extra.ratios['vs kubectl'] = ratio(tp.ours, tp.kubectl);
         extra.target = { on: 'vs kubectl', op: '>=', value: 1.0, text: '>= 1.0x kubectl' };
       }
-      figures.push(figure(`throughput.${m.name}`, `throughput ${BULK_MB} MiB, ${m.name} (median of ${ROUNDS})`, tp[m.name], 'MiB/s', extra));
+      figures.push(
+        figure(
+          `throughput.${m.name}`,
+          `throughput ${BULK_MB} MiB, ${m.name} (median of ${ROUNDS})`,
+          tp[m.name],
+          'MiB/s',
+          extra,
+        ),
+      );
     }
-    if (oursMissing) figures.push(notAvailable('throughput.ours', 'throughput, ours', `not available yet: ${oursMissing}`));
+    if (oursMissing)
+      figures.push(notAvailable('throughput.ours', 'throughput, ours', `not available yet: ${oursMissing}`));
 
     for (const k of kinds) {
       const stats = {};
@@ -124,7 +168,13 @@ export async function run(ctx) {
       for (const m of modes) {
         const s = stats[m.name];
         if (!s) {
-          figures.push(notAvailable(`latency.${k.key}.${m.name}`, `${k.label}, ${m.name}`, lat[k.key][m.name].err ?? 'no sample'));
+          figures.push(
+            notAvailable(
+              `latency.${k.key}.${m.name}`,
+              `${k.label}, ${m.name}`,
+              lat[k.key][m.name].err ?? 'no sample',
+            ),
+          );
           continue;
         }
         const mk = (pct) => {
@@ -133,13 +183,23 @@ export async function run(ctx) {
           if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(s[pct], stats.direct?.[pct]) };
           if (m.name === 'ours' && stats.kubectl) {
             extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
-            if (pct === 'p99' && k.key !== 'newconn') extra.target = { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' };
+            if (pct === 'p99' && k.key !== 'newconn')
+              extra.target = { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' };
           }
-          return figure(`latency.${k.key}.${m.name}.${pct}`, `${k.label}, ${m.name}, ${pct}`, s[pct], 'ms', extra);
+          return figure(
+            `latency.${k.key}.${m.name}.${pct}`,
+            `${k.label}, ${m.name}, ${pct}`,
+            s[pct],
+            'ms',
+            extra,
+          );
         };
         figures.push(mk('p50'), mk('p99'));
       }
-      if (oursMissing) figures.push(notAvailable(`latency.${k.key}.ours`, `${k.label}, ours`, `not available yet: ${oursMissing}`));
+      if (oursMissing)
+        figures.push(
+          notAvailable(`latency.${k.key}.ours`, `${k.label}, ours`, `not available yet: ${oursMissing}`),
+        );
     }
     notes.push(
       `same target (local HTTP server, own process), same kwok pod ${BENCH_NS}/${POD}, same apiserver; modes interleaved: ${ROUNDS} rounds of bulk downloads, ${LAT_ROUNDS} rounds of ${REQUESTS / LAT_ROUNDS} requests per latency figure`,
@@ -147,11 +207,16 @@ export async function run(ctx) {
     notes.push(
       'stream setup (new connection each): ours opens one WebSocket per local TCP connection (TCP + TLS to the apiserver, authentication, upgrade, apiserver dial to the kubelet); kubectl 1.34 opens one tunnel and adds a stream per connection, so its per-connection cost is a stream, not a handshake. Browsers and Ray clients keep connections alive, which the keep-alive figures measure',
     );
-    notes.push('"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency');
+    notes.push(
+      '"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency',
+    );
     explainMisses(figures, { modes, stats: lat, tp });
     return { figures, notes };
   } finally {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
   }
 }
 
@@ -162,12 +227,17 @@ function explainMisses(figures, { modes }) {
   for (const f of figures) {
     if (f.met !== false) continue;
     const r = f.ratios?.['vs kubectl'];
-    f.missedBy = f.target.op === '>=' ? `${Math.round((1 - r) * 100)}% (ours ${r}x kubectl)` : `${Math.round((r - 1.1) * 100)} points (ours ${r}x kubectl, target ${f.target.text})`;
+    f.missedBy =
+      f.target.op === '>='
+        ? `${Math.round((1 - r) * 100)}% (ours ${r}x kubectl)`
+        : `${Math.round((r - 1.1) * 100)} points (ours ${r}x kubectl, target ${f.target.text})`;
     if (f.id.startsWith('throughput')) {
       const o = byName.ours?.cpuPerGiB;
       const k = byName.kubectl?.cpuPerGiB;
       const kr = find('throughput.kubectl')?.detail?.runsMBps ?? [];
-      const spread = kr.length ? `kubectl's own runs ranged ${Math.min(...kr).toFixed(0)}-${Math.max(...kr).toFixed(0)} MiB/s` : '';
+      const spread = kr.length
+        ? `kubectl's own runs ranged ${Math.min(...kr).toFixed(0)}-${Math.max(...kr).toFixed(0)} MiB/s`
+        : '';
       f.why =
         o <= k
           ? `not forwarder CPU (ours used ${o.toFixed(2)} CPU s/GiB, kubectl ${k.toFixed(2)}): the download path is apiserver -> kwok -> target, shared with every other process on this 2-core machine; ${spread}`
@@ -179,9 +249,14 @@ function explainMisses(figures, { modes }) {
       const o50 = find(`latency.${kind}.ours.p50`);
       const noisy = d50 && d99 && d99 / d50 > 5;
       const parts = [];
-      if (noisy) parts.push(`the tail is dominated by machine noise (even direct p99 is ${(d99 / d50).toFixed(0)}x its p50)`);
-      if (o50?.ratios?.['vs kubectl'] !== undefined) parts.push(`the median is ${o50.ratios['vs kubectl']}x kubectl`);
-      if (kind === 'c50') parts.push('50 streams are served by one Node event loop in ours vs Go goroutines in kubectl');
+      if (noisy)
+        parts.push(
+          `the tail is dominated by machine noise (even direct p99 is ${(d99 / d50).toFixed(0)}x its p50)`,
+        );
+      if (o50?.ratios?.['vs kubectl'] !== undefined)
+        parts.push(`the median is ${o50.ratios['vs kubectl']}x kubectl`);
+      if (kind === 'c50')
+        parts.push('50 streams are served by one Node event loop in ours vs Go goroutines in kubectl');
       f.why = parts.join('; ') || 'see the suite notes';
     }
   }

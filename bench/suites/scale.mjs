@@ -4,10 +4,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { coreFn, countingKube, kubeconfigMaterial, loadCore, makeKubeClient, standInKubeClient } from '../lib/core.mjs';
+import {
+  coreFn,
+  countingKube,
+  kubeconfigMaterial,
+  loadCore,
+  makeKubeClient,
+  standInKubeClient,
+} from '../lib/core.mjs';
 import { figure, notAvailable, ratio, reasonOf } from '../lib/figures.mjs';
 import { get, latency } from '../lib/http.mjs';
-import { kubectl, kubectlPortForward } from '../lib/kube.mjs';
+import { kubectlPortForward } from '../lib/kube.mjs';
 import { BENCH_NS, createForwardedPod, ensureNamespace } from '../lib/kwokTarget.mjs';
 import { startOursForwards } from '../lib/ours.mjs';
 import { cpuMs, exec, rssMiB, startChild, stopChild } from '../lib/proc.mjs';
@@ -34,12 +41,23 @@ export async function run(ctx) {
   try {
     // Create: namespaces (kept: without kube-controller-manager a deleted namespace never finishes), then 500 POSTs.
     await pool(namespaces, 4, (ns) => ensureNamespace(ctx, ns));
-    const jobs = namespaces.flatMap((ns) => Array.from({ length: PER_NS }, (_, j) => [ns, `bench-rc-${String(j).padStart(2, '0')}`]));
-    const { ms: createMs, conflicts } = await createRayClusters(admin, jobs, { parallel: PARALLEL, tag: 'scale' });
+    const jobs = namespaces.flatMap((ns) =>
+      Array.from({ length: PER_NS }, (_, j) => [ns, `bench-rc-${String(j).padStart(2, '0')}`]),
+    );
+    const { ms: createMs, conflicts } = await createRayClusters(admin, jobs, {
+      parallel: PARALLEL,
+      tag: 'scale',
+    });
     figures.push(
-      figure('create500', `create ${jobs.length} RayClusters in ${NAMESPACES} namespaces (setup, ${PARALLEL} parallel POSTs)`, createMs / 1000, 's', {
-        ...(conflicts ? { note: `${conflicts} already existed from an earlier run` } : {}),
-      }),
+      figure(
+        'create500',
+        `create ${jobs.length} RayClusters in ${NAMESPACES} namespaces (setup, ${PARALLEL} parallel POSTs)`,
+        createMs / 1000,
+        's',
+        {
+          ...(conflicts ? { note: `${conflicts} already existed from an earlier run` } : {}),
+        },
+      ),
     );
 
     // List through the core: listRayClusters over the 20 namespaces, counting API calls.
@@ -65,21 +83,46 @@ export async function run(ctx) {
       const k = await timeKubectlList(ctx);
       const warm = median(times);
       figures.push(
-        figure('list500.core', `list ${items} RayClusters in ${NAMESPACES} namespaces through the core (median of ${times.length}, warm)`, warm, 'ms', {
-          ratios: { 'vs kubectl -A': ratio(warm, k.median) },
-          detail: { cold, runs: times, apiCalls: calls, errors },
-          note: `${calls} API calls per listing (${(calls / NAMESPACES).toFixed(1)} per namespace); first (cold connection) ${Math.round(cold)} ms; ${errors} namespace error(s); ${from}, KubeClient: ${how}`,
-        }),
+        figure(
+          'list500.core',
+          `list ${items} RayClusters in ${NAMESPACES} namespaces through the core (median of ${times.length}, warm)`,
+          warm,
+          'ms',
+          {
+            ratios: { 'vs kubectl -A': ratio(warm, k.median) },
+            detail: { cold, runs: times, apiCalls: calls, errors },
+            note: `${calls} API calls per listing (${(calls / NAMESPACES).toFixed(1)} per namespace); first (cold connection) ${Math.round(cold)} ms; ${errors} namespace error(s); ${from}, KubeClient: ${how}`,
+          },
+        ),
       );
       figures.push(
-        figure('list500.kubectl', `kubectl get rayclusters -A -o json (1 API call, process start included; median of ${k.runs.length})`, k.median, 'ms', {
-          note: 'needs cluster-wide list permission, which most users lack; per-namespace listing is what works for them',
-        }),
+        figure(
+          'list500.kubectl',
+          `kubectl get rayclusters -A -o json (1 API call, process start included; median of ${k.runs.length})`,
+          k.median,
+          'ms',
+          {
+            note: 'needs cluster-wide list permission, which most users lack; per-namespace listing is what works for them',
+          },
+        ),
       );
-      figures.push(figure('list500.calls', 'API calls to list 500 RayClusters in 20 namespaces through the core', calls, 'calls'));
+      figures.push(
+        figure(
+          'list500.calls',
+          'API calls to list 500 RayClusters in 20 namespaces through the core',
+          calls,
+          'calls',
+        ),
+      );
       await viewModelFigure(ctx, list, figures);
     } catch (e) {
-      figures.push(notAvailable('list500.core', 'list 500 RayClusters through the core', `not available yet: ${reasonOf(e)}`));
+      figures.push(
+        notAvailable(
+          'list500.core',
+          'list 500 RayClusters through the core',
+          `not available yet: ${reasonOf(e)}`,
+        ),
+      );
     }
   } finally {
     // Delete: one DELETE collection per namespace (no finalizers without an operator).
@@ -95,15 +138,23 @@ export async function run(ctx) {
   } catch (e) {
     figures.push(notAvailable('forwards20', `${FORWARDS} simultaneous forwards`, reasonOf(e)));
   }
-  notes.push(`namespaces ${nsName(0)}..${nsName(NAMESPACES - 1)} are kept between runs (a namespace never finishes deleting without kube-controller-manager); their RayClusters are deleted`);
-  notes.push('rendering in a real tree (VS Code) or panel (JupyterLab) is not measured here: the view model is; see the vscode and jupyterlab suites');
+  notes.push(
+    `namespaces ${nsName(0)}..${nsName(NAMESPACES - 1)} are kept between runs (a namespace never finishes deleting without kube-controller-manager); their RayClusters are deleted`,
+  );
+  notes.push(
+    'rendering in a real tree (VS Code) or panel (JupyterLab) is not measured here: the view model is; see the vscode and jupyterlab suites',
+  );
   return { figures, notes };
 }
 
 async function timeKubectlList(ctx) {
   const runs = [];
   for (let i = 0; i < 5; i++) {
-    const r = await exec(ctx.kubectl, [`--kubeconfig=${ctx.kubeconfig}`, 'get', 'rayclusters', '-A', '-o', 'json'], { timeoutMs: 60_000 });
+    const r = await exec(
+      ctx.kubectl,
+      [`--kubeconfig=${ctx.kubeconfig}`, 'get', 'rayclusters', '-A', '-o', 'json'],
+      { timeoutMs: 60_000 },
+    );
     if (r.code !== 0) throw new Error(`kubectl get rayclusters -A failed: ${r.stderr.trim()}`);
     runs.push(r.ms);
   }
@@ -113,9 +164,13 @@ async function timeKubectlList(ctx) {
 /** The shared tree view model (what both editors render) for the listing. */
 async function viewModelFigure(ctx, list, figures) {
   const file = join(ctx.root, 'shared', 'dist', 'index.js');
-  if (!existsSync(file)) return figures.push(notAvailable('viewModel500', 'view model for 500 RayClusters', 'shared is not built'));
+  if (!existsSync(file))
+    return figures.push(
+      notAvailable('viewModel500', 'view model for 500 RayClusters', 'shared is not built'),
+    );
   const shared = await import(pathToFileURL(file).href);
-  if (typeof shared.buildViewModel !== 'function') return figures.push(notAvailable('viewModel500', 'view model', 'shared has no buildViewModel'));
+  if (typeof shared.buildViewModel !== 'function')
+    return figures.push(notAvailable('viewModel500', 'view model', 'shared has no buildViewModel'));
   const cluster = {
     id: 'bench',
     name: 'sandbox',
@@ -131,11 +186,25 @@ async function viewModelFigure(ctx, list, figures) {
   let nodes = 0;
   for (let i = 0; i < 7; i++) {
     const t = now();
-    const vm = shared.buildViewModel({ clusters: [cluster], rayClusters: { bench: { list } }, connections: [], now: Date.now() });
-    nodes = typeof shared.flattenNodes === 'function' ? shared.flattenNodes(vm.nodes).length : vm.nodes.length;
+    const vm = shared.buildViewModel({
+      clusters: [cluster],
+      rayClusters: { bench: { list } },
+      connections: [],
+      now: Date.now(),
+    });
+    nodes =
+      typeof shared.flattenNodes === 'function' ? shared.flattenNodes(vm.nodes).length : vm.nodes.length;
     times.push(now() - t);
   }
-  figures.push(figure('viewModel500', `build the tree view model for ${list.items.length} RayClusters (median of ${times.length})`, median(times), 'ms', { note: `${nodes} tree nodes` }));
+  figures.push(
+    figure(
+      'viewModel500',
+      `build the tree view model for ${list.items.length} RayClusters (median of ${times.length})`,
+      median(times),
+      'ms',
+      { note: `${nodes} tree nodes` },
+    ),
+  );
 }
 
 /** 20 forwards at once: ours in one process vs 20 kubectl processes; first request through each, then load. */
@@ -146,7 +215,9 @@ async function simultaneousForwards(ctx, figures, notes) {
   const pods = Array.from({ length: FORWARDS }, (_, i) => `bench-fwd-${String(i).padStart(2, '0')}`);
   const cleanups = [() => stopChild(target.child)];
   try {
-    const removers = await pool(pods, 4, (pod) => createForwardedPod(ctx, { name: pod, podPort: 8080, targetPort: target.match.port }));
+    const removers = await pool(pods, 4, (pod) =>
+      createForwardedPod(ctx, { name: pod, podPort: 8080, targetPort: target.match.port }),
+    );
     cleanups.push(() => pool(removers, 4, (r) => r()));
 
     const firstRequests = async (ports) => {
@@ -155,7 +226,11 @@ async function simultaneousForwards(ctx, figures, notes) {
       return agent;
     };
     const load = async (ports) => {
-      const res = await Promise.all(ports.map((p) => latency(`http://127.0.0.1:${p}/small`, { total: 50, concurrency: 1, warmup: 1, raw: true })));
+      const res = await Promise.all(
+        ports.map((p) =>
+          latency(`http://127.0.0.1:${p}/small`, { total: 50, concurrency: 1, warmup: 1, raw: true }),
+        ),
+      );
       return res.flatMap((r) => r.samples);
     };
     const out = {};
@@ -163,24 +238,41 @@ async function simultaneousForwards(ctx, figures, notes) {
     // kubectl: 20 processes started together.
     {
       const t0 = now();
-      const fwds = await Promise.all(pods.map((pod) => kubectlPortForward(ctx, BENCH_NS, `pod/${pod}`, 8080)));
+      const fwds = await Promise.all(
+        pods.map((pod) => kubectlPortForward(ctx, BENCH_NS, `pod/${pod}`, 8080)),
+      );
       cleanups.push(() => Promise.all(fwds.map((f) => stopChild(f.child))));
       const agent = await firstRequests(fwds.map((f) => f.port));
-      out.kubectl = { readyMs: now() - t0, samples: [], busyMs: 0, wallMs: 0, pids: fwds.map((f) => f.child.pid) };
+      out.kubectl = {
+        readyMs: now() - t0,
+        samples: [],
+        busyMs: 0,
+        wallMs: 0,
+        pids: fwds.map((f) => f.child.pid),
+      };
       agent.destroy();
       modes.push({ name: 'kubectl', ports: fwds.map((f) => f.port), pids: fwds.map((f) => f.child.pid) });
     }
     // ours: one process holding 20 forwards.
     try {
       const t0 = now();
-      const ours = await startOursForwards(ctx, pods.map((pod) => ({ namespace: BENCH_NS, pod, port: 8080 })));
+      const ours = await startOursForwards(
+        ctx,
+        pods.map((pod) => ({ namespace: BENCH_NS, pod, port: 8080 })),
+      );
       cleanups.push(ours.stop);
       const agent = await firstRequests(ours.ports);
       out.ours = { readyMs: now() - t0, samples: [], busyMs: 0, wallMs: 0, pids: [ours.pid] };
       agent.destroy();
       modes.push({ name: 'ours', ports: ours.ports, pids: [ours.pid] });
     } catch (e) {
-      figures.push(notAvailable('forwards20.ours', `${FORWARDS} simultaneous forwards, ours`, `not available yet: ${reasonOf(e)}`));
+      figures.push(
+        notAvailable(
+          'forwards20.ours',
+          `${FORWARDS} simultaneous forwards, ours`,
+          `not available yet: ${reasonOf(e)}`,
+        ),
+      );
     }
     // Load: one warm-up round per mode (JIT, connections), then LOAD_ROUNDS rounds interleaved; samples pooled.
     for (let round = 0; round <= LOAD_ROUNDS; round++) {
@@ -200,18 +292,48 @@ async function simultaneousForwards(ctx, figures, notes) {
     }
     const k = out.kubectl;
     const o = out.ours;
-    figures.push(figure('forwards20.kubectl.ready', `${FORWARDS} forwards: start to first answer through all, kubectl (${FORWARDS} processes)`, k.readyMs, 'ms'));
-    if (o) figures.push(figure('forwards20.ours.ready', `${FORWARDS} forwards: start to first answer through all, ours (1 process)`, o.readyMs, 'ms', { ratios: { 'vs kubectl': ratio(o.readyMs, k.readyMs) } }));
+    figures.push(
+      figure(
+        'forwards20.kubectl.ready',
+        `${FORWARDS} forwards: start to first answer through all, kubectl (${FORWARDS} processes)`,
+        k.readyMs,
+        'ms',
+      ),
+    );
+    if (o)
+      figures.push(
+        figure(
+          'forwards20.ours.ready',
+          `${FORWARDS} forwards: start to first answer through all, ours (1 process)`,
+          o.readyMs,
+          'ms',
+          { ratios: { 'vs kubectl': ratio(o.readyMs, k.readyMs) } },
+        ),
+      );
     const p99k = percentile(k.samples, 99);
-    figures.push(figure('forwards20.kubectl.p99', `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), kubectl, p99`, p99k, 'ms', { note: `p50 ${percentile(k.samples, 50).toFixed(2)} ms` }));
+    figures.push(
+      figure(
+        'forwards20.kubectl.p99',
+        `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), kubectl, p99`,
+        p99k,
+        'ms',
+        { note: `p50 ${percentile(k.samples, 50).toFixed(2)} ms` },
+      ),
+    );
     if (o) {
       const p99o = percentile(o.samples, 99);
       figures.push(
-        figure('forwards20.ours.p99', `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), ours, p99`, p99o, 'ms', {
-          ratios: { 'vs kubectl': ratio(p99o, p99k) },
-          target: { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' },
-          note: `p50 ${percentile(o.samples, 50).toFixed(2)} ms; forwarder CPU during the load: ours ${(o.busy * 100).toFixed(0)}% of one core (one thread), kubectl ${(k.busy * 100).toFixed(0)}% summed over ${FORWARDS} processes`,
-        }),
+        figure(
+          'forwards20.ours.p99',
+          `${FORWARDS} forwards x 50 requests at once (${LOAD_ROUNDS} rounds after a warm-up), ours, p99`,
+          p99o,
+          'ms',
+          {
+            ratios: { 'vs kubectl': ratio(p99o, p99k) },
+            target: { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' },
+            note: `p50 ${percentile(o.samples, 50).toFixed(2)} ms; forwarder CPU during the load: ours ${(o.busy * 100).toFixed(0)}% of one core (one thread), kubectl ${(k.busy * 100).toFixed(0)}% summed over ${FORWARDS} processes`,
+          },
+        ),
       );
       const f = figures[figures.length - 1];
       if (f.met === false) {
@@ -222,10 +344,27 @@ async function simultaneousForwards(ctx, figures, notes) {
             : `not forwarder CPU (ours' one thread was busy ${(o.busy * 100).toFixed(0)}% of the time) and the median is ${(percentile(o.samples, 50) / percentile(k.samples, 50)).toFixed(1)}x kubectl's too, so requests wait on ours' path: one v4.channel.k8s.io WebSocket per connection, proxied by the apiserver to kwok's WebSocket port-forward server, where kubectl 1.34 tunnels its streams and the apiserver speaks SPDY to kwok. Which hop adds the wait is not isolated by this run (load average ${loadavg()[0].toFixed(1)} on 2 cores)`;
       }
     }
-    figures.push(figure('forwards20.kubectl.rss', `${FORWARDS} forwards: memory, kubectl (sum of ${FORWARDS} processes)`, k.rss, 'MiB'));
-    if (o) figures.push(figure('forwards20.ours.rss', `${FORWARDS} forwards: memory, ours (one process)`, o.rss, 'MiB', { ratios: { 'vs kubectl': ratio(o.rss, k.rss) } }));
-    notes.push(`forwards: ${FORWARDS} kwok pods ${BENCH_NS}/bench-fwd-NN, each forwarding to the same local HTTP target`);
+    figures.push(
+      figure(
+        'forwards20.kubectl.rss',
+        `${FORWARDS} forwards: memory, kubectl (sum of ${FORWARDS} processes)`,
+        k.rss,
+        'MiB',
+      ),
+    );
+    if (o)
+      figures.push(
+        figure('forwards20.ours.rss', `${FORWARDS} forwards: memory, ours (one process)`, o.rss, 'MiB', {
+          ratios: { 'vs kubectl': ratio(o.rss, k.rss) },
+        }),
+      );
+    notes.push(
+      `forwards: ${FORWARDS} kwok pods ${BENCH_NS}/bench-fwd-NN, each forwarding to the same local HTTP target`,
+    );
   } finally {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
   }
 }

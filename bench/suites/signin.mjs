@@ -29,8 +29,11 @@ export function oidcSettings(env) {
 export async function run(ctx) {
   const figures = [];
   const notes = [];
-  const client = await import(pathToFileURL(join(ctx.root, 'test', 'sandbox', 'client.mjs')).href).catch(() => ({}));
-  if (typeof client.approveDevice !== 'function') throw new Error('test/sandbox/client.mjs has no approveDevice() yet');
+  const client = await import(pathToFileURL(join(ctx.root, 'test', 'sandbox', 'client.mjs')).href).catch(
+    () => ({}),
+  );
+  if (typeof client.approveDevice !== 'function')
+    throw new Error('test/sandbox/client.mjs has no approveDevice() yet');
   const { issuer, clientId, ca } = oidcSettings(ctx.sandbox);
   if (!issuer) throw new Error('the sandbox env gives no OIDC issuer');
   const core = await loadCore(ctx.root);
@@ -41,12 +44,22 @@ export async function run(ctx) {
   const log = [];
   const base = idpFetch(ca ? { ca } : {});
   const fetch = async (url, options) => {
-    const body = typeof options?.body === 'string' ? options.body : options?.body instanceof URLSearchParams ? options.body.toString() : '';
+    const body =
+      typeof options?.body === 'string'
+        ? options.body
+        : options?.body instanceof URLSearchParams
+          ? options.body.toString()
+          : '';
     const grant = new URLSearchParams(body).get('grant_type') ?? undefined;
     const t = now();
     const res = await base(url, options);
     let error;
-    if (grant && res.status >= 400) error = await res.clone().json().then((j) => j.error).catch(() => undefined);
+    if (grant && res.status >= 400)
+      error = await res
+        .clone()
+        .json()
+        .then((j) => j.error)
+        .catch(() => undefined);
     log.push({ t, url: String(url), grant, status: res.status, error, ms: now() - t });
     return res;
   };
@@ -59,7 +72,10 @@ export async function run(ctx) {
   for (let i = 0; i < FLOWS; i++) {
     try {
       const from = log.length;
-      const flow = await startDeviceSignIn({ issuer, clientId, clusterId: 'bench', ...(ca ? { ca } : {}), fetch }, deps);
+      const flow = await startDeviceSignIn(
+        { issuer, clientId, clusterId: 'bench', ...(ca ? { ca } : {}), fetch },
+        deps,
+      );
       const tStart = now();
       await approve(client, flow);
       const tApproved = now();
@@ -86,29 +102,50 @@ export async function run(ctx) {
     const interval = flows[0].interval;
     const limit = interval * 1000 + 200;
     const worst = Math.max(...flows.map((f) => f.approvalToStoredMs));
-    const f = figure('device.approvalToStored', `device flow: approval to stored token (worst of ${flows.length})`, worst, 'ms', {
-      target: { op: '<=', value: limit, text: `<= interval (${interval} s) + 200 ms` },
-      detail: { flows },
-      note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms (approved right after the code was shown, so the wait is nearly one whole interval); from the answering poll to stored: ${Math.round(Math.max(...flows.map((x) => x.lastPollToStoredMs)))} ms`,
-    });
+    const f = figure(
+      'device.approvalToStored',
+      `device flow: approval to stored token (worst of ${flows.length})`,
+      worst,
+      'ms',
+      {
+        target: { op: '<=', value: limit, text: `<= interval (${interval} s) + 200 ms` },
+        detail: { flows },
+        note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms (approved right after the code was shown, so the wait is nearly one whole interval); from the answering poll to stored: ${Math.round(Math.max(...flows.map((x) => x.lastPollToStoredMs)))} ms`,
+      },
+    );
     if (f.met === false) {
       f.missedBy = `${Math.round(worst - limit)} ms`;
-      f.why = 'the poll after approval, the token exchange and storing the session took longer than the 200 ms allowance';
+      f.why =
+        'the poll after approval, the token exchange and storing the session took longer than the 200 ms allowance';
     }
     figures.push(f);
     const minGap = Math.min(...flows.map((x) => x.minGapMs));
-    const g = figure('device.minPollGap', 'device flow: shortest gap between polls (never faster than the interval)', minGap, 'ms', {
-      target: { op: '>=', value: interval * 1000 - 50, text: `>= interval (${interval * 1000} ms, 50 ms timer slack)` },
-      detail: { polls: flows.map((x) => x.polls) },
-      note: `${flows.map((x) => x.polls).join(' / ')} poll(s) per flow`,
-    });
+    const g = figure(
+      'device.minPollGap',
+      'device flow: shortest gap between polls (never faster than the interval)',
+      minGap,
+      'ms',
+      {
+        target: {
+          op: '>=',
+          value: interval * 1000 - 50,
+          text: `>= interval (${interval * 1000} ms, 50 ms timer slack)`,
+        },
+        detail: { polls: flows.map((x) => x.polls) },
+        note: `${flows.map((x) => x.polls).join(' / ')} poll(s) per flow`,
+      },
+    );
     if (g.met === false) {
       g.missedBy = `${Math.round(interval * 1000 - minGap)} ms early`;
       g.why = 'the client polled before the interval elapsed';
     }
     figures.push(g);
     const slow = flows.reduce((a, x) => a + x.slowDown, 0);
-    figures.push(figure('device.slowDown', 'device flow: slow_down answers', slow, 'count', { target: { op: '<=', value: 0, text: '0' } }));
+    figures.push(
+      figure('device.slowDown', 'device flow: slow_down answers', slow, 'count', {
+        target: { op: '<=', value: 0, text: '0' },
+      }),
+    );
   } else figures.push(notAvailable('device', 'device flow', flowErr ?? 'no flow finished'));
 
   // Refresh: forced (the current token marked rejected), REFRESHES times in a row; rotation each time.
@@ -121,22 +158,37 @@ export async function run(ctx) {
       const from = log.length;
       for (let i = 0; i < REFRESHES; i++) {
         const t0 = now();
-        session = await refreshSession('bench', { store, configDir, fetch, logger: core.silentLogger }, { rejected: session.token });
+        session = await refreshSession(
+          'bench',
+          { store, configDir, fetch, logger: core.silentLogger },
+          { rejected: session.token },
+        );
         times.push(now() - t0);
       }
       const calls = log.length - from;
       const grants = log.slice(from).filter((r) => r.grant === 'refresh_token');
       figures.push(
-        figure('refresh.roundTrip', `token refresh round trip (lock, provider, store; median of ${REFRESHES})`, median(times), 'ms', {
-          detail: { runs: times, idpRequestsPerRefresh: calls / REFRESHES },
-          note: `${calls / REFRESHES} provider request(s) per refresh (token endpoint alone: median ${Math.round(median(grants.map((r) => r.ms)))} ms)`,
-        }),
+        figure(
+          'refresh.roundTrip',
+          `token refresh round trip (lock, provider, store; median of ${REFRESHES})`,
+          median(times),
+          'ms',
+          {
+            detail: { runs: times, idpRequestsPerRefresh: calls / REFRESHES },
+            note: `${calls / REFRESHES} provider request(s) per refresh (token endpoint alone: median ${Math.round(median(grants.map((r) => r.ms)))} ms)`,
+          },
+        ),
       );
     } catch (e) {
       figures.push(notAvailable('refresh.roundTrip', 'token refresh round trip', reasonOf(e)));
     }
-  } else if (flows.length) figures.push(notAvailable('refresh.roundTrip', 'token refresh round trip', 'the provider gave no refresh token'));
-  notes.push(`provider ${issuer}, client ${clientId}; SignInDeps without verifyIdentity (identity from the id_token), MemorySecretStore`);
+  } else if (flows.length)
+    figures.push(
+      notAvailable('refresh.roundTrip', 'token refresh round trip', 'the provider gave no refresh token'),
+    );
+  notes.push(
+    `provider ${issuer}, client ${clientId}; SignInDeps without verifyIdentity (identity from the id_token), MemorySecretStore`,
+  );
   return { figures, notes };
 }
 

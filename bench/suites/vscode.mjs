@@ -29,26 +29,46 @@ export async function run(ctx) {
     const f = figures[figures.length - 1];
     if (f.met === false) {
       f.missedBy = `${Math.round((bytes / 1e6 - 1.5) * 1000) / 1000} MB over`;
-      f.why = 'the bundle inlines the core and its protocol libraries (see esbuild --metafile for the largest inputs)';
+      f.why =
+        'the bundle inlines the core and its protocol libraries (see esbuild --metafile for the largest inputs)';
     }
     const vsix = findVsix(ctx.root);
     if (vsix) figures.push(figure('vsix.size', `packaged ${vsix.name}`, vsix.size / 1e6, 'MB'));
   } else {
-    figures.push(notAvailable('bundle.size', 'bundle size', 'extension-vscode/dist/extension.js not built (extension-vscode build missing or failed)'));
+    figures.push(
+      notAvailable(
+        'bundle.size',
+        'bundle size',
+        'extension-vscode/dist/extension.js not built (extension-vscode build missing or failed)',
+      ),
+    );
   }
 
   // Activation and memory inside a real extension host (code-server + Chromium), see bench/lib/vscodeHost.mjs.
   const rayClusters = ['raycluster-token', 'raycluster-secretname', 'raycluster-legacy'];
   try {
     if (!existsSync(bundle)) throw new Error('no bundle to activate');
-    const m = await measureInExtensionHost(ctx, { rayClusters, namespace: ctx.sandbox?.namespace ?? 'ray-demo' });
-    if (m.activationMs === undefined) throw new Error(`the runner failed: ${(m.error ?? 'no figure').split('\n')[0]}`);
-    if (m.wasActive) notes.push('the extension was already active when the runner started: activation time not measurable this run');
-    const act = figure('activation', 'activation time in the real extension host (load bundle + activate())', m.activationMs, 'ms', {
-      target: { op: '<', value: 50, text: '< 50 ms' },
-      detail: m,
-      note: `load ${m.loadMs?.toFixed(0) ?? '?'} ms + activate() ${m.activateCallMs.toFixed(0)} ms; then ${m.readyMs.toFixed(0)} ms until the extension's ready (clusters read)${m.fake ? '; FAKE api (RAY_CONNECT_FAKE)' : ''}`,
+    const m = await measureInExtensionHost(ctx, {
+      rayClusters,
+      namespace: ctx.sandbox?.namespace ?? 'ray-demo',
     });
+    if (m.activationMs === undefined)
+      throw new Error(`the runner failed: ${(m.error ?? 'no figure').split('\n')[0]}`);
+    if (m.wasActive)
+      notes.push(
+        'the extension was already active when the runner started: activation time not measurable this run',
+      );
+    const act = figure(
+      'activation',
+      'activation time in the real extension host (load bundle + activate())',
+      m.activationMs,
+      'ms',
+      {
+        target: { op: '<', value: 50, text: '< 50 ms' },
+        detail: m,
+        note: `load ${m.loadMs?.toFixed(0) ?? '?'} ms + activate() ${m.activateCallMs.toFixed(0)} ms; then ${m.readyMs.toFixed(0)} ms until the extension's ready (clusters read)${m.fake ? '; FAKE api (RAY_CONNECT_FAKE)' : ''}`,
+      },
+    );
     if (act.met === false) {
       act.missedBy = `${Math.round(m.activationMs - 50)} ms`;
       act.why =
@@ -61,14 +81,23 @@ export async function run(ctx) {
     const n = m.connected?.length ?? 0;
     figures.push(
       figure('exthost.rss', `extension host RSS connected to ${n} Ray cluster(s)`, m.rssConnectedMiB, 'MiB', {
-        detail: { before: m.rssBeforeMiB, active: m.rssActiveMiB, connected: m.rssConnectedMiB, connectErrors: m.connectErrors },
+        detail: {
+          before: m.rssBeforeMiB,
+          active: m.rssActiveMiB,
+          connected: m.rssConnectedMiB,
+          connectErrors: m.connectErrors,
+        },
         note: `before activation ${m.rssBeforeMiB.toFixed(0)} MiB (VS Code's own extension host), active ${m.rssActiveMiB.toFixed(0)} MiB, connected ${m.rssConnectedMiB.toFixed(0)} MiB: Ray Connect adds ${(m.rssConnectedMiB - m.rssBeforeMiB).toFixed(0)} MiB${m.connectErrors?.length ? `; ${m.connectErrors.length} connect(s) failed: ${m.connectErrors[0]}` : ''}`,
       }),
     );
-    notes.push(`extension host: code-server ${'4.139.1'} under Node 24, Chromium headless; kubeconfig = sandbox admin; Ray clusters ${rayClusters.join(', ')}`);
+    notes.push(
+      `extension host: code-server ${'4.139.1'} under Node 24, Chromium headless; kubeconfig = sandbox admin; Ray clusters ${rayClusters.join(', ')}`,
+    );
   } catch (e) {
     const why = reasonOf(e);
-    figures.push(notMeasured('activation', 'activation time in the real extension host (target < 50 ms)', why));
+    figures.push(
+      notMeasured('activation', 'activation time in the real extension host (target < 50 ms)', why),
+    );
     figures.push(notMeasured('exthost.rss', 'extension host memory connected to 3 clusters', why));
   }
   return { figures, notes };
@@ -77,7 +106,8 @@ export async function run(ctx) {
 function findVsix(root) {
   for (const dir of [join(root, 'extension-vscode', 'dist'), join(root, 'extension-vscode')]) {
     try {
-      for (const name of readdirSync(dir)) if (name.endsWith('.vsix')) return { name, size: statSync(join(dir, name)).size };
+      for (const name of readdirSync(dir))
+        if (name.endsWith('.vsix')) return { name, size: statSync(join(dir, name)).size };
     } catch {
       /* none */
     }

@@ -4,7 +4,6 @@
 // $RC_BENCH_VSCODE_OUT. Never fails the run: errors are written to the JSON.
 const vscode = require('vscode');
 const fs = require('node:fs');
-const { performance } = require('node:perf_hooks');
 
 const EXTENSION_ID = 'ray-connect.ray-connect';
 const MiB = 1024 * 1024;
@@ -54,7 +53,9 @@ exports.run = async function run() {
     res.rssConnectedMiB = process.memoryUsage().rss / MiB;
     res.heapUsedConnectedMiB = process.memoryUsage().heapUsed / MiB;
     for (const c of res.connected) {
-      await exports.api.disconnect({ clusterId: cluster.id, namespace: ns, name: c.name }).catch(() => undefined);
+      await exports.api
+        .disconnect({ clusterId: cluster.id, namespace: ns, name: c.name })
+        .catch(() => undefined);
     }
   } catch (e) {
     res.error = String(e && e.stack ? e.stack : e).slice(0, 2000);
