@@ -110,6 +110,8 @@ async function rayModule() {
 async function up() {
   const t0 = Date.now();
   ensureDirs();
+  const p = ports();
+  await checkPorts(p);
   const needBuild = ['etcd', 'kwok', 'kube-apiserver', 'kubectl'].filter((b) => !existsSync(join(binDir, b)));
   if (needBuild.length) {
     if (run('go', ['version'], { allowFail: true }).code !== 0)
@@ -125,8 +127,6 @@ async function up() {
   if (!existsSync(rayTokenFile)) writePrivate(rayTokenFile, randomBytes(32).toString('hex'));
   const rayToken = readFileSync(rayTokenFile, 'utf8').trim();
 
-  const p = ports();
-  await checkPorts(p);
   const state = {
     ...(readState() ?? {}),
     ports: p,
