@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findAgent } from './agent.mjs';
 import { freePort, startChild, stopChild } from './proc.mjs';
+import { e2eHelpersDir } from './vscodeHost.mjs';
 
 export async function measurePanelRender(ctx, { kubeconfig, expect, timeoutMs = 90_000 }) {
   const venv = join(ctx.cacheDir, 'jupyter-venv');
   const jupyter = join(venv, 'bin', 'jupyter');
   if (!existsSync(jupyter)) throw new Error(`no JupyterLab venv at ${venv}`);
-  const browserLib = join(ctx.root, 'test', 'e2e-vscode', 'lib', 'browser.mjs');
-  if (!existsSync(browserLib)) throw new Error('no Chromium helper (test/e2e-vscode/lib/browser.mjs)');
-  const { launchBrowser } = await import(pathToFileURL(browserLib).href);
+  const helpers = e2eHelpersDir(ctx.root);
+  if (!helpers) throw new Error('no Chromium helper (test/e2e-vscode/helpers/browser.mjs)');
+  const { launchBrowser } = await import(pathToFileURL(join(helpers, 'browser.mjs')).href);
   const agentJs = findAgent(ctx.root);
   if (!agentJs) throw new Error('no agent built');
 

@@ -4,10 +4,19 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+/** test/e2e-vscode/helpers (or lib, its earlier name): the tier's server and browser helpers. */
+export function e2eHelpersDir(root) {
+  for (const d of ['helpers', 'lib']) {
+    const dir = join(root, 'test', 'e2e-vscode', d);
+    if (existsSync(join(dir, 'server.mjs')) && existsSync(join(dir, 'browser.mjs'))) return dir;
+  }
+  return undefined;
+}
+
 export async function measureInExtensionHost(ctx, { rayClusters, namespace, timeoutMs = 120_000 }) {
-  const lib = join(ctx.root, 'test', 'e2e-vscode', 'lib');
+  const lib = e2eHelpersDir(ctx.root);
   const install = join(ctx.root, 'test', 'e2e-vscode', 'scripts', 'install.mjs');
-  if (!existsSync(join(lib, 'server.mjs')) || !existsSync(join(lib, 'browser.mjs'))) throw new Error('test/e2e-vscode/lib (server, browser) not there');
+  if (!lib) throw new Error('the e2e-vscode helpers (server.mjs, browser.mjs) are not there');
   const inst = await import(pathToFileURL(install).href);
   if (!existsSync(inst.serverMain) || !existsSync(inst.node24)) throw new Error('code-server / Node 24 not installed (node test/e2e-vscode/scripts/install.mjs)');
   if (!existsSync(inst.chromium)) throw new Error(`Chromium not installed (${inst.chromium})`);
