@@ -13,7 +13,7 @@ import {
   startDeviceSignIn,
   whoAmI,
 } from '../../../packages/core/src/index.js';
-import { approveDevice, browserLogin, createToken, oidcRefresh } from '../../sandbox/client.mjs';
+import { approveDevice, browserLogin, createToken, kubectl, oidcRefresh } from '../../sandbox/client.mjs';
 import { sandbox, tempDir } from './helpers.js';
 
 describe('sign-in against the sandbox', () => {
@@ -76,6 +76,38 @@ describe('sign-in against the sandbox', () => {
       credential: sessionCredentialSource('sandbox-sa', { store, configDir: tempDir('rc-int-') }),
     });
     expect((await whoAmI(client)).username).toBe(`system:serviceaccount:${s.env.namespace}:ray-user`);
+  });
+
+  it('a pasted token the API server stops accepting (its ServiceAccount deleted) gives TOKEN_INVALID, sign in again', async () => {
+    const sa = `rc-auth-${Date.now().toString(36)}`;
+    expect((await kubectl(['create', 'serviceaccount', sa, '-n', s.env.namespace])).code).toBe(0);
+    try {
+      const store = new MemorySecretStore();
+      const token = await createToken(s.env.namespace, sa);
+      await signInWithToken(
+        { clusterId: 'sa', token: new Secret(token) },
+        { store, verifyIdentity: s.verifyIdentity },
+      );
+      const configDir = tempDir('rc-int-');
+      const client = createKubeClient({
+        server: s.env.apiServer,
+        ca: s.ca,
+        credential: sessionCredentialSource('sa', { store, configDir }),
+      });
+      expect((await whoAmI(client)).username).toBe(`system:serviceaccount:${s.env.namespace}:${sa}`);
+      expect((await kubectl(['delete', 'serviceaccount', sa, '-n', s.env.namespace])).code).toBe(0);
+      // The API server notices the deletion through its informer cache: ask until it answers 401.
+      let error: unknown;
+      for (let i = 0; i < 60 && error === undefined; i++) {
+        error = await whoAmI(client).then(
+          () => new Promise<undefined>((r) => setTimeout(() => r(undefined), 500)),
+          (e: unknown) => e,
+        );
+      }
+      expect(error).toMatchObject({ code: 'TOKEN_INVALID', fix: expect.stringContaining('Sign in again') });
+    } finally {
+      await kubectl(['delete', 'serviceaccount', sa, '-n', s.env.namespace, '--ignore-not-found']);
+    }
   });
 
   it('a pasted token the cluster does not accept fails with TOKEN_INVALID and stores nothing', async () => {

@@ -74,7 +74,7 @@ export async function refreshSession(
         current.info.clientId === undefined
       ) {
         if (!expired && options.rejected === undefined) return current;
-        throw ended(current.info);
+        throw ended(current.info, expired);
       }
       let tokens: oidc.TokenEndpointResponse;
       try {
@@ -165,8 +165,13 @@ function signedOut(clusterId: string): RayConnectError {
   return new RayConnectError('SIGNED_OUT', `Not signed in to ${clusterId}.`, { fix: 'Sign in.' });
 }
 
-function ended(info: SessionInfo): RayConnectError {
+function ended(info: SessionInfo, expired: boolean): RayConnectError {
   if (info.failure !== undefined)
     return new RayConnectError(info.failure.code, info.failure.message, { fix: 'Sign in again.' });
+  if (!expired) {
+    return new RayConnectError('TOKEN_INVALID', 'The API server no longer accepts the stored token.', {
+      fix: 'Sign in again (for a pasted token: create a new one).',
+    });
+  }
   return new RayConnectError('TOKEN_EXPIRED', 'The sign-in has expired.', { fix: 'Sign in again.' });
 }

@@ -224,3 +224,23 @@ describe('refresh failures that may pass', () => {
     }
   });
 });
+
+describe('a pasted token the API server stops accepting', () => {
+  it('gives TOKEN_INVALID after invalidate() (nothing to refresh with)', async () => {
+    const store = new MemorySecretStore();
+    await new SessionStore(store).save({
+      info: { clusterId: 'c', method: 'token', signedInAt: 0, refreshable: false },
+      token: new Secret('revoked-sa-token'),
+    });
+    const source = sessionCredentialSource('c', {
+      store,
+      configDir: mkdtempSync(join(tmpdir(), 'rc-refresh-')),
+    });
+    await source.get();
+    source.invalidate?.();
+    await expect(source.get()).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+      fix: expect.stringContaining('Sign in again'),
+    });
+  });
+});
