@@ -124,7 +124,7 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
         onStreamError: (pod: string, e: RayConnectError) => supervisor.reportBroken(pod, e),
         logger,
       };
-      dashboard = await forwardPort({ label: 'dashboard', remotePort: cluster.ports.dashboard ?? 8265, localPort: options.dashboardPort ?? 0 }, fwdDeps);
+      dashboard = await forwardPort({ label: 'dashboard', remotePort: cluster.ports.dashboard ?? 8265, localPort: options.dashboardPort ?? 0, warm: 1 }, fwdDeps);
       client = await forwardPort({ label: 'client', remotePort: cluster.ports.client ?? 10001, localPort: options.clientPort ?? 0 }, fwdDeps);
       await supervisor.started;
       if (supervisor.state === 'failed') throw new RayConnectError(supervisor.error?.code ?? 'PORT_FORWARD_FAILED', supervisor.error?.message ?? 'The port-forward failed', { ...(supervisor.error?.fix !== undefined && { fix: supervisor.error.fix }), details: { ...ref } });

@@ -42,9 +42,9 @@ afterEach(async () => {
   await new Promise((r) => echo.close(r));
 });
 
-async function start(remotePort: number, pod = 'head-1', localPort?: number): Promise<PortForward> {
+async function start(remotePort: number, pod = 'head-1', localPort?: number, warm = 0): Promise<PortForward> {
   const f = await forwardPort(
-    { label: 'test', remotePort, ...(localPort !== undefined && { localPort }) },
+    { label: 'test', remotePort, warm, ...(localPort !== undefined && { localPort }) },
     {
       target: async () => pod,
       open: (p, port) => openPortForward(kube, 'ns', p, port),
@@ -92,6 +92,16 @@ describe('forwardPort over v4.channel.k8s.io', () => {
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => get(f.localPort, `/r/${i}`)));
     expect(results.map((r) => JSON.parse(r.body.toString()).path)).toEqual(Array.from({ length: 100 }, (_, i) => `/r/${i}`));
     expect(api.opened).toBe(100);
+  });
+
+  it('keeps a warm stream open ahead of use, and closes it on close', async () => {
+    const f = await start(8265, 'head-1', undefined, 1);
+    await expect.poll(() => api.opened).toBe(1);
+    expect(JSON.parse((await get(f.localPort, '/a')).body.toString())).toEqual({ path: '/a' });
+    await expect.poll(() => api.opened).toBe(2); // the used one was warm; a new one waits
+    expect(JSON.parse((await get(f.localPort, '/b')).body.toString())).toEqual({ path: '/b' });
+    await f.close();
+    await expect.poll(() => api.sockets.size).toBe(0);
   });
 
   it('echoes raw bytes both ways', async () => {

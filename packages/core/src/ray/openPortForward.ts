@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Agent } from 'node:https';
 import WebSocket from 'ws';
 import { RayConnectError } from '../errors.js';
 import type { KubeClient } from '../ports/KubeClient.js';
@@ -31,13 +32,14 @@ export async function openPortForward(kube: KubeClient, namespace: string, pod: 
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   url.searchParams.set('ports', String(port));
   const target = `pod ${namespace}/${pod} port ${port}`;
+  const agent = options.agent ?? (url.protocol === 'wss:' ? tlsSessions(kube) : undefined);
   const ws = new WebSocket(url, [PORT_FORWARD_PROTOCOL], {
     headers: options.headers,
     ...(options.ca !== undefined && { ca: options.ca }),
     ...(options.cert !== undefined && { cert: options.cert }),
     ...(options.key !== undefined && { key: options.key }),
     rejectUnauthorized: options.rejectUnauthorized,
-    ...(options.agent !== undefined && { agent: options.agent as never }),
+    ...(agent !== undefined && { agent: agent as never }),
     perMessageDeflate: false,
     generateMask: (mask: Buffer) => void mask.fill(0),
     handshakeTimeout: 30_000,
@@ -92,4 +94,19 @@ function handshakeError(status: number, namespace: string, pod: string, target: 
       details: { ...details, verb: 'create', resource: 'pods/portforward' },
     });
   return new RayConnectError('PORT_FORWARD_FAILED', `The API server answered ${status} to port-forward to ${target}`, { details });
+}
+
+const agents = new WeakMap<KubeClient, Agent>();
+
+/**
+ * One https.Agent per KubeClient, for its TLS session cache: every local connection opens a websocket, and
+ * resuming the TLS session skips most of the handshake. No keep-alive (an upgraded socket is never reused).
+ */
+function tlsSessions(kube: KubeClient): Agent {
+  let agent = agents.get(kube);
+  if (!agent) {
+    agent = new Agent({ keepAlive: false, maxCachedSessions: 16 });
+    agents.set(kube, agent);
+  }
+  return agent;
 }
