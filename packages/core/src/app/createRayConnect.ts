@@ -300,6 +300,8 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
         ...(deps.watchIntervalMs !== undefined && { watchIntervalMs: deps.watchIntervalMs }),
         onChange: (summary) => {
           emit({ type: 'connection-changed', connection: summary });
+          if (summary.error && (summary.state === 'failed' || summary.state === 'reconnecting'))
+            emit({ type: 'log', level: summary.state === 'failed' ? 'error' : 'warn', message: `${ref.name}: ${summary.state}: ${summary.error.message}` });
           if (summary.tokenVersion !== lastVersion) {
             lastVersion = summary.tokenVersion;
             emit({ type: 'token-rotated', ref: { clusterId: ref.clusterId, namespace: ref.namespace, name: ref.name }, tokenVersion: summary.tokenVersion });
