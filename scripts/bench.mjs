@@ -177,7 +177,7 @@ async function main() {
     'port-forward': 200_000,
     connect: 90_000,
     signin: 60_000,
-    vscode: 150_000,
+    vscode: 240_000,
     jupyterlab: 180_000,
     scale: 150_000,
   };

@@ -13,7 +13,7 @@ export function e2eHelpersDir(root) {
   return undefined;
 }
 
-export async function measureInExtensionHost(ctx, { rayClusters, namespace, timeoutMs = 120_000 }) {
+export async function measureInExtensionHost(ctx, { rayClusters, namespace, profile = false, timeoutMs = 120_000 }) {
   const lib = e2eHelpersDir(ctx.root);
   const install = join(ctx.root, 'test', 'e2e-vscode', 'scripts', 'install.mjs');
   if (!lib) throw new Error('the e2e-vscode helpers (server.mjs, browser.mjs) are not there');
@@ -23,7 +23,7 @@ export async function measureInExtensionHost(ctx, { rayClusters, namespace, time
   const { startServer, freePort } = await import(pathToFileURL(join(lib, 'server.mjs')).href);
   const { launchBrowser } = await import(pathToFileURL(join(lib, 'browser.mjs')).href);
 
-  const work = join(ctx.tmp, 'vscode');
+  const work = join(ctx.tmp, profile ? 'vscode-profile' : 'vscode');
   const folder = join(work, 'workspace');
   mkdirSync(folder, { recursive: true });
   const outFile = join(work, 'metrics.json');
@@ -36,6 +36,7 @@ export async function measureInExtensionHost(ctx, { rayClusters, namespace, time
       RC_BENCH_VSCODE_OUT: outFile,
       RC_BENCH_VSCODE_RAYCLUSTERS: JSON.stringify(rayClusters),
       RC_BENCH_VSCODE_NAMESPACE: namespace,
+      ...(profile ? { RC_BENCH_VSCODE_PROFILE: '1' } : {}),
     },
   });
   let browser;

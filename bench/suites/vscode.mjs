@@ -54,6 +54,17 @@ export async function run(ctx) {
     });
     if (m.activationMs === undefined)
       throw new Error(`the runner failed: ${(m.error ?? 'no figure').split('\n')[0]}`);
+    // A second, separate extension host with a CPU profiler on (the profiler slows what it watches, so the timed
+    // run above has none): where the activation time goes.
+    const prof = await measureInExtensionHost(ctx, {
+      rayClusters: [],
+      namespace: 'ray-demo',
+      profile: true,
+    }).catch((e) => {
+      notes.push(`activation profile not taken: ${reasonOf(e)}`);
+      return undefined;
+    });
+    if (prof?.profile?.categories) m.profile = { ...prof.profile, activationMs: prof.activationMs };
     if (m.wasActive)
       notes.push(
         'the extension was already active when the runner started: activation time not measurable this run',
@@ -75,6 +86,17 @@ export async function run(ctx) {
         (m.loadMs ?? 0) > m.activateCallMs
           ? `most of it is loading and compiling the ${Math.round(statSync(bundle).size / 1024)} KiB bundle (${m.loadMs.toFixed(0)} ms) in a cold extension host on a loaded 2-core machine; activate() itself took ${m.activateCallMs.toFixed(0)} ms`
           : `activate() itself took ${m.activateCallMs.toFixed(0)} ms: before returning it awaits vscode.workspace.fs.createDirectory(globalStorageUri) (a round trip to the remote file system in code-server) and builds the core's API, views and commands`;
+      const cats = m.profile?.categories;
+      if (cats) {
+        const parts = Object.entries(cats)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+          .join(', ');
+        act.why += `. CPU profile of an activation in a second extension host (profiler on, ${Math.round(m.profile.activationMs)} ms there): ${parts}`;
+        const top = (m.profile.topFunctions ?? []).filter((f) => !f.fn.startsWith('(')).slice(0, 4);
+        if (top.length)
+          act.why += `; top functions by self time: ${top.map((f) => `${f.fn} ${Math.round(f.ms)} ms`).join(', ')} (wrapSafe = compiling the bundle, spawn = a child process started during activation)`;
+      }
       act.why += `; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores during the run`;
     }
     figures.push(act);

@@ -16,6 +16,7 @@ exports.run = async function run() {
     if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
     res.wasActive = ext.isActive;
     res.rssBeforeMiB = process.memoryUsage().rss / MiB;
+    const profiler = process.env.RC_BENCH_VSCODE_PROFILE ? await startProfiler().catch(() => undefined) : undefined;
     // Loading the bundle (what VS Code does first when it activates), timed apart from activate() itself; the
     // extension host's require then finds it cached. RC_BENCH_VSCODE_NO_SPLIT=1 measures both in one go.
     const t0 = performance.now();
@@ -27,6 +28,7 @@ exports.run = async function run() {
     const exports = await ext.activate();
     res.activateCallMs = performance.now() - t1a;
     res.activationMs = performance.now() - t0;
+    if (profiler) res.profile = await profiler.stop(ext.extensionPath).catch((e) => ({ error: String(e) }));
     res.fake = exports.fake;
     const t1 = performance.now();
     await exports.ready;
@@ -36,7 +38,7 @@ exports.run = async function run() {
     const cluster = clusters.find((c) => c.current) ?? clusters[0];
     if (!cluster) throw new Error('the extension sees no cluster');
     res.clusterId = cluster.id;
-    const names = JSON.parse(process.env.RC_BENCH_VSCODE_RAYCLUSTERS ?? '[]');
+    const names = profiler ? [] : JSON.parse(process.env.RC_BENCH_VSCODE_RAYCLUSTERS ?? '[]');
     const ns = process.env.RC_BENCH_VSCODE_NAMESPACE ?? 'ray-demo';
     res.connected = [];
     res.connectErrors = [];
@@ -62,3 +64,49 @@ exports.run = async function run() {
   }
   fs.writeFileSync(out, JSON.stringify(res, null, 2));
 };
+
+/** CPU profile of the activation (inspector, in this extension host): where the time went, by category. */
+async function startProfiler() {
+  const inspector = require('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop(extensionPath) {
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const self = new Map();
+      for (let i = 0; i < profile.samples.length; i++) {
+        const id = profile.samples[i];
+        self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+      }
+      const categories = {};
+      const fns = new Map();
+      const all = new Map();
+      for (const [id, ms] of self) {
+        const f = byId.get(id).callFrame;
+        let cat;
+        if (f.url === 'node:inspector') continue; // the profiler itself
+        if (f.url.startsWith(extensionPath) || f.url.includes(extensionPath)) cat = 'ray-connect bundle';
+        else if (['(idle)', '(program)', '(garbage collector)'].includes(f.functionName)) cat = f.functionName;
+        else if (f.url.startsWith('node:') || f.url === '') cat = 'node internals';
+        else cat = 'VS Code extension host';
+        categories[cat] = (categories[cat] ?? 0) + ms;
+        const anyKey = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+        all.set(anyKey, (all.get(anyKey) ?? 0) + ms);
+        if (cat === 'ray-connect bundle') {
+          const key = `${f.functionName || '(anonymous)'}:${f.lineNumber + 1}`;
+          fns.set(key, (fns.get(key) ?? 0) + ms);
+        }
+      }
+      const top = [...fns].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
+      for (const k of Object.keys(categories)) categories[k] = Math.round(categories[k] * 10) / 10;
+      const topAll = [...all].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
+      return { categories, topBundleFunctions: top, topFunctions: topAll };
+    },
+  };
+}
