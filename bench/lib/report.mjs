@@ -36,6 +36,11 @@ export function renderMarkdown(r) {
   );
   out.push(`- build: ${r.setup.build}; sandbox: ${r.setup.sandbox}`, '');
 
+  const all = r.suites.flatMap((s) => s.figures ?? []);
+  const met = all.filter((f) => f.met === true).length;
+  const missedN = all.filter((f) => f.met === false).length;
+  const unavailable = all.filter((f) => f.status).length + r.suites.filter((s) => s.status !== 'ok').length;
+  out.push(`**${met} target(s) met, ${missedN} missed, ${unavailable} figure(s) not measured or not available.**`, '');
   out.push('## Summary against the targets', '');
   out.push('| suite | figure | value | compared | target | verdict |', '|---|---|---|---|---|---|');
   for (const s of r.suites) {
@@ -57,6 +62,11 @@ export function renderMarkdown(r) {
     out.push('');
   }
 
+  const gaps = [
+    ...r.suites.filter((s) => s.status !== 'ok').map((s) => `- **${s.name}** (whole suite): not available: ${s.reason}`),
+    ...r.suites.flatMap((s) => (s.figures ?? []).filter((f) => f.status).map((f) => `- **${s.name} / ${f.label}**: ${f.status.replace('-', ' ')}: ${f.reason}`)),
+  ];
+  if (gaps.length) out.push('## Not measured / not available', '', ...gaps, '');
   out.push('## Suites', '');
   for (const s of r.suites) {
     out.push(`### ${s.title} (\`${s.name}\`, ${s.seconds} s)`, '');
