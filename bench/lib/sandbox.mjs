@@ -1,6 +1,7 @@
 // Finds the sandbox (test/sandbox, owned by the sandbox team) and starts it when it is not running.
 // RC_BENCH_KUBECONFIG=<admin kubeconfig> skips the sandbox entirely (benchmark another cluster; suites that need
 // sandbox-only pieces then say "not available").
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,11 +62,17 @@ export async function openSandbox(ctx, { start = true } = {}) {
   if (!start) throw new Error('not running (and --no-sandbox-start)');
   ctx.log('starting the sandbox (node test/sandbox/sandbox.mjs up)');
   const t0 = Date.now();
-  const up = await exec(process.execPath, [join(ctx.root, 'test', 'sandbox', 'sandbox.mjs'), 'up'], {
-    cwd: ctx.root,
-    timeoutMs: 8 * 60_000,
+  // Its progress goes to our stderr (the bench's stdout stays quiet).
+  const code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ctx.root, 'test', 'sandbox', 'sandbox.mjs'), 'up'], { cwd: ctx.root, stdio: ['ignore', 2, 2] });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 15 * 60_000);
+    child.on('error', () => resolve(127));
+    child.on('exit', (c, sig) => {
+      clearTimeout(timer);
+      resolve(c ?? (sig ? 128 : 1));
+    });
   });
-  if (up.code !== 0) throw new Error(`sandbox up failed (${up.code}): ${(up.stderr || up.stdout).trim().split('\n').slice(-2).join(' ')}`);
+  if (code !== 0) throw new Error(`sandbox up failed (exit ${code}); see its output above`);
   found = await readEnv(ctx);
   if (!found) throw new Error('sandbox up succeeded but `sandbox.mjs env --json` gives no kubeconfig');
   return {
