@@ -3,24 +3,20 @@ import type {
   RayConnectApi, RayConnectEvent, SessionEnv, SignInInput, SignInProgress, SignInState, SignOutResult, VersionInfo,
 } from '@ray-connect/shared';
 import { PROTOCOL_VERSION } from '@ray-connect/shared';
-import { join } from 'node:path';
 import type { SignInDeps } from '../auth/deps.js';
-import { sessionCredentialSource } from '../auth/sessionCredentialSource.js';
 import { SessionStore } from '../auth/sessionStore.js';
 import { signOut as removeStoredSignIn } from '../auth/signOut.js';
 import { RayConnectError, wrapError } from '../errors.js';
-import type { CredentialSource } from '../kube/credential.js';
 import { whoAmI } from '../kube/whoAmI.js';
-import type { KubeClient, KubeIdentity } from '../ports/KubeClient.js';
 import { checkAccess } from '../ray/checkAccess.js';
-import { connectRayCluster, type RayConnection } from '../ray/connectRayCluster.js';
 import { getRayCluster } from '../ray/getRayCluster.js';
-import { getRayToken } from '../ray/getRayToken.js';
 import { listRayClusters } from '../ray/listRayClusters.js';
-import { type ClusterDirectory, type ClusterEntry, kubeClientFor, readClusterDirectory } from './clusterDirectory.js';
+import { type ClusterEntry, kubeClientFor } from './clusterDirectory.js';
 import { clusterSignInState } from './clusterSignIn.js';
 import { type ConfigState, readConfigState, updateConfigState } from './configState.js';
+import { Connections } from './connections.js';
 import type { RayConnectDeps } from './deps.js';
+import { KubeClients } from './kubeClients.js';
 import { SignInFlows } from './signInFlows.js';
 
 /** The facade a host holds: the RayConnectApi, plus close() for the host's shutdown. */
@@ -29,21 +25,12 @@ export interface RayConnect extends RayConnectApi {
   close(): Promise<void>;
 }
 
-const refKey = (r: RayClusterRef) => `${r.clusterId}\u0000${r.namespace}\u0000${r.name}`;
-
 /**
  * The one implementation of RayConnectApi: VS Code calls it in-process, the agent serves it over HTTP.
  * Clusters are kubeconfig contexts, clusters added by URL, and the in-cluster service account.
  */
 export function createRayConnect(deps: RayConnectDeps): RayConnect {
   const listeners = new Set<(event: RayConnectEvent) => void>();
-  const sessions = new SessionStore(deps.store);
-  const flows = new SignInFlows();
-  const connections = new Map<string, RayConnection>();
-  const clients = new Map<string, Promise<KubeClient>>();
-  const identities = new Map<string, KubeIdentity>();
-  const tokenDir = deps.tokenDir ?? join(deps.configDir, 'tokens');
-
   const emit = (event: RayConnectEvent) => {
     for (const l of listeners) {
       try {
@@ -53,48 +40,10 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       }
     }
   };
-
-  const load = async (): Promise<{ state: ConfigState; dir: ClusterDirectory }> => {
-    const state = await readConfigState(deps.configDir);
-    return { state, dir: await readClusterDirectory(deps, state) };
-  };
-
-  const entryOf = async (clusterId: string) => {
-    const { state, dir } = await load();
-    const entry = dir.entries.find((e) => e.id === clusterId);
-    if (!entry)
-      throw new RayConnectError('CONTEXT_NOT_FOUND', `No cluster ${clusterId}`, {
-        fix: 'List clusters with `ray-connect whoami` or pick a context with --context',
-        details: { cluster: clusterId },
-      });
-    return { state, dir, entry };
-  };
-
-  const sessionCredential = (clusterId: string): CredentialSource =>
-    sessionCredentialSource(clusterId, { store: deps.store, configDir: deps.configDir, clock: deps.clock, logger: deps.logger });
-
-  const credentialFor = async (entry: ClusterEntry, state: ConfigState): Promise<CredentialSource | undefined> => {
-    const method = state.methods[entry.id];
-    if (method === 'kubeconfig' || method === 'in-cluster') return undefined;
-    const session = await sessions.load(entry.id);
-    if (session !== undefined) return sessionCredential(entry.id);
-    if (!entry.ownCredentials)
-      throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, { fix: `Sign in: ray-connect login --context ${entry.name}`, details: { cluster: entry.id } });
-    return undefined;
-  };
-
-  const kube = (clusterId: string): Promise<KubeClient> => {
-    let client = clients.get(clusterId);
-    if (!client) {
-      client = (async () => {
-        const { state, dir, entry } = await entryOf(clusterId);
-        return kubeClientFor(dir, entry, deps, await credentialFor(entry, state));
-      })();
-      client.catch(() => clients.delete(clusterId));
-      clients.set(clusterId, client);
-    }
-    return client;
-  };
+  const sessions = new SessionStore(deps.store);
+  const clients = new KubeClients(deps, sessions);
+  const connections = new Connections(deps, clients, emit);
+  const flows = new SignInFlows();
 
   const summaryOf = async (entry: ClusterEntry, state: ConfigState): Promise<ClusterSummary> => {
     const summary: ClusterSummary = {
@@ -105,7 +54,7 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       namespace: entry.namespace,
       namespaces: state.namespaces[entry.id] ?? [entry.namespace],
       current: entry.current,
-      signIn: await clusterSignInState(entry, state, sessions, identities.get(entry.id), deps.clock.now()),
+      signIn: await clusterSignInState(entry, state, sessions, clients.identities.get(entry.id), deps.clock.now()),
       storage: { ...deps.store.info },
     };
     if (entry.file !== undefined) summary.file = entry.file;
@@ -113,8 +62,8 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
   };
 
   const signInChanged = async (clusterId: string): Promise<SignInState> => {
-    clients.delete(clusterId);
-    const { state, entry } = await entryOf(clusterId);
+    clients.forget(clusterId);
+    const { state, entry } = await clients.entryOf(clusterId);
     const signIn = (await summaryOf(entry, state)).signIn;
     emit({ type: 'sign-in-changed', clusterId, state: signIn });
     return signIn;
@@ -126,44 +75,13 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       else s.methods[clusterId] = method;
     });
 
-  const connection = (ref: RayClusterRef): RayConnection => {
-    const c = connections.get(refKey(ref));
-    if (!c || c.summary().state === 'disconnected')
-      throw new RayConnectError('BAD_REQUEST', `Not connected to Ray cluster ${ref.name}`, {
-        fix: `Connect first: ray-connect connect ${ref.name} -n ${ref.namespace}`,
-        details: { ...ref },
-      });
-    return c;
-  };
-
-  const disconnectOne = async (key: string): Promise<string[]> => {
-    const c = connections.get(key);
-    if (!c) return [];
-    connections.delete(key);
-    const removed = await c.stop();
-    return removed.length ? removed.map((r) => `${r} (connection ${c.ref.name})`) : [`connection ${c.ref.name}`];
-  };
-
-  /** Who the user is on a cluster (for exact RBAC in messages): known identity, stored session, else a SelfSubjectReview. */
-  const username = async (clusterId: string): Promise<string | undefined> => {
-    const known = identities.get(clusterId)?.username ?? (await sessions.load(clusterId).catch(() => undefined))?.info.identity?.username;
-    if (known !== undefined) return known;
-    try {
-      const identity = await whoAmI(await kube(clusterId));
-      identities.set(clusterId, identity);
-      return identity.username;
-    } catch {
-      return undefined;
-    }
-  };
-
   const api: RayConnect = {
     async version(): Promise<VersionInfo> {
       return { version: deps.version ?? '0.0.0', protocol: PROTOCOL_VERSION };
     },
 
     async listClusters(): Promise<ClusterSummary[]> {
-      const { state, dir } = await load();
+      const { state, dir } = await clients.load();
       return Promise.all(dir.entries.map((e) => summaryOf(e, state)));
     },
 
@@ -181,12 +99,12 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
         s.added.push({ ...input, server: url.origin, id });
       });
       emit({ type: 'clusters-changed' });
-      const { state, entry } = await entryOf(id);
+      const { state, entry } = await clients.entryOf(id);
       return summaryOf(entry, state);
     },
 
     async removeCluster(clusterId: string): Promise<void> {
-      const { entry } = await entryOf(clusterId);
+      const { entry } = await clients.entryOf(clusterId);
       if (entry.source !== 'added')
         throw new RayConnectError('BAD_REQUEST', `${entry.name} comes from ${entry.source === 'kubeconfig' ? 'the kubeconfig' : 'the pod'} and cannot be removed here`, {
           fix: entry.source === 'kubeconfig' ? `kubectl config delete-context ${entry.name}` : undefined,
@@ -201,16 +119,15 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     },
 
     async beginSignIn(clusterId: string, input: SignInInput): Promise<SignInProgress> {
-      const { dir, entry } = await entryOf(clusterId);
+      const { dir, entry } = await clients.entryOf(clusterId);
       if (input.method === 'kubeconfig' || input.method === 'in-cluster') {
+        // The cluster's own credentials: nothing stored; check them with a SelfSubjectReview.
         const expected = input.method === 'kubeconfig' ? 'kubeconfig' : 'in-cluster';
         if (entry.source !== expected || !entry.ownCredentials)
           throw new RayConnectError('BAD_REQUEST', `${entry.name} has no ${expected === 'kubeconfig' ? 'kubeconfig credentials' : 'service account'} to use`, {
             fix: 'Sign in with --device, --browser or --token-stdin instead',
           });
-        const client = await kubeClientFor(dir, entry, deps);
-        const identity = await whoAmI(client);
-        identities.set(clusterId, identity);
+        clients.identities.set(clusterId, await whoAmI(await kubeClientFor(dir, entry, deps)));
         await setMethod(clusterId, input.method);
         return { kind: 'done', state: await signInChanged(clusterId) };
       }
@@ -247,10 +164,9 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     },
 
     async signOut(clusterId: string): Promise<SignOutResult> {
-      const removed: string[] = [];
-      for (const [key, c] of connections) if (c.ref.clusterId === clusterId) removed.push(...(await disconnectOne(key)));
+      const removed = await connections.disconnectAll(clusterId);
       removed.push(...(await removeStoredSignIn(clusterId, { store: deps.store })).removed);
-      identities.delete(clusterId);
+      clients.identities.delete(clusterId);
       await setMethod(clusterId, undefined);
       await signInChanged(clusterId).catch(() => undefined);
       return { removed };
@@ -263,78 +179,42 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
         s.namespaces[clusterId] = clean;
       });
       emit({ type: 'ray-clusters-changed', clusterId });
-      const { state, entry } = await entryOf(clusterId);
+      const { state, entry } = await clients.entryOf(clusterId);
       return summaryOf(entry, state);
     },
 
     async listRayClusters(clusterId: string, namespaces?: string[]): Promise<RayClusterList> {
-      const client = await kube(clusterId);
+      const kube = await clients.get(clusterId);
       const state = await readConfigState(deps.configDir);
-      const chosen = namespaces?.length ? namespaces : (state.namespaces[clusterId] ?? [client.namespace]);
-      const list = await listRayClusters({ clusterId, namespaces: chosen }, { kube: client, logger: deps.logger });
+      const chosen = namespaces?.length ? namespaces : (state.namespaces[clusterId] ?? [kube.namespace]);
+      const list = await listRayClusters({ clusterId, namespaces: chosen }, { kube, logger: deps.logger });
       for (const item of list.items) {
-        const c = connections.get(refKey(item));
-        if (c) item.connection = c.summary();
+        const connection = connections.summaryOf(item);
+        if (connection) item.connection = connection;
       }
       return list;
     },
 
     async checkAccess(ref: RayClusterRef): Promise<AccessCheck> {
-      const client = await kube(ref.clusterId);
-      return checkAccess(await getRayCluster(ref, client), client, await username(ref.clusterId));
+      const kube = await clients.get(ref.clusterId);
+      return checkAccess(await getRayCluster(ref, kube), kube, await clients.username(ref.clusterId));
     },
 
-    async connect(ref: RayClusterRef, options: ConnectOptions = {}): Promise<ConnectionSummary> {
-      const key = refKey(ref);
-      const existing = connections.get(key);
-      if (existing && !['failed', 'disconnected'].includes(existing.summary().state)) return existing.summary();
-      if (existing) await disconnectOne(key);
-      const client = await kube(ref.clusterId);
-      let lastVersion = 1;
-      const c = await connectRayCluster(ref, options, {
-        kube: client,
-        clock: deps.clock,
-        logger: deps.logger,
-        tokenDir,
-        username: await username(ref.clusterId),
-        ...(deps.watchIntervalMs !== undefined && { watchIntervalMs: deps.watchIntervalMs }),
-        onChange: (summary) => {
-          emit({ type: 'connection-changed', connection: summary });
-          if (summary.error && (summary.state === 'failed' || summary.state === 'reconnecting'))
-            emit({ type: 'log', level: summary.state === 'failed' ? 'error' : 'warn', message: `${ref.name}: ${summary.state}: ${summary.error.message}` });
-          if (summary.tokenVersion !== lastVersion) {
-            lastVersion = summary.tokenVersion;
-            emit({ type: 'token-rotated', ref: { clusterId: ref.clusterId, namespace: ref.namespace, name: ref.name }, tokenVersion: summary.tokenVersion });
-          }
-        },
-      });
-      connections.set(key, c);
-      return c.summary();
-    },
+    connect: (ref: RayClusterRef, options: ConnectOptions = {}): Promise<ConnectionSummary> => connections.connect(ref, options),
 
     async disconnect(ref: RayClusterRef): Promise<DisconnectResult> {
-      return { removed: await disconnectOne(refKey(ref)) };
+      return { removed: await connections.disconnect(ref) };
     },
 
     async listConnections(): Promise<ConnectionSummary[]> {
-      return [...connections.values()].map((c) => c.summary());
+      return connections.list();
     },
 
     async sessionEnv(ref: RayClusterRef): Promise<SessionEnv> {
-      return connection(ref).sessionEnv();
+      return connections.sessionEnv(ref);
     },
 
-    async rayToken(ref: RayClusterRef): Promise<{ token: string; expiresAt?: number }> {
-      const c = connections.get(refKey(ref));
-      let token = c?.token();
-      if (!c) {
-        const client = await kube(ref.clusterId);
-        token = await getRayToken(await getRayCluster(ref, client), client);
-      }
-      if (!token)
-        throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${ref.name} has no auth: there is no token`, { details: { ...ref } });
-      return token.expiresAt === undefined ? { token: token.token.reveal() } : { token: token.token.reveal(), expiresAt: token.expiresAt };
-    },
+    rayToken: (ref: RayClusterRef) => connections.rayToken(ref),
 
     onEvent(listener: (event: RayConnectEvent) => void): () => void {
       listeners.add(listener);
@@ -343,7 +223,7 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
 
     async close(): Promise<void> {
       flows.cancelAll();
-      for (const key of [...connections.keys()]) await disconnectOne(key);
+      await connections.disconnectAll();
     },
   };
   return api;
