@@ -4,7 +4,7 @@
 //   develop), starts JupyterLab on 127.0.0.1:8888 with KUBECONFIG set, prints the URL with its token and how to sign in.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,21 +33,12 @@ export function installExtension(log = () => {}) {
     log('installing ray-connect-jupyterlab (pip install -e) into ' + dirname(dirname(venvPython)));
     sh(venvPython, ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-deps', '-e', extDir], log);
   }
-  // What `jupyter labextension develop` does: the venv's labextension is a symlink to the build output, so a
-  // rebuild is picked up by a page reload.
+  // A copy of the build output (not a symlink like `jupyter labextension develop`): a rebuild running elsewhere
+  // (`pnpm -r run build` empties the output folder first) must not break a running JupyterLab or a test run.
   const dest = join(dirname(dirname(venvPython)), 'share', 'jupyter', 'labextensions', '@ray-connect', 'jupyterlab');
-  const src = join(extDir, 'ray_connect_jupyterlab', 'labextension');
-  let linked = false;
-  try {
-    linked = lstatSync(dest).isSymbolicLink() && readlinkSync(dest) === src;
-  } catch {
-    // missing
-  }
-  if (!linked) {
-    rmSync(dest, { recursive: true, force: true });
-    mkdirSync(dirname(dest), { recursive: true });
-    symlinkSync(src, dest);
-  }
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dirname(dest), { recursive: true });
+  cpSync(join(extDir, 'ray_connect_jupyterlab', 'labextension'), dest, { recursive: true });
   return venvPython;
 }
 
@@ -92,6 +83,7 @@ export async function launchJupyterLab({ port = 8888, token = randomBytes(24).to
     '--ServerApp.jpserver_extensions=ray_connect_jupyterlab=True',
     ...extraArgs,
   ];
+  log(`starting JupyterLab on 127.0.0.1:${port}`);
   const childEnv = { ...process.env, ...env, JUPYTER_TOKEN: token };
   if (kubeconfig) childEnv.KUBECONFIG = kubeconfig;
   const out = logFile ? (await import('node:fs')).openSync(logFile, 'a') : 'inherit';
