@@ -3,6 +3,7 @@ import type { KubeClient } from '../ports/KubeClient.js';
 import type { Logger } from '../ports/Logger.js';
 import type { KubeList, ObjectMeta } from './kubeTypes.js';
 import { asArray, asRecord, asString } from './json.js';
+import { kubeStatus } from './kubeStatus.js';
 
 type Fronting = NonNullable<RayClusterSummary['frontedBy']>;
 
@@ -23,9 +24,10 @@ interface HTTPRoute {
 export async function detectFronting(kube: KubeClient, namespace: string, logger: Logger): Promise<Map<string, Fronting>> {
   const found = new Map<string, Fronting>();
   const ns = encodeURIComponent(namespace);
+  const [hasRoutes, hasHttpRoutes] = await Promise.all([hasApi(kube, '/apis/route.openshift.io/v1'), hasApi(kube, '/apis/gateway.networking.k8s.io/v1')]);
   const [routes, httpRoutes] = await Promise.all([
-    optionalList<Route>(kube, `/apis/route.openshift.io/v1/namespaces/${ns}/routes`, logger),
-    optionalList<HTTPRoute>(kube, `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, logger),
+    hasRoutes ? optionalList<Route>(kube, `/apis/route.openshift.io/v1/namespaces/${ns}/routes`, logger) : [],
+    hasHttpRoutes ? optionalList<HTTPRoute>(kube, `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, logger) : [],
   ]);
   for (const r of httpRoutes) {
     const labels = asRecord(r.metadata?.labels) ?? {};
@@ -46,6 +48,29 @@ export async function detectFronting(kube: KubeClient, namespace: string, logger
     found.set(cluster, { kind: 'openshift-route', url: `${scheme}://${host}${(asString(r.spec?.path) ?? '').replace(/\/$/, '')}` });
   }
   return found;
+}
+
+const discovered = new WeakMap<KubeClient, Map<string, Promise<boolean>>>();
+
+/**
+ * Whether the API server serves a group version (one discovery GET per client, remembered), so clusters without
+ * OpenShift Routes or Gateway API are not asked once per namespace. Only a definite answer is remembered.
+ */
+function hasApi(kube: KubeClient, path: string): Promise<boolean> {
+  let known = discovered.get(kube);
+  if (!known) discovered.set(kube, (known = new Map()));
+  let answer = known.get(path);
+  if (!answer) {
+    answer = kube.request({ path }).then(
+      () => true,
+      (e: unknown) => {
+        if (kubeStatus(e) !== 404) known.delete(path);
+        return false;
+      },
+    );
+    known.set(path, answer);
+  }
+  return answer;
 }
 
 function firstPath(r: HTTPRoute): string | undefined {

@@ -38,6 +38,8 @@ describe('listRayClusters', () => {
   it('detects OpenShift AI fronting: CodeFlare Route and ODH HTTPRoute', async () => {
     const kube = new FakeKubeClient()
       .on('GET', RC, { items: [fixture('token-generated.json'), fixture('rbac.json')] })
+      .on('GET', '/apis/route.openshift.io/v1', { kind: 'APIResourceList' })
+      .on('GET', '/apis/gateway.networking.k8s.io/v1', { kind: 'APIResourceList' })
       .on('GET', '/apis/route.openshift.io/v1/namespaces/ray-demo/routes', { items: [{ metadata: { name: 'ray-dashboard-raycluster-token' }, spec: { host: 'dash.apps.example.com', tls: { termination: 'reencrypt' } } }] })
       .on('GET', '/apis/gateway.networking.k8s.io/v1/namespaces/ray-demo/httproutes', {
         items: [{ metadata: { name: 'r', labels: { 'ray.io/cluster-name': 'raycluster-rbac', 'ray.io/cluster-namespace': 'ray-demo' } }, spec: { hostnames: ['gw.example.com'] } }],
@@ -45,5 +47,16 @@ describe('listRayClusters', () => {
     const items = (await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo'] }, { kube, logger: new MemoryLogger() })).items;
     expect(items.find((i) => i.name === 'raycluster-token')?.frontedBy).toEqual({ kind: 'openshift-route', url: 'https://dash.apps.example.com' });
     expect(items.find((i) => i.name === 'raycluster-rbac')?.frontedBy).toEqual({ kind: 'odh-httproute', url: 'https://gw.example.com/ray/ray-demo/raycluster-rbac' });
+  });
+
+  it('asks for Routes and HTTPRoutes only when the API server serves them (discovery remembered)', async () => {
+    const kube = new FakeKubeClient()
+      .on('GET', RC, { items: [fixture('token-generated.json')] })
+      .on('GET', '/apis/ray.io/v1/namespaces/other/rayclusters', { items: [{ ...fixture('noauth.json'), metadata: { name: 'x', namespace: 'other' } }] });
+    await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo', 'other'] }, { kube, logger: new MemoryLogger() });
+    await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo', 'other'] }, { kube, logger: new MemoryLogger() });
+    const paths = kube.requests.map((r) => r.path);
+    expect(paths.filter((p) => p.includes('/routes') || p.includes('/httproutes'))).toEqual([]);
+    expect(paths.filter((p) => p === '/apis/route.openshift.io/v1').length).toBe(1);
   });
 });
