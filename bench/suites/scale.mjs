@@ -265,6 +265,13 @@ async function simultaneousForwards(ctx, figures, notes) {
       out.ours = { readyMs: now() - t0, samples: [], busyMs: 0, wallMs: 0, pids: [ours.pid] };
       agent.destroy();
       modes.push({ name: 'ours', ports: ours.ports, pids: [ours.pid] });
+      // Diagnostic: ours split over 20 processes (one forward each), to tell a one-event-loop limit from the path.
+      const split = await Promise.all(
+        pods.map((pod) => startOursForwards(ctx, [{ namespace: BENCH_NS, pod, port: 8080 }])),
+      );
+      cleanups.push(() => Promise.all(split.map((x) => x.stop())));
+      out.ours20p = { samples: [], busyMs: 0, wallMs: 0 };
+      modes.push({ name: 'ours20p', ports: split.map((x) => x.ports[0]), pids: split.map((x) => x.pid) });
     } catch (e) {
       figures.push(
         notAvailable(
@@ -341,7 +348,13 @@ async function simultaneousForwards(ctx, figures, notes) {
         f.why =
           o.busy > 0.7
             ? `ours serves all ${FORWARDS} forwards from one Node event loop, which was busy ${(o.busy * 100).toFixed(0)}% of the time, while kubectl spreads them over ${FORWARDS} Go processes (${(k.busy * 100).toFixed(0)}% of a core in total); queueing in that one thread makes the tail`
-            : `not forwarder CPU (ours' one thread was busy ${(o.busy * 100).toFixed(0)}% of the time) and the median is ${(percentile(o.samples, 50) / percentile(k.samples, 50)).toFixed(1)}x kubectl's too, so requests wait on ours' path: one v4.channel.k8s.io WebSocket per connection, proxied by the apiserver to kwok's WebSocket port-forward server, where kubectl 1.34 tunnels its streams and the apiserver speaks SPDY to kwok. Which hop adds the wait is not isolated by this run (load average ${loadavg()[0].toFixed(1)} on 2 cores)`;
+            : `not forwarder CPU (ours' one thread was busy ${(o.busy * 100).toFixed(0)}% of the time)${
+                out.ours20p?.samples.length
+                  ? percentile(out.ours20p.samples, 99) <= 1.1 * percentile(k.samples, 99)
+                    ? `, but ours split over ${FORWARDS} processes kept up with kubectl (p99 ${percentile(out.ours20p.samples, 99).toFixed(1)} ms), so one event loop for all forwards is the likely limit`
+                    : ` and not the single event loop (ours split over ${FORWARDS} processes was no better: p99 ${percentile(out.ours20p.samples, 99).toFixed(1)} ms, p50 ${percentile(out.ours20p.samples, 50).toFixed(1)} ms)`
+                  : ''
+              }; the median is ${(percentile(o.samples, 50) / percentile(k.samples, 50)).toFixed(1)}x kubectl's too, so requests wait on ours' path: one v4.channel.k8s.io WebSocket per connection, proxied by the apiserver to kwok's WebSocket port-forward server, where kubectl 1.34 tunnels its streams and the apiserver speaks SPDY to kwok. Which hop adds the wait is not isolated by this run (load average ${loadavg()[0].toFixed(1)} on 2 cores)`;
       }
     }
     figures.push(
