@@ -12,7 +12,8 @@ const outfile = join(root, 'dist', 'ray-connect.mjs');
 
 await build({
   stdin: {
-    contents: "import { main } from './src/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+    contents:
+      "import { main } from './src/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
     resolveDir: root,
     sourcefile: 'ray-connect-entry.ts',
     loader: 'ts',
@@ -24,7 +25,9 @@ await build({
   outfile,
   external: ['@napi-rs/keyring'],
   // Some bundled CommonJS dependencies call require() for Node built-ins.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __rcRequire } from 'node:module';\nconst require = __rcRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __rcRequire } from 'node:module';\nconst require = __rcRequire(import.meta.url);",
+  },
   minify: true,
   legalComments: 'external',
   logLevel: 'warning',

@@ -6,7 +6,17 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value (everything else is a boolean flag). */
-const WITH_VALUE = new Set(['context', 'namespace', 'format', 'issuer', 'client-id', 'port', 'dashboard-port', 'client-port', 'scope']);
+const WITH_VALUE = new Set([
+  'context',
+  'namespace',
+  'format',
+  'issuer',
+  'client-id',
+  'port',
+  'dashboard-port',
+  'client-port',
+  'scope',
+]);
 const SHORT: Record<string, string> = { n: 'namespace', h: 'help', o: 'format' };
 
 export class UsageError extends Error {}
@@ -33,7 +43,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
       positionals.push(arg);
       continue;
     }
-    if (name === 'token' || name.startsWith('token=')) throw new UsageError('a token is never passed in argv; use --token-stdin and pipe it in');
+    if (name === 'token' || name.startsWith('token='))
+      throw new UsageError('a token is never passed in argv; use --token-stdin and pipe it in');
     if (WITH_VALUE.has(name)) {
       if (value === undefined) {
         value = argv[++i];
@@ -62,7 +73,8 @@ export function portFlag(args: ParsedArgs, name: string): number | undefined {
   const v = stringFlag(args, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${name} must be a port number (0-65535)`);
   return n;
 }
 
@@ -70,6 +82,7 @@ export function portFlag(args: ParsedArgs, name: string): number | undefined {
 export function allowOnly(args: ParsedArgs, allowed: string[]): void {
   const globals = ['context', 'namespace', 'json', 'help'];
   for (const name of args.flags.keys()) {
-    if (!globals.includes(name) && !allowed.includes(name)) throw new UsageError(`unknown option --${name} for ${args.command}`);
+    if (!globals.includes(name) && !allowed.includes(name))
+      throw new UsageError(`unknown option --${name} for ${args.command}`);
   }
 }

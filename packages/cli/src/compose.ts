@@ -4,8 +4,15 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type Browser, chooseSecretStore, createRayConnect, defaultConfigDir, type Logger, MemorySecretStore, type RayConnect,
-  type SecretStore, systemClock,
+  type Browser,
+  chooseSecretStore,
+  createRayConnect,
+  defaultConfigDir,
+  type Logger,
+  MemorySecretStore,
+  type RayConnect,
+  type SecretStore,
+  systemClock,
 } from '@ray-connect/core';
 import { AGENT_SECRET_ENV } from '@ray-connect/shared';
 import type { ParsedArgs } from './args.js';
@@ -33,7 +40,11 @@ export interface CliContext {
 }
 
 /** Builds everything a command needs. The agent (serve) and one-shot commands share it. */
-export async function compose(args: ParsedArgs, io: Io, holder = 'the ray-connect command'): Promise<CliContext> {
+export async function compose(
+  args: ParsedArgs,
+  io: Io,
+  holder = 'the ray-connect command',
+): Promise<CliContext> {
   const env = io.env;
   const configDir = env.RAY_CONNECT_CONFIG_DIR || defaultConfigDir(env);
   const logger = stderrLogger(io.stderr, env);
@@ -72,7 +83,12 @@ export async function compose(args: ParsedArgs, io: Io, holder = 'the ray-connec
  * OS keychain when it works; RAY_CONNECT_SECRET_STORE=file opts in to a 0600 file, =memory forces memory.
  * Loading the native keychain module may fail (the bundled CLI ships without it): that falls back to memory.
  */
-async function secretStore(env: NodeJS.ProcessEnv, configDir: string, holder: string, logger: Logger): Promise<SecretStore> {
+async function secretStore(
+  env: NodeJS.ProcessEnv,
+  configDir: string,
+  holder: string,
+  logger: Logger,
+): Promise<SecretStore> {
   const prefer = env.RAY_CONNECT_SECRET_STORE;
   try {
     return await chooseSecretStore({
@@ -101,7 +117,13 @@ function stderrLogger(stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv): Lo
     const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
     stderr.write(`ray-connect ${level}: ${message}${extra}\n`);
   };
-  return { trace: line('trace'), debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+  return {
+    trace: line('trace'),
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+  };
 }
 
 /** Opens URLs with xdg-open / open / start, or not at all with RAY_CONNECT_BROWSER=none. The URL is always printed too. */
@@ -110,7 +132,9 @@ function cliBrowser(env: NodeJS.ProcessEnv, logger: Logger): Browser {
     async open(url: string): Promise<boolean> {
       const choice = env.RAY_CONNECT_BROWSER;
       if (choice === 'none') return false;
-      const command = choice || (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
+      const command =
+        choice ||
+        (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
       return new Promise<boolean>((resolve) => {
         try {
           const child = spawn(command, [url], { stdio: 'ignore', detached: true });

@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { formatEnv } from './formatEnv.js';
 
-const env = { RAY_AUTH_MODE: 'token', RAY_AUTH_TOKEN: "a+b/c=d'e$f\"g", RAY_ADDRESS: 'http://127.0.0.1:1234' };
+const env = {
+  RAY_AUTH_MODE: 'token',
+  RAY_AUTH_TOKEN: 'a+b/c=d\'e$f"g',
+  RAY_ADDRESS: 'http://127.0.0.1:1234',
+};
 
 describe('formatEnv', () => {
   it('sh output survives eval with every character intact', () => {

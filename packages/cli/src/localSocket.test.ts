@@ -6,13 +6,28 @@ import { describe, expect, it } from 'vitest';
 import { findConnections, publishConnection, requestSessionEnv } from './localSocket.js';
 
 const ref = { clusterId: 'context:dev', namespace: 'ns', name: 'rc' };
-const env = { env: { RAY_AUTH_MODE: 'token', RAY_AUTH_TOKEN: 'a+b=', RAY_ADDRESS: 'http://127.0.0.1:1' }, tokenVersion: 1 };
+const env = {
+  env: { RAY_AUTH_MODE: 'token', RAY_AUTH_TOKEN: 'a+b=', RAY_ADDRESS: 'http://127.0.0.1:1' },
+  tokenVersion: 1,
+};
 const api = { sessionEnv: async () => env } as unknown as RayConnect;
 
 describe('connect <-> env over a local socket', () => {
   it('env finds the running connect by name and gets the session env; files are private and removed on stop', async () => {
     const configDir = mkdtempSync(join(tmpdir(), 'rc-sock-'));
-    const stop = await publishConnection(api, ref, { ...ref, state: 'ready', authMode: 'token', tokenVersion: 1, since: 0, dashboardUrl: 'http://127.0.0.1:1' }, configDir);
+    const stop = await publishConnection(
+      api,
+      ref,
+      {
+        ...ref,
+        state: 'ready',
+        authMode: 'token',
+        tokenVersion: 1,
+        since: 0,
+        dashboardUrl: 'http://127.0.0.1:1',
+      },
+      configDir,
+    );
     expect(statSync(join(configDir, 'run')).mode & 0o777).toBe(0o700);
     const [record, ...more] = await findConnections(configDir, { name: 'rc' });
     expect(more).toEqual([]);

@@ -21,10 +21,16 @@ export interface ConnectionRecord {
 }
 
 const runDir = (configDir: string) => join(configDir, 'run');
-const baseName = (ref: RayClusterRef) => createHash('sha256').update(`${ref.clusterId}\0${ref.namespace}\0${ref.name}`).digest('hex').slice(0, 16);
+const baseName = (ref: RayClusterRef) =>
+  createHash('sha256').update(`${ref.clusterId}\0${ref.namespace}\0${ref.name}`).digest('hex').slice(0, 16);
 
 /** Starts answering env requests for a connection; returns a stop function that removes socket and state file. */
-export async function publishConnection(api: RayConnect, ref: RayClusterRef, summary: ConnectionSummary, configDir: string): Promise<() => Promise<void>> {
+export async function publishConnection(
+  api: RayConnect,
+  ref: RayClusterRef,
+  summary: ConnectionSummary,
+  configDir: string,
+): Promise<() => Promise<void>> {
   const dir = runDir(configDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
@@ -38,7 +44,13 @@ export async function publishConnection(api: RayConnect, ref: RayClusterRef, sum
       api
         .sessionEnv(ref)
         .then((env) => conn.end(JSON.stringify({ env }) + '\n'))
-        .catch((e: unknown) => conn.end(JSON.stringify({ error: e instanceof RayConnectError ? e.toInfo() : { code: 'INTERNAL', message: String(e) } }) + '\n'));
+        .catch((e: unknown) =>
+          conn.end(
+            JSON.stringify({
+              error: e instanceof RayConnectError ? e.toInfo() : { code: 'INTERNAL', message: String(e) },
+            }) + '\n',
+          ),
+        );
     });
     conn.on('error', () => conn.destroy());
   });
@@ -47,7 +59,13 @@ export async function publishConnection(api: RayConnect, ref: RayClusterRef, sum
     server.listen(socket, () => resolve());
   });
   await chmod(socket, 0o600);
-  const record: ConnectionRecord = { ref, pid: process.pid, socket, authMode: summary.authMode, startedAt: Date.now() };
+  const record: ConnectionRecord = {
+    ref,
+    pid: process.pid,
+    socket,
+    authMode: summary.authMode,
+    startedAt: Date.now(),
+  };
   if (summary.dashboardUrl) record.dashboardUrl = summary.dashboardUrl;
   if (summary.clientAddress) record.clientAddress = summary.clientAddress;
   await writeFile(stateFile, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
@@ -59,7 +77,10 @@ export async function publishConnection(api: RayConnect, ref: RayClusterRef, sum
 }
 
 /** Running connections whose process is alive, optionally filtered. */
-export async function findConnections(configDir: string, filter: { name?: string; namespace?: string; clusterId?: string }): Promise<ConnectionRecord[]> {
+export async function findConnections(
+  configDir: string,
+  filter: { name?: string; namespace?: string; clusterId?: string },
+): Promise<ConnectionRecord[]> {
   let files: string[];
   try {
     files = (await readdir(runDir(configDir))).filter((f) => f.endsWith('.json'));
@@ -73,7 +94,12 @@ export async function findConnections(configDir: string, filter: { name?: string
       if (!alive(r.pid)) continue;
       if (filter.name && r.ref.name !== filter.name) continue;
       if (filter.namespace && r.ref.namespace !== filter.namespace) continue;
-      if (filter.clusterId && r.ref.clusterId !== filter.clusterId && r.ref.clusterId !== `context:${filter.clusterId}`) continue;
+      if (
+        filter.clusterId &&
+        r.ref.clusterId !== filter.clusterId &&
+        r.ref.clusterId !== `context:${filter.clusterId}`
+      )
+        continue;
       records.push(r);
     } catch {
       // a half-written or foreign file: skip
@@ -92,15 +118,31 @@ export function requestSessionEnv(record: ConnectionRecord): Promise<SessionEnv>
     conn.on('data', (c: Buffer) => chunks.push(c));
     conn.on('end', () => {
       try {
-        const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { env?: SessionEnv; error?: { code: never; message: string; fix?: string } };
+        const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          env?: SessionEnv;
+          error?: { code: never; message: string; fix?: string };
+        };
         if (answer.env) resolve(answer.env);
-        else reject(new RayConnectError(answer.error?.code ?? 'INTERNAL', answer.error?.message ?? 'no answer', answer.error?.fix ? { fix: answer.error.fix } : {}));
+        else
+          reject(
+            new RayConnectError(
+              answer.error?.code ?? 'INTERNAL',
+              answer.error?.message ?? 'no answer',
+              answer.error?.fix ? { fix: answer.error.fix } : {},
+            ),
+          );
       } catch (e) {
         reject(e);
       }
     });
     conn.on('error', (e) =>
-      reject(new RayConnectError('AGENT_UNAVAILABLE', `The ray-connect connect process for ${record.ref.name} does not answer`, { fix: `Start it again: ray-connect connect ${record.ref.name}`, cause: e })),
+      reject(
+        new RayConnectError(
+          'AGENT_UNAVAILABLE',
+          `The ray-connect connect process for ${record.ref.name} does not answer`,
+          { fix: `Start it again: ray-connect connect ${record.ref.name}`, cause: e },
+        ),
+      ),
     );
   });
 }

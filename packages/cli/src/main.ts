@@ -11,16 +11,33 @@ import { type CliContext, compose, type Io, VERSION } from './compose.js';
 import { EXIT } from './exitCodes.js';
 import { reportError } from './output.js';
 
-const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help: string; summary: string }> = {
-  login: { run: login, help: loginHelp, summary: 'sign in to a Kubernetes cluster (device, browser, OpenShift, token, kubeconfig)' },
-  logout: { run: logout, help: logoutHelp, summary: 'sign out and say what was removed' },
-  whoami: { run: whoami, help: whoamiHelp, summary: 'who you are on the cluster (--all: every cluster)' },
-  clusters: { run: clusters, help: clustersHelp, summary: 'list Ray clusters with state and auth mode' },
-  connect: { run: connect, help: connectHelp, summary: 'forward a Ray cluster to 127.0.0.1 (foreground; Ctrl-C stops)' },
-  env: { run: env, help: envHelp, summary: 'print the env of a running connect: eval "$(ray-connect env <c>)"' },
-  token: { run: token, help: tokenHelp, summary: 'print the Ray token of a cluster' },
-  serve: { run: serve, help: serveHelp, summary: 'the local agent for JupyterLab (JSON over HTTP on 127.0.0.1)' },
-};
+const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help: string; summary: string }> =
+  {
+    login: {
+      run: login,
+      help: loginHelp,
+      summary: 'sign in to a Kubernetes cluster (device, browser, OpenShift, token, kubeconfig)',
+    },
+    logout: { run: logout, help: logoutHelp, summary: 'sign out and say what was removed' },
+    whoami: { run: whoami, help: whoamiHelp, summary: 'who you are on the cluster (--all: every cluster)' },
+    clusters: { run: clusters, help: clustersHelp, summary: 'list Ray clusters with state and auth mode' },
+    connect: {
+      run: connect,
+      help: connectHelp,
+      summary: 'forward a Ray cluster to 127.0.0.1 (foreground; Ctrl-C stops)',
+    },
+    env: {
+      run: env,
+      help: envHelp,
+      summary: 'print the env of a running connect: eval "$(ray-connect env <c>)"',
+    },
+    token: { run: token, help: tokenHelp, summary: 'print the Ray token of a cluster' },
+    serve: {
+      run: serve,
+      help: serveHelp,
+      summary: 'the local agent for JupyterLab (JSON over HTTP on 127.0.0.1)',
+    },
+  };
 
 const GLOBAL_HELP = `Global options:
   --context <name>     kubeconfig context (or cluster id) to use; default: the current context
@@ -37,7 +54,10 @@ function usage(): string {
 }
 
 /** Entry point of the `ray-connect` command. Returns the process exit code. */
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+): Promise<number> {
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -55,7 +75,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return EXIT.ok;
   }
   const command = args.command === undefined ? undefined : COMMANDS[args.command];
-  if (!command || args.command === undefined) return reportError(new UsageError(`unknown command ${args.command}`), io.stderr, io.env, json);
+  if (!command || args.command === undefined)
+    return reportError(new UsageError(`unknown command ${args.command}`), io.stderr, io.env, json);
   if (boolFlag(args, 'help')) {
     io.stdout.write(`${command.help}\n\n${GLOBAL_HELP}\n`);
     return EXIT.ok;
@@ -67,6 +88,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (e) {
     return reportError(e, io.stderr, io.env, json);
   } finally {
-    if (ctx && args.command !== 'serve' && args.command !== 'connect') await ctx.api.close().catch(() => undefined);
+    if (ctx && args.command !== 'serve' && args.command !== 'connect')
+      await ctx.api.close().catch(() => undefined);
   }
 }

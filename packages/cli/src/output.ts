@@ -4,7 +4,12 @@ import { UsageError } from './args.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 
 /** One line + the fix; a stack only with RAY_CONNECT_DEBUG=1. Returns the exit code. */
-export function reportError(e: unknown, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv, json: boolean): number {
+export function reportError(
+  e: unknown,
+  stderr: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv,
+  json: boolean,
+): number {
   let info: ErrorInfo;
   let code: number;
   if (e instanceof UsageError) {
@@ -14,7 +19,11 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream, env: Node
     info = e.toInfo();
     code = exitCodeFor(e.code);
   } else {
-    info = { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), fix: 'Run again with RAY_CONNECT_DEBUG=1 and report the output' };
+    info = {
+      code: 'INTERNAL',
+      message: e instanceof Error ? e.message : String(e),
+      fix: 'Run again with RAY_CONNECT_DEBUG=1 and report the output',
+    };
     code = EXIT.error;
   }
   if (json) stderr.write(JSON.stringify({ error: info }) + '\n');
@@ -30,5 +39,11 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream, env: Node
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
 }

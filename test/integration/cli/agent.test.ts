@@ -17,14 +17,27 @@ describe('ray-connect serve (bundled agent, sandbox)', () => {
   let ready: AgentReady;
   let stderr = '';
 
-  function call<T>(method: string, args: unknown[], auth = secret): Promise<{ status: number; body: { result?: T; error?: { code: string } } }> {
+  function call<T>(
+    method: string,
+    args: unknown[],
+    auth = secret,
+  ): Promise<{ status: number; body: { result?: T; error?: { code: string } } }> {
     return new Promise((resolve, reject) => {
       const body = JSON.stringify({ args });
-      const req = request({ host: '127.0.0.1', port: ready.port, path: `/v1/call/${method}`, method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: ready.port,
+          path: `/v1/call/${method}`,
+          method: 'POST',
+          headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -60,9 +73,17 @@ describe('ray-connect serve (bundled agent, sandbox)', () => {
 
   it('lists clusters, connects, hands out env, and streams events', async () => {
     const events: string[] = [];
-    const sse = request({ host: '127.0.0.1', port: ready.port, path: '/v1/events', headers: { authorization: `Bearer ${secret}` } }, (res) => {
-      res.on('data', (c: Buffer) => events.push(c.toString()));
-    });
+    const sse = request(
+      {
+        host: '127.0.0.1',
+        port: ready.port,
+        path: '/v1/events',
+        headers: { authorization: `Bearer ${secret}` },
+      },
+      (res) => {
+        res.on('data', (c: Buffer) => events.push(c.toString()));
+      },
+    );
     sse.on('error', () => undefined);
     sse.end();
 

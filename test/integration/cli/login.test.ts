@@ -24,7 +24,9 @@ function bareKubeconfig(): string {
       'current-context': 'sandbox-bare',
       clusters: [{ name: 'sandbox', cluster: { server: s.apiServer, 'certificate-authority': s.caFile } }],
       users: [{ name: 'bare', user: {} }],
-      contexts: [{ name: 'sandbox-bare', context: { cluster: 'sandbox', user: 'bare', namespace: s.namespace } }],
+      contexts: [
+        { name: 'sandbox-bare', context: { cluster: 'sandbox', user: 'bare', namespace: s.namespace } },
+      ],
     }),
     { mode: 0o600 },
   );
@@ -35,12 +37,20 @@ describe('ray-connect login (sandbox)', () => {
   const s = sandbox() as ReturnType<typeof sandbox> & OidcInfo;
 
   it('--device: prints a code, the sign-in is stored, whoami and clusters use it', async () => {
-    const env = { ...cliEnv(bareKubeconfig()), RAY_CONNECT_SECRET_STORE: 'file', RAY_CONNECT_OIDC_CA_FILE: s.oidc.caFile };
+    const env = {
+      ...cliEnv(bareKubeconfig()),
+      RAY_CONNECT_SECRET_STORE: 'file',
+      RAY_CONNECT_OIDC_CA_FILE: s.oidc.caFile,
+    };
     const before = await run(process.execPath, [cliBin, 'clusters'], env);
     expect(before.code).toBe(3);
     expect(before.stderr).toMatch(/Not signed in/);
 
-    const child = spawn(process.execPath, [cliBin, 'login', '--device', '--issuer', s.oidc.issuer, '--client-id', s.oidc.clientId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cliBin, 'login', '--device', '--issuer', s.oidc.issuer, '--client-id', s.oidc.clientId],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -57,7 +67,9 @@ describe('ray-connect login (sandbox)', () => {
     expect(stdout).toMatch(/Signed in to sandbox-bare as oidc:alice \(device\)/);
 
     const who = await run(process.execPath, [cliBin, 'whoami', '--json'], env);
-    expect(JSON.parse(who.stdout)).toMatchObject({ signIn: { status: 'signed-in', method: 'device', identity: { username: 'oidc:alice' } } });
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      signIn: { status: 'signed-in', method: 'device', identity: { username: 'oidc:alice' } },
+    });
     const clusters = await run(process.execPath, [cliBin, 'clusters'], env);
     expect(clusters.code, clusters.stderr).toBe(0);
     expect(clusters.stdout).toMatch(/raycluster-rbac\s+ready\s+kubernetes/);

@@ -11,7 +11,9 @@ describe('ray-connect as bob (sandbox)', () => {
     expect(r.code).toBe(4);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^ray-connect: .*ray:write on rayclusters\/raycluster-rbac/);
-    expect(lines[1]).toMatch(/^ {2}fix: Ask a namespace admin to run: kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac && kubectl create rolebinding .* --user=oidc:bob/);
+    expect(lines[1]).toMatch(
+      /^ {2}fix: Ask a namespace admin to run: kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac && kubectl create rolebinding .* --user=oidc:bob/,
+    );
     expect(r.stderr).toMatch(/5 minutes/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(lines.length).toBe(2);

@@ -45,7 +45,10 @@ describe('Ray cluster discovery (sandbox)', () => {
       const source = item?.tokenSource;
       if (!item || source?.kind !== 'secret') throw new Error(`no secret source for ${key}`);
       const got = await api.rayToken(item);
-      expect(got.token === (await secretToken(source.secretName, item.namespace)), `token of ${key} matches its Secret`).toBe(true);
+      expect(
+        got.token === (await secretToken(source.secretName, item.namespace)),
+        `token of ${key} matches its Secret`,
+      ).toBe(true);
     }
   });
 
@@ -73,7 +76,9 @@ describe('Ray cluster discovery (sandbox)', () => {
     const check = await bob.checkAccess(rbac!);
     expect(check.allowed).toBe(false);
     expect(check.error?.code).toBe('ACCESS_DENIED');
-    expect(check.error?.fix).toMatch(/kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac/);
+    expect(check.error?.fix).toMatch(
+      /kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac/,
+    );
     expect(check.error?.fix).toMatch(/--user=oidc:bob/);
     expect(check.error?.fix).toMatch(/5 minutes/);
     await bob.close();

@@ -7,11 +7,15 @@ import { facade, recreatePod, sandbox, userKubeconfig } from './helpers.js';
 
 function get(url: string, path: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url + path, { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url + path,
+      { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -48,7 +52,9 @@ describe('port-forward to a real Ray head (sandbox)', () => {
   });
 
   it('100 concurrent HTTP requests through one forward all complete', async () => {
-    const results = await Promise.all(Array.from({ length: 100 }, () => get(summary.dashboardUrl!, '/api/version', token)));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => get(summary.dashboardUrl!, '/api/version', token)),
+    );
     expect(results.filter((r) => r.status === 200).length).toBe(100);
     for (const r of results) expect(JSON.parse(r.body)).toHaveProperty('ray_version');
   });
@@ -58,7 +64,9 @@ describe('port-forward to a real Ray head (sandbox)', () => {
     states.length = 0;
     await recreatePod(pod, s.namespace);
     await expect.poll(() => states.includes('reconnecting'), { timeout: 60_000, interval: 250 }).toBe(true);
-    await expect.poll(async () => (await api.listConnections())[0]?.state, { timeout: 90_000, interval: 500 }).toBe('ready');
+    await expect
+      .poll(async () => (await api.listConnections())[0]?.state, { timeout: 90_000, interval: 500 })
+      .toBe('ready');
     const after = await get(summary.dashboardUrl!, '/api/version', token);
     expect(after.status).toBe(200);
     expect((await api.listConnections())[0]?.dashboardUrl).toBe(summary.dashboardUrl);
@@ -81,6 +89,8 @@ describe('port-forward to a real Ray head (sandbox)', () => {
   it('disconnect says what it removed and nothing listens afterwards', async () => {
     const { removed } = await api.disconnect(ref);
     expect(removed.join('\n')).toMatch(/port-forward 127\.0\.0\.1:\d+ -> raycluster-token:8265/);
-    await expect(get(summary.dashboardUrl!, '/api/version', token)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(get(summary.dashboardUrl!, '/api/version', token)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
   });
 });

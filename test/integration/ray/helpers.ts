@@ -4,7 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createRayConnect, FakeBrowser, MemorySecretStore, type RayConnect, silentLogger, systemClock,
+  createRayConnect,
+  FakeBrowser,
+  MemorySecretStore,
+  type RayConnect,
+  silentLogger,
+  systemClock,
 } from '../../../packages/core/src/index.js';
 import { kubectl, oidcLogin, readSandbox } from '../../sandbox/client.mjs';
 
@@ -65,9 +70,27 @@ export async function recreatePod(name: string, namespace: string): Promise<void
   const got = await kubectl(['get', 'pod', name, '-n', namespace, '-o', 'json']);
   if (got.code !== 0) throw new Error(`kubectl get pod ${name}: ${got.stderr}`);
   const pod = JSON.parse(got.stdout) as { metadata: Record<string, unknown>; status?: unknown };
-  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds']) delete pod.metadata[k];
+  for (const k of [
+    'uid',
+    'resourceVersion',
+    'creationTimestamp',
+    'managedFields',
+    'generation',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+  ])
+    delete pod.metadata[k];
   delete pod.status;
-  const del = await kubectl(['delete', 'pod', name, '-n', namespace, '--wait=true', '--grace-period=0', '--force']);
+  const del = await kubectl([
+    'delete',
+    'pod',
+    name,
+    '-n',
+    namespace,
+    '--wait=true',
+    '--grace-period=0',
+    '--force',
+  ]);
   if (del.code !== 0) throw new Error(`kubectl delete pod ${name}: ${del.stderr}`);
   const created = await kubectl(['create', '-f', '-'], { input: JSON.stringify(pod) });
   if (created.code !== 0) throw new Error(`kubectl create pod ${name}: ${created.stderr}`);
@@ -106,8 +129,18 @@ export function cliEnv(kubeconfig: string, configDir = tempDir('rc-cli-')): Node
 }
 
 /** `ray-connect connect` in the background; resolves once it says it is connected. */
-export async function startConnect(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => { stdout: string; stderr: string }; stop(): Promise<number> }> {
-  const child = spawn(process.execPath, [cliBin, 'connect', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startConnect(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  stop(): Promise<number>;
+}> {
+  const child = spawn(process.execPath, [cliBin, 'connect', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c) => (stdout += c));
@@ -131,6 +164,14 @@ export async function startConnect(args: string[], env: NodeJS.ProcessEnv): Prom
 }
 
 /** `ray job submit` from the Ray venv with exactly the given env (plus PATH/HOME). */
-export function rayJobSubmit(env: Record<string, string>, marker: string, home = tempDir('rc-rayhome-')): Promise<Run> {
-  return run(join(rayVenv, 'bin', 'ray'), ['job', 'submit', '--', 'python', '-c', `print('${marker}')`], { PATH: `${join(rayVenv, 'bin')}:${process.env.PATH}`, HOME: home, ...env });
+export function rayJobSubmit(
+  env: Record<string, string>,
+  marker: string,
+  home = tempDir('rc-rayhome-'),
+): Promise<Run> {
+  return run(join(rayVenv, 'bin', 'ray'), ['job', 'submit', '--', 'python', '-c', `print('${marker}')`], {
+    PATH: `${join(rayVenv, 'bin')}:${process.env.PATH}`,
+    HOME: home,
+    ...env,
+  });
 }

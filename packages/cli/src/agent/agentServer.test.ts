@@ -53,16 +53,26 @@ afterEach(async () => {
   await agent.close();
 });
 
-function call(path: string, { method = 'POST', body, headers = {} }: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<{ status: number; json: unknown }> {
+function call(
+  path: string,
+  {
+    method = 'POST',
+    body,
+    headers = {},
+  }: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { authorization: `Bearer ${SECRET}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method, headers: { authorization: `Bearer ${SECRET}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -74,20 +84,29 @@ describe('agent HTTP API', () => {
   });
 
   it('calls a method with its args and returns the result', async () => {
-    const r = await call('/v1/call/setNamespaces', { body: JSON.stringify({ args: ['context:a', ['ns1']] }) });
+    const r = await call('/v1/call/setNamespaces', {
+      body: JSON.stringify({ args: ['context:a', ['ns1']] }),
+    });
     expect(r.status).toBe(200);
     expect(calls).toEqual([{ method: 'setNamespaces', args: ['context:a', ['ns1']] }]);
-    expect(await call('/v1/version', { method: 'GET' })).toEqual({ status: 200, json: { version: '0.1.0', protocol: 1 } });
+    expect(await call('/v1/version', { method: 'GET' })).toEqual({
+      status: 200,
+      json: { version: '0.1.0', protocol: 1 },
+    });
   });
 
   it('401 without or with a wrong secret, and does nothing', async () => {
-    expect((await call('/v1/call/listClusters', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await call('/v1/call/listClusters', { headers: { authorization: 'Bearer nope' } })).status).toBe(
+      401,
+    );
     expect((await call('/v1/call/listClusters', { headers: { authorization: '' } })).status).toBe(401);
     expect(calls).toEqual([]);
   });
 
   it('403 for requests with an Origin header', async () => {
-    expect((await call('/v1/call/listClusters', { headers: { origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await call('/v1/call/listClusters', { headers: { origin: 'http://evil.example' } })).status).toBe(
+      403,
+    );
     expect(calls).toEqual([]);
   });
 
@@ -110,23 +129,29 @@ describe('agent HTTP API', () => {
 
   it('maps RayConnectError codes to HTTP status with ErrorInfo', async () => {
     const r = await call('/v1/call/listRayClusters', { body: JSON.stringify({ args: ['x'] }) });
-    expect(r).toEqual({ status: 403, json: { error: { code: 'ACCESS_DENIED', message: 'no list', fix: 'ask' } } });
+    expect(r).toEqual({
+      status: 403,
+      json: { error: { code: 'ACCESS_DENIED', message: 'no list', fix: 'ask' } },
+    });
   });
 
   it('streams events as SSE', async () => {
     const got = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/v1/events', headers: { authorization: `Bearer ${SECRET}` } }, (res) => {
-        expect(res.headers['content-type']).toBe('text/event-stream');
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString();
-          if (text.includes(': ray-connect events')) emit({ type: 'clusters-changed' });
-          if (text.includes('data: ')) {
-            req.destroy();
-            resolve(text);
-          }
-        });
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: '/v1/events', headers: { authorization: `Bearer ${SECRET}` } },
+        (res) => {
+          expect(res.headers['content-type']).toBe('text/event-stream');
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+            if (text.includes(': ray-connect events')) emit({ type: 'clusters-changed' });
+            if (text.includes('data: ')) {
+              req.destroy();
+              resolve(text);
+            }
+          });
+        },
+      );
       req.on('error', reject);
       req.end();
     });

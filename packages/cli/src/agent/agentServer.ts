@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isRayConnectError } from '@ray-connect/core';
-import { AGENT_METHODS, type AgentMethod, type ErrorInfo, httpStatusFor, MAX_BODY_BYTES, type RayConnectApi } from '@ray-connect/shared';
+import {
+  AGENT_METHODS,
+  type AgentMethod,
+  type ErrorInfo,
+  httpStatusFor,
+  MAX_BODY_BYTES,
+  type RayConnectApi,
+} from '@ray-connect/shared';
 
 export interface AgentServerOptions {
   api: RayConnectApi;
@@ -34,8 +41,14 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('cache-control', 'no-store');
-    if (req.headers.origin !== undefined) return sendError(res, { code: 'ACCESS_DENIED', message: 'The agent does not answer browsers (Origin header present)' }, 403);
-    if (!authorized(req.headers.authorization)) return sendError(res, { code: 'SIGNED_OUT', message: 'Missing or wrong agent secret' }, 401);
+    if (req.headers.origin !== undefined)
+      return sendError(
+        res,
+        { code: 'ACCESS_DENIED', message: 'The agent does not answer browsers (Origin header present)' },
+        403,
+      );
+    if (!authorized(req.headers.authorization))
+      return sendError(res, { code: 'SIGNED_OUT', message: 'Missing or wrong agent secret' }, 401);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/v1/version') {
       if (req.method !== 'GET') return sendError(res, { code: 'BAD_REQUEST', message: 'Use GET' }, 405);
@@ -46,7 +59,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       return events(req, res);
     }
     const m = /^\/v1\/call\/([A-Za-z]+)$/.exec(url.pathname);
-    if (!m || !(AGENT_METHODS as readonly string[]).includes(m[1] ?? '')) return sendError(res, { code: 'BAD_REQUEST', message: `Unknown method or path ${url.pathname}` }, 404);
+    if (!m || !(AGENT_METHODS as readonly string[]).includes(m[1] ?? ''))
+      return sendError(res, { code: 'BAD_REQUEST', message: `Unknown method or path ${url.pathname}` }, 404);
     if (req.method !== 'POST') return sendError(res, { code: 'BAD_REQUEST', message: 'Use POST' }, 405);
     const body = await readBody(req, res);
     if (body === undefined) return;
@@ -56,7 +70,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       args = parsed.args === undefined ? [] : (parsed.args as unknown[]);
       if (!Array.isArray(args)) throw new Error('args is not an array');
     } catch {
-      return sendError(res, { code: 'BAD_REQUEST', message: 'The body must be JSON: { "args": [...] }' }, 400);
+      return sendError(
+        res,
+        { code: 'BAD_REQUEST', message: 'The body must be JSON: { "args": [...] }' },
+        400,
+      );
     }
     const method = m[1] as AgentMethod;
     const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
@@ -70,7 +88,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   }
 
   function events(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
     res.write(': ray-connect events\n\n');
     streams.add(res);
     const unsubscribe = api.onEvent((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));

@@ -22,12 +22,30 @@ export async function clusters(ctx: CliContext): Promise<number> {
     for (const i of list.items) {
       const source = i.tokenSource;
       const token =
-        source.kind === 'secret' ? `secret ${source.secretName}/${source.key}` : source.kind === 'kubernetes-identity' ? 'your Kubernetes token' : source.kind === 'head-env-file' ? `file ${source.path} (in pod)` : source.kind === 'head-env-literal' ? 'head env' : '-';
-      rows.push([i.namespace, i.name, i.state, i.frontedBy ? `${i.authMode} via ${i.frontedBy.kind}` : i.authMode, token, i.connection?.dashboardUrl ?? '']);
+        source.kind === 'secret'
+          ? `secret ${source.secretName}/${source.key}`
+          : source.kind === 'kubernetes-identity'
+            ? 'your Kubernetes token'
+            : source.kind === 'head-env-file'
+              ? `file ${source.path} (in pod)`
+              : source.kind === 'head-env-literal'
+                ? 'head env'
+                : '-';
+      rows.push([
+        i.namespace,
+        i.name,
+        i.state,
+        i.frontedBy ? `${i.authMode} via ${i.frontedBy.kind}` : i.authMode,
+        token,
+        i.connection?.dashboardUrl ?? '',
+      ]);
     }
     ctx.out(table(rows).trimEnd());
     for (const i of list.items) for (const w of i.warnings) ctx.err(`warning: ${i.name}: ${w}`);
   }
-  for (const e of list.errors) ctx.err(`error: namespace ${e.namespace}: ${e.error.message}${e.error.fix ? `\n  fix: ${e.error.fix}` : ''}`);
+  for (const e of list.errors)
+    ctx.err(
+      `error: namespace ${e.namespace}: ${e.error.message}${e.error.fix ? `\n  fix: ${e.error.fix}` : ''}`,
+    );
   return list.errors.length && !list.items.length ? 1 : 0;
 }

@@ -29,13 +29,21 @@ export async function connect(ctx: CliContext): Promise<number> {
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const unsubscribe = ctx.api.onEvent((event: RayConnectEvent) => {
-    if (event.type !== 'connection-changed' || event.connection.name !== ref.name || event.connection.namespace !== ref.namespace) return;
+    if (
+      event.type !== 'connection-changed' ||
+      event.connection.name !== ref.name ||
+      event.connection.namespace !== ref.namespace
+    )
+      return;
     const c = event.connection;
     if (ctx.json) ctx.out(JSON.stringify({ event: 'connection-changed', connection: c }));
-    else if (c.state === 'reconnecting') ctx.err(`reconnecting to ${ref.name}${c.error ? `: ${c.error.message}` : ''}`);
+    else if (c.state === 'reconnecting')
+      ctx.err(`reconnecting to ${ref.name}${c.error ? `: ${c.error.message}` : ''}`);
     else if (c.state === 'ready') ctx.err(`ready: ${ref.name} at ${c.dashboardUrl ?? ''}`);
     else if (c.state === 'failed') {
-      ctx.err(`failed: ${c.error?.message ?? 'the forward stopped'}${c.error?.fix ? `\n  fix: ${c.error.fix}` : ''}`);
+      ctx.err(
+        `failed: ${c.error?.message ?? 'the forward stopped'}${c.error?.fix ? `\n  fix: ${c.error.fix}` : ''}`,
+      );
       exitCode = c.error ? exitCodeFor(c.error.code) : EXIT.error;
       finish();
     }
@@ -58,7 +66,14 @@ export async function connect(ctx: CliContext): Promise<number> {
   });
   const unpublish = await publishConnection(ctx.api, ref, summary, ctx.configDir);
   const env = await ctx.api.sessionEnv(ref);
-  if (ctx.json) ctx.out(JSON.stringify({ connection: summary, rayClientAddress: env.rayClientAddress, envNames: Object.keys(env.env) }));
+  if (ctx.json)
+    ctx.out(
+      JSON.stringify({
+        connection: summary,
+        rayClientAddress: env.rayClientAddress,
+        envNames: Object.keys(env.env),
+      }),
+    );
   else {
     const shown = { ...env.env };
     if (shown.RAY_AUTH_TOKEN) shown.RAY_AUTH_TOKEN = '<hidden: ray-connect env shows it>';
@@ -68,7 +83,9 @@ export async function connect(ctx: CliContext): Promise<number> {
     ctx.out('');
     ctx.out(formatEnv(shown, 'sh').trimEnd());
     ctx.out('');
-    ctx.out(`In another shell: eval "$(ray-connect env ${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''})"`);
+    ctx.out(
+      `In another shell: eval "$(ray-connect env ${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ''})"`,
+    );
     ctx.out('Press Ctrl-C to stop.');
   }
 

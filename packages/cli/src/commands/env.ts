@@ -20,16 +20,38 @@ export async function env(ctx: CliContext): Promise<number> {
   if (!isEnvFormat(format)) throw new UsageError(`--format must be one of ${ENV_FORMATS.join(', ')}`);
   const namespace = stringFlag(ctx.args, 'namespace');
   const context = stringFlag(ctx.args, 'context');
-  const running = await findConnections(ctx.configDir, { name, ...(namespace && { namespace }), ...(context && { clusterId: context }) });
+  const running = await findConnections(ctx.configDir, {
+    name,
+    ...(namespace && { namespace }),
+    ...(context && { clusterId: context }),
+  });
   if (running.length === 0)
-    throw new RayConnectError('AGENT_UNAVAILABLE', `Not connected to Ray cluster ${name}: no \`ray-connect connect ${name}\` is running`, {
-      fix: `Start it in another terminal: ray-connect connect ${name}${namespace ? ` -n ${namespace}` : ''}`,
-    });
+    throw new RayConnectError(
+      'AGENT_UNAVAILABLE',
+      `Not connected to Ray cluster ${name}: no \`ray-connect connect ${name}\` is running`,
+      {
+        fix: `Start it in another terminal: ray-connect connect ${name}${namespace ? ` -n ${namespace}` : ''}`,
+      },
+    );
   if (running.length > 1)
-    throw new UsageError(`several connections to ${name} run (${running.map((r) => `${r.ref.clusterId} ${r.ref.namespace}`).join('; ')}): pick one with --namespace / --context`);
+    throw new UsageError(
+      `several connections to ${name} run (${running.map((r) => `${r.ref.clusterId} ${r.ref.namespace}`).join('; ')}): pick one with --namespace / --context`,
+    );
   const record = running[0]!;
   const session = await requestSessionEnv(record);
-  if (format === 'json') ctx.out(JSON.stringify({ env: session.env, rayClientAddress: session.rayClientAddress, tokenVersion: session.tokenVersion, tokenExpiresAt: session.tokenExpiresAt }, null, 2));
+  if (format === 'json')
+    ctx.out(
+      JSON.stringify(
+        {
+          env: session.env,
+          rayClientAddress: session.rayClientAddress,
+          tokenVersion: session.tokenVersion,
+          tokenExpiresAt: session.tokenExpiresAt,
+        },
+        null,
+        2,
+      ),
+    );
   else ctx.io.stdout.write(formatEnv(session.env, format));
   return 0;
 }

@@ -15,15 +15,32 @@ Signs in to a Kubernetes cluster.
 Default: --kubeconfig when the context has credentials, else --device.`;
 
 export async function login(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, ['device', 'browser', 'openshift', 'token-stdin', 'kubeconfig', 'in-cluster', 'issuer', 'client-id']);
+  allowOnly(ctx.args, [
+    'device',
+    'browser',
+    'openshift',
+    'token-stdin',
+    'kubeconfig',
+    'in-cluster',
+    'issuer',
+    'client-id',
+  ]);
   const cluster = await selectCluster(ctx);
-  const chosen = ['device', 'browser', 'openshift', 'token-stdin', 'kubeconfig', 'in-cluster'].filter((m) => boolFlag(ctx.args, m));
+  const chosen = ['device', 'browser', 'openshift', 'token-stdin', 'kubeconfig', 'in-cluster'].filter((m) =>
+    boolFlag(ctx.args, m),
+  );
   if (chosen.length > 1) throw new UsageError(`choose one sign-in method, not ${chosen.join(' and ')}`);
   const idp = {
     ...(stringFlag(ctx.args, 'issuer') && { issuer: stringFlag(ctx.args, 'issuer') }),
     ...(stringFlag(ctx.args, 'client-id') && { clientId: stringFlag(ctx.args, 'client-id') }),
   };
-  const method = chosen[0] ?? (cluster.source === 'in-cluster' ? 'in-cluster' : cluster.source === 'kubeconfig' && cluster.signIn.method === 'kubeconfig' ? 'kubeconfig' : 'device');
+  const method =
+    chosen[0] ??
+    (cluster.source === 'in-cluster'
+      ? 'in-cluster'
+      : cluster.source === 'kubeconfig' && cluster.signIn.method === 'kubeconfig'
+        ? 'kubeconfig'
+        : 'device');
   let input: SignInInput;
   switch (method) {
     case 'token-stdin':
@@ -46,10 +63,14 @@ export async function login(ctx: CliContext): Promise<number> {
   if (progress.kind === 'done') state = progress.state;
   else {
     if (progress.kind === 'device') {
-      ctx.err(`To sign in to ${cluster.name}, open ${progress.verificationUriComplete ?? progress.verificationUri}`);
+      ctx.err(
+        `To sign in to ${cluster.name}, open ${progress.verificationUriComplete ?? progress.verificationUri}`,
+      );
       ctx.err(`and enter the code: ${progress.userCode}`);
     } else {
-      ctx.err(`To sign in to ${cluster.name}, open this URL in a browser on this machine (it was opened if possible):`);
+      ctx.err(
+        `To sign in to ${cluster.name}, open this URL in a browser on this machine (it was opened if possible):`,
+      );
       ctx.err(progress.url);
     }
     if (ctx.json) ctx.out(JSON.stringify({ progress }));
@@ -66,13 +87,17 @@ export async function login(ctx: CliContext): Promise<number> {
   else {
     const who = state.identity ? ` as ${state.identity.username}` : '';
     ctx.out(`Signed in to ${cluster.name}${who} (${state.method ?? method})`);
-    if (storage?.degradedReason && state.method !== 'kubeconfig' && state.method !== 'in-cluster') ctx.err(`note: ${storage.degradedReason}`);
+    if (storage?.degradedReason && state.method !== 'kubeconfig' && state.method !== 'in-cluster')
+      ctx.err(`note: ${storage.degradedReason}`);
   }
   return 0;
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  if ((stdin as { isTTY?: boolean }).isTTY) throw new UsageError('--token-stdin reads the token from a pipe: oc whoami -t | ray-connect login --token-stdin');
+  if ((stdin as { isTTY?: boolean }).isTTY)
+    throw new UsageError(
+      '--token-stdin reads the token from a pipe: oc whoami -t | ray-connect login --token-stdin',
+    );
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   const token = Buffer.concat(chunks).toString('utf8').trim();

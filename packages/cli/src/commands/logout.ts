@@ -10,7 +10,8 @@ export async function logout(ctx: CliContext): Promise<number> {
   const cluster = await selectCluster(ctx);
   const result = await ctx.api.signOut(cluster.id);
   if (ctx.json) ctx.out(JSON.stringify({ cluster: cluster.id, ...result }));
-  else if (result.removed.length === 0) ctx.out(`Nothing stored for ${cluster.name}; kubeconfig credentials, if any, are left to kubectl.`);
+  else if (result.removed.length === 0)
+    ctx.out(`Nothing stored for ${cluster.name}; kubeconfig credentials, if any, are left to kubectl.`);
   else ctx.out(`Signed out of ${cluster.name}. Removed:\n${result.removed.map((r) => `  ${r}`).join('\n')}`);
   return 0;
 }

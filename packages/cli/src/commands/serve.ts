@@ -12,11 +12,20 @@ request must send it as "Authorization: Bearer <secret>". When ready the agent p
 export async function serve(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, ['port']);
   const secret = ctx.io.env[AGENT_SECRET_ENV];
-  if (!secret || secret.length < 16) throw new UsageError(`set ${AGENT_SECRET_ENV} to a random secret of at least 16 characters (the parent process does this)`);
+  if (!secret || secret.length < 16)
+    throw new UsageError(
+      `set ${AGENT_SECRET_ENV} to a random secret of at least 16 characters (the parent process does this)`,
+    );
   delete process.env[AGENT_SECRET_ENV];
   const agent = createAgentServer({ api: ctx.api, secret });
   const port = await agent.listen(portFlag(ctx.args, 'port') ?? 0);
-  const ready: AgentReady = { ready: true, port, version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid };
+  const ready: AgentReady = {
+    ready: true,
+    port,
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    pid: process.pid,
+  };
   ctx.out(JSON.stringify(ready));
 
   await new Promise<void>((resolve) => {

@@ -14,7 +14,14 @@ export async function whoami(ctx: CliContext): Promise<number> {
     if (ctx.json) ctx.out(JSON.stringify(clusters));
     else {
       const rows = [['', 'CLUSTER', 'SERVER', 'SIGN-IN', 'USER']];
-      for (const c of clusters) rows.push([c.current ? '*' : '', c.name, c.server, `${c.signIn.status}${c.signIn.method ? ` (${c.signIn.method})` : ''}`, c.signIn.identity?.username ?? '']);
+      for (const c of clusters)
+        rows.push([
+          c.current ? '*' : '',
+          c.name,
+          c.server,
+          `${c.signIn.status}${c.signIn.method ? ` (${c.signIn.method})` : ''}`,
+          c.signIn.identity?.username ?? '',
+        ]);
       ctx.out(table(rows).trimEnd());
     }
     return 0;
@@ -26,14 +33,19 @@ export async function whoami(ctx: CliContext): Promise<number> {
     if (progress.kind === 'done') cluster = { ...cluster, signIn: progress.state };
   }
   const s = cluster.signIn;
-  if (ctx.json) ctx.out(JSON.stringify({ cluster: cluster.id, server: cluster.server, signIn: s, storage: cluster.storage }));
+  if (ctx.json)
+    ctx.out(
+      JSON.stringify({ cluster: cluster.id, server: cluster.server, signIn: s, storage: cluster.storage }),
+    );
   else if (s.status !== 'signed-in') {
     ctx.out(`${cluster.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
     return 3;
   } else {
     const groups = s.identity?.groups.length ? ` groups: ${s.identity.groups.join(', ')}` : '';
     const expires = s.expiresAt ? ` expires: ${new Date(s.expiresAt).toISOString()}` : '';
-    ctx.out(`${s.identity?.username ?? 'unknown user'} on ${cluster.name} (${cluster.server}) via ${s.method}${groups}${expires}`);
+    ctx.out(
+      `${s.identity?.username ?? 'unknown user'} on ${cluster.name} (${cluster.server}) via ${s.method}${groups}${expires}`,
+    );
   }
   return 0;
 }

@@ -37,7 +37,10 @@ export interface ClusterDirectory {
 }
 
 /** Clusters = kubeconfig contexts + clusters added by URL + in-cluster (when running in a pod). */
-export async function readClusterDirectory(deps: RayConnectDeps, state: ConfigState): Promise<ClusterDirectory> {
+export async function readClusterDirectory(
+  deps: RayConnectDeps,
+  state: ConfigState,
+): Promise<ClusterDirectory> {
   const readFile = deps.readFile ?? nodeReadTextFile;
   const view = await loadKubeconfig({
     env: deps.env,
@@ -94,7 +97,12 @@ export async function readClusterDirectory(deps: RayConnectDeps, state: ConfigSt
 }
 
 /** A KubeClient for a cluster; `credential` replaces the cluster's own credentials (a stored sign-in). */
-export async function kubeClientFor(dir: ClusterDirectory, entry: ClusterEntry, deps: RayConnectDeps, credential?: CredentialSource): Promise<KubeClient> {
+export async function kubeClientFor(
+  dir: ClusterDirectory,
+  entry: ClusterEntry,
+  deps: RayConnectDeps,
+  credential?: CredentialSource,
+): Promise<KubeClient> {
   const common = {
     logger: deps.logger,
     clock: deps.clock,
@@ -113,23 +121,42 @@ export async function kubeClientFor(dir: ClusterDirectory, entry: ClusterEntry, 
   const own = entry.inCluster?.credential;
   const chosen = credential ?? own;
   if (chosen === undefined)
-    throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, { fix: `Sign in: ray-connect login --context ${entry.id}`, details: { cluster: entry.id } });
+    throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, {
+      fix: `Sign in: ray-connect login --context ${entry.id}`,
+      details: { cluster: entry.id },
+    });
   const caFile = entry.added?.caFile ?? deps.caFile;
-  const ca = entry.inCluster?.ca !== undefined && !caFile
-    ? { ca: [entry.inCluster.ca] }
-    : await resolveCa({ readFile: deps.readFile ?? nodeReadTextFile, env: deps.env, logger: deps.logger, ...(caFile !== undefined && { setting: caFile }) });
+  const ca =
+    entry.inCluster?.ca !== undefined && !caFile
+      ? { ca: [entry.inCluster.ca] }
+      : await resolveCa({
+          readFile: deps.readFile ?? nodeReadTextFile,
+          env: deps.env,
+          logger: deps.logger,
+          ...(caFile !== undefined && { setting: caFile }),
+        });
   return createKubeClient({
     ...common,
     server: entry.server,
     credential: chosen,
     namespace: entry.namespace,
     ...(ca.ca !== undefined && { ca: ca.ca }),
-    ...((entry.added?.insecureSkipTlsVerify || deps.insecureSkipTlsVerify) && { insecureSkipTlsVerify: true }),
+    ...((entry.added?.insecureSkipTlsVerify || deps.insecureSkipTlsVerify) && {
+      insecureSkipTlsVerify: true,
+    }),
   });
 }
 
 function hasCredentials(user: KubeUser): boolean {
-  return !!(user.token || user.tokenFile || user.exec || user.authProvider || user.clientCertificate || user.clientCertificateData || user.password);
+  return !!(
+    user.token ||
+    user.tokenFile ||
+    user.exec ||
+    user.authProvider ||
+    user.clientCertificate ||
+    user.clientCertificateData ||
+    user.password
+  );
 }
 
 function hostOf(server: string): string {

@@ -23,11 +23,17 @@ export async function clusterSignInState(
       const session = await sessions.load(entry.id);
       if (session !== undefined) return signInStateOf(session.info, now);
     } catch (e) {
-      return { status: 'error', error: isRayConnectError(e) ? e.toInfo() : { code: 'SECRET_STORE_FAILED', message: String(e) } };
+      return {
+        status: 'error',
+        error: isRayConnectError(e) ? e.toInfo() : { code: 'SECRET_STORE_FAILED', message: String(e) },
+      };
     }
   }
   if (!entry.ownCredentials) return { status: 'signed-out' };
-  const own: SignInState = { status: 'signed-in', method: entry.source === 'in-cluster' ? 'in-cluster' : 'kubeconfig' };
+  const own: SignInState = {
+    status: 'signed-in',
+    method: entry.source === 'in-cluster' ? 'in-cluster' : 'kubeconfig',
+  };
   if (identity !== undefined) own.identity = { username: identity.username, groups: [...identity.groups] };
   return own;
 }

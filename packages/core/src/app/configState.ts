@@ -24,20 +24,29 @@ export async function readConfigState(configDir: string): Promise<ConfigState> {
   try {
     const raw = JSON.parse(text) as Partial<ConfigState>;
     return {
-      added: Array.isArray(raw.added) ? raw.added.filter((a) => typeof a?.id === 'string' && typeof a.server === 'string') : [],
+      added: Array.isArray(raw.added)
+        ? raw.added.filter((a) => typeof a?.id === 'string' && typeof a.server === 'string')
+        : [],
       namespaces: typeof raw.namespaces === 'object' && raw.namespaces !== null ? raw.namespaces : {},
       methods: typeof raw.methods === 'object' && raw.methods !== null ? raw.methods : {},
     };
   } catch (e) {
-    throw new RayConnectError('BAD_REQUEST', `The Ray Connect state file ${join(configDir, 'state.json')} is not valid JSON`, {
-      fix: `Fix or delete ${join(configDir, 'state.json')} (it holds added clusters and chosen namespaces, no secrets)`,
-      cause: e,
-    });
+    throw new RayConnectError(
+      'BAD_REQUEST',
+      `The Ray Connect state file ${join(configDir, 'state.json')} is not valid JSON`,
+      {
+        fix: `Fix or delete ${join(configDir, 'state.json')} (it holds added clusters and chosen namespaces, no secrets)`,
+        cause: e,
+      },
+    );
   }
 }
 
 /** Read-modify-write of the state file (atomic rename, 0600 in a 0700 directory). */
-export async function updateConfigState(configDir: string, change: (state: ConfigState) => void): Promise<ConfigState> {
+export async function updateConfigState(
+  configDir: string,
+  change: (state: ConfigState) => void,
+): Promise<ConfigState> {
   const state = await readConfigState(configDir);
   change(state);
   await mkdir(configDir, { recursive: true, mode: 0o700 });

@@ -1,4 +1,10 @@
-import type { ConnectionSummary, ConnectOptions, RayClusterRef, RayConnectEvent, SessionEnv } from '@ray-connect/shared';
+import type {
+  ConnectionSummary,
+  ConnectOptions,
+  RayClusterRef,
+  RayConnectEvent,
+  SessionEnv,
+} from '@ray-connect/shared';
 import { join } from 'node:path';
 import { RayConnectError } from '../errors.js';
 import { connectRayCluster, type RayConnection } from '../ray/connectRayCluster.js';
@@ -44,10 +50,18 @@ export class Connections {
       onChange: (summary) => {
         this.emit({ type: 'connection-changed', connection: summary });
         if (summary.error && (summary.state === 'failed' || summary.state === 'reconnecting'))
-          this.emit({ type: 'log', level: summary.state === 'failed' ? 'error' : 'warn', message: `${ref.name}: ${summary.state}: ${summary.error.message}` });
+          this.emit({
+            type: 'log',
+            level: summary.state === 'failed' ? 'error' : 'warn',
+            message: `${ref.name}: ${summary.state}: ${summary.error.message}`,
+          });
         if (summary.tokenVersion !== lastVersion) {
           lastVersion = summary.tokenVersion;
-          this.emit({ type: 'token-rotated', ref: { clusterId: ref.clusterId, namespace: ref.namespace, name: ref.name }, tokenVersion: summary.tokenVersion });
+          this.emit({
+            type: 'token-rotated',
+            ref: { clusterId: ref.clusterId, namespace: ref.namespace, name: ref.name },
+            tokenVersion: summary.tokenVersion,
+          });
         }
       },
     });
@@ -62,13 +76,17 @@ export class Connections {
     if (!c) return [];
     this.live.delete(key);
     const removed = await c.stop();
-    return removed.length ? removed.map((r) => `${r} (connection ${c.ref.name})`) : [`connection ${c.ref.name}`];
+    return removed.length
+      ? removed.map((r) => `${r} (connection ${c.ref.name})`)
+      : [`connection ${c.ref.name}`];
   }
 
   /** Stops every connection of a cluster (sign-out), or all of them. */
   async disconnectAll(clusterId?: string): Promise<string[]> {
     const removed: string[] = [];
-    for (const c of [...this.live.values()]) if (clusterId === undefined || c.ref.clusterId === clusterId) removed.push(...(await this.disconnect(c.ref)));
+    for (const c of [...this.live.values()])
+      if (clusterId === undefined || c.ref.clusterId === clusterId)
+        removed.push(...(await this.disconnect(c.ref)));
     return removed;
   }
 
@@ -90,7 +108,14 @@ export class Connections {
       const kube = await this.clients.get(ref.clusterId);
       token = await getRayToken(await getRayCluster(ref, kube), kube);
     }
-    if (!token) throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${ref.name} has no auth: there is no token`, { details: { ...ref } });
-    return token.expiresAt === undefined ? { token: token.token.reveal() } : { token: token.token.reveal(), expiresAt: token.expiresAt };
+    if (!token)
+      throw new RayConnectError(
+        'RAY_TOKEN_NOT_FOUND',
+        `Ray cluster ${ref.name} has no auth: there is no token`,
+        { details: { ...ref } },
+      );
+    return token.expiresAt === undefined
+      ? { token: token.token.reveal() }
+      : { token: token.token.reveal(), expiresAt: token.expiresAt };
   }
 }

@@ -11,7 +11,8 @@ import { MemorySecretStore } from '../ports/SecretStore.js';
 import { createRayConnect, type RayConnect } from './createRayConnect.js';
 
 const SERVER = 'https://kube.example.test:6443';
-const fixture = (f: string) => JSON.parse(readFileSync(join(import.meta.dirname, '../../testdata/rayclusters', f), 'utf8')) as unknown;
+const fixture = (f: string) =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../testdata/rayclusters', f), 'utf8')) as unknown;
 
 /** A fake API server behind the KubeFetch seam: who is asking (by bearer token) and what they may see. */
 function fakeApiServer(seen: { url: string; auth?: string }[]): KubeFetch {
@@ -20,10 +21,13 @@ function fakeApiServer(seen: { url: string; auth?: string }[]): KubeFetch {
     const path = new URL(url).pathname;
     const reply = (status: number, body: unknown) => ({ status, text: async () => JSON.stringify(body) });
     const auth = init.headers.Authorization;
-    if (auth !== 'Bearer kubeconfig-token' && auth !== 'Bearer pasted-token') return reply(401, { kind: 'Status', message: 'Unauthorized' });
+    if (auth !== 'Bearer kubeconfig-token' && auth !== 'Bearer pasted-token')
+      return reply(401, { kind: 'Status', message: 'Unauthorized' });
     const user = auth === 'Bearer pasted-token' ? 'pasted-user' : 'kube-user';
-    if (path === '/apis/authentication.k8s.io/v1/selfsubjectreviews') return reply(201, { status: { userInfo: { username: user, groups: ['g'] } } });
-    if (path === '/apis/ray.io/v1/namespaces/team/rayclusters') return reply(200, { items: [fixture('token-generated.json'), fixture('noauth.json')] });
+    if (path === '/apis/authentication.k8s.io/v1/selfsubjectreviews')
+      return reply(201, { status: { userInfo: { username: user, groups: ['g'] } } });
+    if (path === '/apis/ray.io/v1/namespaces/team/rayclusters')
+      return reply(200, { items: [fixture('token-generated.json'), fixture('noauth.json')] });
     return reply(404, { kind: 'Status', message: 'not found' });
   };
 }
@@ -85,7 +89,10 @@ describe('createRayConnect (fakes)', () => {
 
   it('kubeconfig sign-in checks who you are; Ray clusters come from the chosen namespaces', async () => {
     const progress = await api.beginSignIn('context:dev', { method: 'kubeconfig' });
-    expect(progress).toMatchObject({ kind: 'done', state: { status: 'signed-in', method: 'kubeconfig', identity: { username: 'kube-user' } } });
+    expect(progress).toMatchObject({
+      kind: 'done',
+      state: { status: 'signed-in', method: 'kubeconfig', identity: { username: 'kube-user' } },
+    });
     const list = await api.listRayClusters('context:dev');
     expect(list.searched).toEqual(['team']);
     expect(list.items.map((i) => [i.name, i.authMode])).toEqual([
@@ -98,7 +105,10 @@ describe('createRayConnect (fakes)', () => {
   it('token sign-in stores a session used for requests; sign-out says what it removed', async () => {
     await expect(api.listRayClusters('context:bare')).rejects.toMatchObject({ code: 'SIGNED_OUT' });
     const progress = await api.beginSignIn('context:bare', { method: 'token', token: 'pasted-token' });
-    expect(progress).toMatchObject({ kind: 'done', state: { status: 'signed-in', method: 'token', identity: { username: 'pasted-user' } } });
+    expect(progress).toMatchObject({
+      kind: 'done',
+      state: { status: 'signed-in', method: 'token', identity: { username: 'pasted-user' } },
+    });
     await api.listRayClusters('context:bare');
     expect(seen.at(-1)?.auth).toBe('Bearer pasted-token');
     const out = await api.signOut('context:bare');
@@ -113,15 +123,24 @@ describe('createRayConnect (fakes)', () => {
     const state = readFileSync(join(configDir, 'state.json'), 'utf8');
     expect(state).not.toMatch(/token/);
     const added = await api.addCluster({ server: 'https://api.other.test:6443', namespace: 'ml' });
-    expect(added).toMatchObject({ id: 'url:https://api.other.test:6443', source: 'added', name: 'api.other.test:6443', signIn: { status: 'signed-out' } });
+    expect(added).toMatchObject({
+      id: 'url:https://api.other.test:6443',
+      source: 'added',
+      name: 'api.other.test:6443',
+      signIn: { status: 'signed-out' },
+    });
     await api.removeCluster(added.id);
     expect((await api.listClusters()).map((c) => c.id)).not.toContain(added.id);
     await expect(api.removeCluster('context:dev')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(api.addCluster({ server: 'http://plain.test' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(api.addCluster({ server: 'http://plain.test' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 
   it('sessionEnv without a connection says to connect first; unknown clusters are CONTEXT_NOT_FOUND', async () => {
-    await expect(api.sessionEnv({ clusterId: 'context:dev', namespace: 'team', name: 'x' })).rejects.toMatchObject({ code: 'BAD_REQUEST', fix: expect.stringMatching(/connect/) });
+    await expect(
+      api.sessionEnv({ clusterId: 'context:dev', namespace: 'team', name: 'x' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', fix: expect.stringMatching(/connect/) });
     await expect(api.listRayClusters('context:nope')).rejects.toMatchObject({ code: 'CONTEXT_NOT_FOUND' });
     expect(await api.listConnections()).toEqual([]);
   });

@@ -1,6 +1,20 @@
 import type {
-  AccessCheck, AddClusterInput, ClusterSummary, ConnectionSummary, ConnectOptions, DisconnectResult, RayClusterList, RayClusterRef,
-  RayConnectApi, RayConnectEvent, SessionEnv, SignInInput, SignInProgress, SignInState, SignOutResult, VersionInfo,
+  AccessCheck,
+  AddClusterInput,
+  ClusterSummary,
+  ConnectionSummary,
+  ConnectOptions,
+  DisconnectResult,
+  RayClusterList,
+  RayClusterRef,
+  RayConnectApi,
+  RayConnectEvent,
+  SessionEnv,
+  SignInInput,
+  SignInProgress,
+  SignInState,
+  SignOutResult,
+  VersionInfo,
 } from '@ray-connect/shared';
 import { PROTOCOL_VERSION } from '@ray-connect/shared';
 import type { SignInDeps } from '../auth/deps.js';
@@ -54,7 +68,13 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       namespace: entry.namespace,
       namespaces: state.namespaces[entry.id] ?? [entry.namespace],
       current: entry.current,
-      signIn: await clusterSignInState(entry, state, sessions, clients.identities.get(entry.id), deps.clock.now()),
+      signIn: await clusterSignInState(
+        entry,
+        state,
+        sessions,
+        clients.identities.get(entry.id),
+        deps.clock.now(),
+      ),
       storage: { ...deps.store.info },
     };
     if (entry.file !== undefined) summary.file = entry.file;
@@ -90,9 +110,14 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       try {
         url = new URL(input.server);
       } catch {
-        throw new RayConnectError('BAD_REQUEST', `${input.server} is not a URL`, { fix: 'Give the API server URL, e.g. https://api.example.com:6443' });
+        throw new RayConnectError('BAD_REQUEST', `${input.server} is not a URL`, {
+          fix: 'Give the API server URL, e.g. https://api.example.com:6443',
+        });
       }
-      if (url.protocol !== 'https:') throw new RayConnectError('BAD_REQUEST', 'The API server URL must start with https://', { details: { url: input.server } });
+      if (url.protocol !== 'https:')
+        throw new RayConnectError('BAD_REQUEST', 'The API server URL must start with https://', {
+          details: { url: input.server },
+        });
       const id = `url:${url.origin}`;
       await updateConfigState(deps.configDir, (s) => {
         s.added = s.added.filter((a) => a.id !== id);
@@ -106,9 +131,13 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     async removeCluster(clusterId: string): Promise<void> {
       const { entry } = await clients.entryOf(clusterId);
       if (entry.source !== 'added')
-        throw new RayConnectError('BAD_REQUEST', `${entry.name} comes from ${entry.source === 'kubeconfig' ? 'the kubeconfig' : 'the pod'} and cannot be removed here`, {
-          fix: entry.source === 'kubeconfig' ? `kubectl config delete-context ${entry.name}` : undefined,
-        });
+        throw new RayConnectError(
+          'BAD_REQUEST',
+          `${entry.name} comes from ${entry.source === 'kubeconfig' ? 'the kubeconfig' : 'the pod'} and cannot be removed here`,
+          {
+            fix: entry.source === 'kubeconfig' ? `kubectl config delete-context ${entry.name}` : undefined,
+          },
+        );
       await api.signOut(clusterId);
       await updateConfigState(deps.configDir, (s) => {
         s.added = s.added.filter((a) => a.id !== clusterId);
@@ -124,9 +153,13 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
         // The cluster's own credentials: nothing stored; check them with a SelfSubjectReview.
         const expected = input.method === 'kubeconfig' ? 'kubeconfig' : 'in-cluster';
         if (entry.source !== expected || !entry.ownCredentials)
-          throw new RayConnectError('BAD_REQUEST', `${entry.name} has no ${expected === 'kubeconfig' ? 'kubeconfig credentials' : 'service account'} to use`, {
-            fix: 'Sign in with --device, --browser or --token-stdin instead',
-          });
+          throw new RayConnectError(
+            'BAD_REQUEST',
+            `${entry.name} has no ${expected === 'kubeconfig' ? 'kubeconfig credentials' : 'service account'} to use`,
+            {
+              fix: 'Sign in with --device, --browser or --token-stdin instead',
+            },
+          );
         clients.identities.set(clusterId, await whoAmI(await kubeClientFor(dir, entry, deps)));
         await setMethod(clusterId, input.method);
         return { kind: 'done', state: await signInChanged(clusterId) };
@@ -173,8 +206,13 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     },
 
     async setNamespaces(clusterId: string, namespaces: string[]): Promise<ClusterSummary> {
-      const clean = [...new Set(namespaces.map((n) => n.trim()).filter((n) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)))];
-      if (clean.length === 0) throw new RayConnectError('BAD_REQUEST', 'Give at least one valid namespace name', { details: { cluster: clusterId } });
+      const clean = [
+        ...new Set(namespaces.map((n) => n.trim()).filter((n) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n))),
+      ];
+      if (clean.length === 0)
+        throw new RayConnectError('BAD_REQUEST', 'Give at least one valid namespace name', {
+          details: { cluster: clusterId },
+        });
       await updateConfigState(deps.configDir, (s) => {
         s.namespaces[clusterId] = clean;
       });
@@ -200,7 +238,8 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
       return checkAccess(await getRayCluster(ref, kube), kube, await clients.username(ref.clusterId));
     },
 
-    connect: (ref: RayClusterRef, options: ConnectOptions = {}): Promise<ConnectionSummary> => connections.connect(ref, options),
+    connect: (ref: RayClusterRef, options: ConnectOptions = {}): Promise<ConnectionSummary> =>
+      connections.connect(ref, options),
 
     async disconnect(ref: RayClusterRef): Promise<DisconnectResult> {
       return { removed: await connections.disconnect(ref) };

@@ -4,7 +4,12 @@ import { RayConnectError } from '../errors.js';
 import type { CredentialSource } from '../kube/credential.js';
 import { whoAmI } from '../kube/whoAmI.js';
 import type { KubeClient, KubeIdentity } from '../ports/KubeClient.js';
-import { type ClusterDirectory, type ClusterEntry, kubeClientFor, readClusterDirectory } from './clusterDirectory.js';
+import {
+  type ClusterDirectory,
+  type ClusterEntry,
+  kubeClientFor,
+  readClusterDirectory,
+} from './clusterDirectory.js';
 import { type ConfigState, readConfigState } from './configState.js';
 import type { RayConnectDeps } from './deps.js';
 
@@ -27,7 +32,9 @@ export class KubeClients {
     return { state, dir: await readClusterDirectory(this.deps, state) };
   }
 
-  async entryOf(clusterId: string): Promise<{ state: ConfigState; dir: ClusterDirectory; entry: ClusterEntry }> {
+  async entryOf(
+    clusterId: string,
+  ): Promise<{ state: ConfigState; dir: ClusterDirectory; entry: ClusterEntry }> {
     const { state, dir } = await this.load();
     const entry = dir.entries.find((e) => e.id === clusterId);
     if (!entry)
@@ -58,7 +65,9 @@ export class KubeClients {
 
   /** Who the user is (for exact RBAC in messages): known identity, stored session, else a SelfSubjectReview. */
   async username(clusterId: string): Promise<string | undefined> {
-    const known = this.identities.get(clusterId)?.username ?? (await this.sessions.load(clusterId).catch(() => undefined))?.info.identity?.username;
+    const known =
+      this.identities.get(clusterId)?.username ??
+      (await this.sessions.load(clusterId).catch(() => undefined))?.info.identity?.username;
     if (known !== undefined) return known;
     try {
       const identity = await whoAmI(await this.get(clusterId));
@@ -69,14 +78,25 @@ export class KubeClients {
     }
   }
 
-  private async credentialFor(entry: ClusterEntry, state: ConfigState): Promise<CredentialSource | undefined> {
+  private async credentialFor(
+    entry: ClusterEntry,
+    state: ConfigState,
+  ): Promise<CredentialSource | undefined> {
     const method = state.methods[entry.id];
     if (method === 'kubeconfig' || method === 'in-cluster') return undefined;
     const session = await this.sessions.load(entry.id);
     if (session !== undefined)
-      return sessionCredentialSource(entry.id, { store: this.deps.store, configDir: this.deps.configDir, clock: this.deps.clock, logger: this.deps.logger });
+      return sessionCredentialSource(entry.id, {
+        store: this.deps.store,
+        configDir: this.deps.configDir,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+      });
     if (!entry.ownCredentials)
-      throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, { fix: `Sign in: ray-connect login --context ${entry.name}`, details: { cluster: entry.id } });
+      throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, {
+        fix: `Sign in: ray-connect login --context ${entry.name}`,
+        details: { cluster: entry.id },
+      });
     return undefined;
   }
 }

@@ -27,7 +27,12 @@ export class SignInFlows {
    * Starts a session sign-in (device, browser, openshift, token). `kubeconfig` and `in-cluster` do not store a
    * session and are handled by the facade. A pasted token is done at once.
    */
-  async begin(entry: ClusterEntry, input: SignInInput, signInDeps: SignInDeps, deps: RayConnectDeps): Promise<{ progress: SignInProgress; session?: Session }> {
+  async begin(
+    entry: ClusterEntry,
+    input: SignInInput,
+    signInDeps: SignInDeps,
+    deps: RayConnectDeps,
+  ): Promise<{ progress: SignInProgress; session?: Session }> {
     const clusterId = entry.id;
     switch (input.method) {
       case 'token': {
@@ -46,21 +51,39 @@ export class SignInFlows {
           expiresAt: flow.expiresAt,
           intervalSeconds: flow.interval,
         };
-        if (flow.verificationUriComplete !== undefined) progress.verificationUriComplete = flow.verificationUriComplete;
+        if (flow.verificationUriComplete !== undefined)
+          progress.verificationUriComplete = flow.verificationUriComplete;
         return { progress };
       }
       case 'browser': {
         const idp = await idpFor(entry, input, deps);
         const flow = await startBrowserSignIn({ clusterId, ...idp }, signInDeps);
-        return { progress: { kind: 'browser', loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }), url: flow.url } };
+        return {
+          progress: {
+            kind: 'browser',
+            loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }),
+            url: flow.url,
+          },
+        };
       }
       case 'openshift': {
         const ca = await idpCa(deps);
         const flow = await startOpenShiftSignIn(
-          { clusterId, server: entry.server, ...(ca !== undefined && { ca }), ...(deps.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }) },
+          {
+            clusterId,
+            server: entry.server,
+            ...(ca !== undefined && { ca }),
+            ...(deps.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }),
+          },
           signInDeps,
         );
-        return { progress: { kind: 'browser', loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }), url: flow.url } };
+        return {
+          progress: {
+            kind: 'browser',
+            loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }),
+            url: flow.url,
+          },
+        };
       }
       default:
         throw new RayConnectError('BAD_REQUEST', `Sign-in method ${input.method} is not a session sign-in`);
@@ -69,7 +92,10 @@ export class SignInFlows {
 
   get(loginId: string): PendingSignIn {
     const flow = this.pending.get(loginId);
-    if (!flow) throw new RayConnectError('BAD_REQUEST', `No sign-in in progress with id ${loginId}`, { fix: 'Start the sign-in again' });
+    if (!flow)
+      throw new RayConnectError('BAD_REQUEST', `No sign-in in progress with id ${loginId}`, {
+        fix: 'Start the sign-in again',
+      });
     return flow;
   }
 
@@ -97,7 +123,11 @@ export class SignInFlows {
  * The identity provider for device/browser sign-in: the request, else what the kubeconfig user already uses
  * (kubelogin exec args `--oidc-issuer-url`/`--oidc-client-id`, auth-provider oidc), else the host's defaults.
  */
-async function idpFor(entry: ClusterEntry, input: { issuer?: string; clientId?: string; scopes?: string[] }, deps: RayConnectDeps) {
+async function idpFor(
+  entry: ClusterEntry,
+  input: { issuer?: string; clientId?: string; scopes?: string[] },
+  deps: RayConnectDeps,
+) {
   const fromKube = kubeconfigIdp(entry.user);
   const issuer = input.issuer ?? fromKube.issuer ?? deps.oidc?.issuer;
   const clientId = input.clientId ?? fromKube.clientId ?? deps.oidc?.clientId;
@@ -124,7 +154,11 @@ async function idpCa(deps: RayConnectDeps): Promise<string | undefined> {
   try {
     return await (deps.readFile ?? nodeReadTextFile)(file);
   } catch (e) {
-    throw new RayConnectError('TLS_UNTRUSTED', `Cannot read the CA file ${file}`, { fix: 'Check the CA file setting', details: { file }, cause: e });
+    throw new RayConnectError('TLS_UNTRUSTED', `Cannot read the CA file ${file}`, {
+      fix: 'Check the CA file setting',
+      details: { file },
+      cause: e,
+    });
   }
 }
 

@@ -27,7 +27,12 @@ export function buildSessionEnv(input: SessionEnvInput): SessionEnv {
     env.RAY_AUTH_MODE = 'token';
     if (input.tokenFile) env.RAY_AUTH_TOKEN_PATH = input.tokenFile;
     else if (input.token && input.token.length > 0) env.RAY_AUTH_TOKEN = input.token.reveal();
-    else throw new RayConnectError('RAY_TOKEN_NOT_FOUND', 'The cluster needs a Ray token and none is available', { fix: 'Connect again: ray-connect connect <cluster>' });
+    else
+      throw new RayConnectError(
+        'RAY_TOKEN_NOT_FOUND',
+        'The cluster needs a Ray token and none is available',
+        { fix: 'Connect again: ray-connect connect <cluster>' },
+      );
   }
   env.RAY_ADDRESS = input.dashboardUrl;
   const result: SessionEnv = { env, tokenVersion: input.tokenVersion };

@@ -16,7 +16,11 @@ export async function canI(kube: KubeClient, attributes: ResourceAttributes): Pr
   const review = await kube.request({
     method: 'POST',
     path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } },
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: attributes },
+    },
   });
   return asRecord(asRecord(review)?.status)?.allowed === true;
 }
@@ -26,7 +30,11 @@ export async function canI(kube: KubeClient, attributes: ResourceAttributes): Pr
  * `rayclusters/<c>` (group ray.io), what the Ray head itself asks the API server. No auth: nothing to check.
  * When denied, the error names the exact Role and RoleBinding to ask an admin for.
  */
-export async function checkAccess(summary: RayClusterSummary, kube: KubeClient, username?: string): Promise<AccessCheck> {
+export async function checkAccess(
+  summary: RayClusterSummary,
+  kube: KubeClient,
+  username?: string,
+): Promise<AccessCheck> {
   const { namespace, name, tokenSource } = summary;
   let attributes: ResourceAttributes;
   if (summary.authMode === 'kubernetes' || tokenSource.kind === 'kubernetes-identity') {
@@ -63,7 +71,9 @@ export function accessDenied(a: ResourceAttributes, cluster: string, username?: 
   const message = rbac
     ? `You may not use Ray cluster ${cluster}: it checks Kubernetes RBAC and you lack ray:write on rayclusters/${a.name} (group ray.io) in namespace ${ns}`
     : `You may not read the Ray token of ${cluster}: get on secrets/${a.name} in namespace ${ns} is denied`;
-  const cache = rbac ? ' Ray caches allowed checks for 5 minutes, so a revoked binding can keep working that long.' : '';
+  const cache = rbac
+    ? ' Ray caches allowed checks for 5 minutes, so a revoked binding can keep working that long.'
+    : '';
   return new RayConnectError('ACCESS_DENIED', message, {
     fix: `Ask a namespace admin to run: ${createRole} && ${bind}.${cache}`,
     details: { namespace: ns, verb: a.verb, group: a.group, resource: a.resource, name: a.name },

@@ -28,15 +28,41 @@ const states: ConnectionSummary['state'][] = [];
 function rayCluster(authOptions: unknown) {
   return {
     metadata: { name: 'rc', namespace: NS },
-    spec: { rayVersion: '2.55.0', authOptions, headGroupSpec: { template: { spec: { containers: [{ name: 'ray-head', ports: [{ name: 'dashboard', containerPort: 8265 }] }] } } } },
+    spec: {
+      rayVersion: '2.55.0',
+      authOptions,
+      headGroupSpec: {
+        template: {
+          spec: { containers: [{ name: 'ray-head', ports: [{ name: 'dashboard', containerPort: 8265 }] }] },
+        },
+      },
+    },
     status: { conditions: [{ type: 'HeadPodReady', status: 'True' }], head: { podName: 'head-1' } },
   };
 }
 
 function setPod(name: string | undefined) {
   api.pods.clear();
-  const pods = name ? [{ metadata: { name, uid: `uid-${name}`, labels: { 'ray.io/cluster': 'rc', 'ray.io/node-type': 'head' } }, status: { phase: 'Running' } }] : [];
-  if (name) api.pods.set(name, new Map([[8265, rayPort], [10001, rayPort]]));
+  const pods = name
+    ? [
+        {
+          metadata: {
+            name,
+            uid: `uid-${name}`,
+            labels: { 'ray.io/cluster': 'rc', 'ray.io/node-type': 'head' },
+          },
+          status: { phase: 'Running' },
+        },
+      ]
+    : [];
+  if (name)
+    api.pods.set(
+      name,
+      new Map([
+        [8265, rayPort],
+        [10001, rayPort],
+      ]),
+    );
   kube.routes.delete(`GET /api/v1/namespaces/${NS}/pods/head-1`);
   if (name === 'head-1') kube.on('GET', `/api/v1/namespaces/${NS}/pods/head-1`, pods[0]);
   kube.on('GET', `/api/v1/namespaces/${NS}/pods`, { items: pods });
@@ -47,15 +73,19 @@ beforeEach(async () => {
   accepted = TOKEN;
   states.length = 0;
   ray = createServer((req, res) => {
-    if (req.url === '/api/authentication_mode') return void res.end(JSON.stringify({ authentication_mode: rayMode }));
+    if (req.url === '/api/authentication_mode')
+      return void res.end(JSON.stringify({ authentication_mode: rayMode }));
     if (rayMode === 'token') {
       const auth = req.headers.authorization;
       if (!auth) return void res.writeHead(401).end('Unauthorized: Missing authentication token');
-      if (auth !== `Bearer ${accepted}`) return void res.writeHead(403).end('Forbidden: Invalid authentication token');
+      if (auth !== `Bearer ${accepted}`)
+        return void res.writeHead(403).end('Forbidden: Invalid authentication token');
     }
     res.end(JSON.stringify({ ray_version: '2.55.0', path: req.url }));
   });
-  rayPort = await new Promise<number>((r) => ray.listen(0, '127.0.0.1', () => r((ray.address() as { port: number }).port)));
+  rayPort = await new Promise<number>((r) =>
+    ray.listen(0, '127.0.0.1', () => r((ray.address() as { port: number }).port)),
+  );
   api = new FakePortForwardServer();
   kube = new FakeKubeClient(await api.start());
   setPod('head-1');
@@ -81,11 +111,15 @@ const deps = () => ({
 
 function get(url: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url + '/api/version', { headers: token ? { authorization: `Bearer ${token}` } : {}, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url + '/api/version',
+      { headers: token ? { authorization: `Bearer ${token}` } : {}, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -94,13 +128,19 @@ function get(url: string, token?: string): Promise<{ status: number; body: strin
 describe('connectRayCluster', () => {
   it('token mode: reads the Secret, forwards, proves the path, and builds the env', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
-    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, { data: { auth_token: Buffer.from(TOKEN).toString('base64') } });
+    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, {
+      data: { auth_token: Buffer.from(TOKEN).toString('base64') },
+    });
     connection = await connectRayCluster(ref, {}, deps());
     const summary = connection.summary();
     expect(summary.state).toBe('ready');
     expect(summary.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const env = connection.sessionEnv();
-    expect(env.env).toEqual({ RAY_AUTH_MODE: 'token', RAY_AUTH_TOKEN: TOKEN, RAY_ADDRESS: summary.dashboardUrl });
+    expect(env.env).toEqual({
+      RAY_AUTH_MODE: 'token',
+      RAY_AUTH_TOKEN: TOKEN,
+      RAY_ADDRESS: summary.dashboardUrl,
+    });
     expect(env.rayClientAddress).toMatch(/^ray:\/\/127\.0\.0\.1:\d+$/);
     expect((await get(summary.dashboardUrl ?? '', TOKEN)).status).toBe(200);
   });
@@ -113,7 +153,9 @@ describe('connectRayCluster', () => {
     expect(connection.sessionEnv().env).toEqual({ RAY_ADDRESS: `http://127.0.0.1:${port}` });
     const removed = await connection.stop();
     expect(removed.join()).toMatch(/port-forward/);
-    const error = await new Promise<NodeJS.ErrnoException>((r) => tcpConnect(port, '127.0.0.1').on('error', r));
+    const error = await new Promise<NodeJS.ErrnoException>((r) =>
+      tcpConnect(port, '127.0.0.1').on('error', r),
+    );
     expect(error.code).toBe('ECONNREFUSED');
     expect(states.at(-1)).toBe('disconnected');
     connection = undefined;
@@ -121,35 +163,65 @@ describe('connectRayCluster', () => {
 
   it('a wrong Secret token -> RAY_REJECTED_TOKEN saying wrong/rotated token, and nothing left listening', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
-    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, { data: { auth_token: Buffer.from('stale').toString('base64') } });
-    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({ code: 'RAY_REJECTED_TOKEN', message: expect.stringMatching(/wrong or was rotated/) });
+    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, {
+      data: { auth_token: Buffer.from('stale').toString('base64') },
+    });
+    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({
+      code: 'RAY_REJECTED_TOKEN',
+      message: expect.stringMatching(/wrong or was rotated/),
+    });
     await expect.poll(() => api.sockets.size).toBe(0);
   });
 
   it('no permission on the Secret -> ACCESS_DENIED with the exact RBAC', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
     kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, FakeKubeClient.status(403));
-    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({ code: 'ACCESS_DENIED', fix: expect.stringMatching(/kubectl create role .* --verb=get --resource=secrets --resource-name=rc/) });
+    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({
+      code: 'ACCESS_DENIED',
+      fix: expect.stringMatching(/kubectl create role .* --verb=get --resource=secrets --resource-name=rc/),
+    });
   });
 
   it('RBAC mode without ray:write -> ACCESS_DENIED naming ray:write and the 5-minute cache', async () => {
-    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token', enableK8sTokenAuth: true }));
+    kube.on(
+      'GET',
+      `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`,
+      rayCluster({ mode: 'token', enableK8sTokenAuth: true }),
+    );
     kube.on('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { status: { allowed: false } });
-    const error = await connectRayCluster(ref, {}, { ...deps(), username: 'oidc:bob' }).catch((e: unknown) => e);
+    const error = await connectRayCluster(ref, {}, { ...deps(), username: 'oidc:bob' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'ACCESS_DENIED' });
     const { message, fix } = error as { message: string; fix: string };
     expect(message).toMatch(/ray:write/);
-    expect(fix).toMatch(/kubectl create role ray-user-rc -n ray-demo --verb=ray:write --resource=rayclusters.ray.io --resource-name=rc/);
+    expect(fix).toMatch(
+      /kubectl create role ray-user-rc -n ray-demo --verb=ray:write --resource=rayclusters.ray.io --resource-name=rc/,
+    );
     expect(fix).toMatch(/--user=oidc:bob/);
     expect(fix).toMatch(/5 minutes/);
   });
 
   it('RBAC mode: the user token is the Ray token, optionally through a 0600 token file', async () => {
-    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token', enableK8sTokenAuth: true }));
-    kube.on('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (req: { body?: { spec?: { resourceAttributes?: unknown } } }) => {
-      expect(req.body?.spec?.resourceAttributes).toEqual({ namespace: NS, verb: 'ray:write', group: 'ray.io', resource: 'rayclusters', name: 'rc' });
-      return { status: { allowed: true } };
-    });
+    kube.on(
+      'GET',
+      `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`,
+      rayCluster({ mode: 'token', enableK8sTokenAuth: true }),
+    );
+    kube.on(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      (req: { body?: { spec?: { resourceAttributes?: unknown } } }) => {
+        expect(req.body?.spec?.resourceAttributes).toEqual({
+          namespace: NS,
+          verb: 'ray:write',
+          group: 'ray.io',
+          resource: 'rayclusters',
+          name: 'rc',
+        });
+        return { status: { allowed: true } };
+      },
+    );
     accepted = 'fake-user-token';
     connection = await connectRayCluster(ref, { tokenFile: true }, deps());
     const env = connection.sessionEnv().env;
@@ -164,7 +236,9 @@ describe('connectRayCluster', () => {
 
   it('recovers by itself when the head pod is replaced', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
-    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, { data: { auth_token: Buffer.from(TOKEN).toString('base64') } });
+    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, {
+      data: { auth_token: Buffer.from(TOKEN).toString('base64') },
+    });
     connection = await connectRayCluster(ref, {}, deps());
     const url = connection.summary().dashboardUrl ?? '';
     setPod(undefined);

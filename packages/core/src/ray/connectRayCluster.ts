@@ -1,4 +1,12 @@
-import type { ConnectOptions, ConnectionSummary, ErrorInfo, RayAuthMode, RayClusterRef, RayClusterSummary, SessionEnv } from '@ray-connect/shared';
+import type {
+  ConnectOptions,
+  ConnectionSummary,
+  ErrorInfo,
+  RayAuthMode,
+  RayClusterRef,
+  RayClusterSummary,
+  SessionEnv,
+} from '@ray-connect/shared';
 import { RayConnectError } from '../errors.js';
 import type { Clock } from '../ports/Clock.js';
 import type { KubeClient } from '../ports/KubeClient.js';
@@ -46,11 +54,18 @@ export interface RayConnection {
  * supervisor (re-resolves the head pod and reconnects), then prove the path: the head's own auth mode, and
  * `/api/version` with the token (401/403 explained). OpenShift AI-fronted dashboards use the route URL instead.
  */
-export async function connectRayCluster(ref: RayClusterRef, options: ConnectOptions, deps: ConnectRayClusterDeps): Promise<RayConnection> {
+export async function connectRayCluster(
+  ref: RayClusterRef,
+  options: ConnectOptions,
+  deps: ConnectRayClusterDeps,
+): Promise<RayConnection> {
   const { kube, logger } = deps;
   const cluster = await getRayCluster(ref, kube);
   if (cluster.state === 'suspended')
-    throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${ref.name} is suspended`, { fix: `Resume it: kubectl patch raycluster ${ref.name} -n ${ref.namespace} --type merge -p '{"spec":{"suspend":false}}'`, details: { ...ref } });
+    throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${ref.name} is suspended`, {
+      fix: `Resume it: kubectl patch raycluster ${ref.name} -n ${ref.namespace} --type merge -p '{"spec":{"suspend":false}}'`,
+      details: { ...ref },
+    });
   if (cluster.authMode === 'kubernetes' && !cluster.frontedBy) {
     // What the head will ask the API server (ray:write on this RayCluster): fail early with the exact RBAC.
     const access = await checkAccess(cluster, kube, deps.username);
@@ -124,10 +139,26 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
         onStreamError: (pod: string, e: RayConnectError) => supervisor.reportBroken(pod, e),
         logger,
       };
-      dashboard = await forwardPort({ label: 'dashboard', remotePort: cluster.ports.dashboard ?? 8265, localPort: options.dashboardPort ?? 0, warm: 1 }, fwdDeps);
-      client = await forwardPort({ label: 'client', remotePort: cluster.ports.client ?? 10001, localPort: options.clientPort ?? 0 }, fwdDeps);
+      dashboard = await forwardPort(
+        {
+          label: 'dashboard',
+          remotePort: cluster.ports.dashboard ?? 8265,
+          localPort: options.dashboardPort ?? 0,
+          warm: 1,
+        },
+        fwdDeps,
+      );
+      client = await forwardPort(
+        { label: 'client', remotePort: cluster.ports.client ?? 10001, localPort: options.clientPort ?? 0 },
+        fwdDeps,
+      );
       await supervisor.started;
-      if (supervisor.state === 'failed') throw new RayConnectError(supervisor.error?.code ?? 'PORT_FORWARD_FAILED', supervisor.error?.message ?? 'The port-forward failed', { ...(supervisor.error?.fix !== undefined && { fix: supervisor.error.fix }), details: { ...ref } });
+      if (supervisor.state === 'failed')
+        throw new RayConnectError(
+          supervisor.error?.code ?? 'PORT_FORWARD_FAILED',
+          supervisor.error?.message ?? 'The port-forward failed',
+          { ...(supervisor.error?.fix !== undefined && { fix: supervisor.error.fix }), details: { ...ref } },
+        );
       const headSays = await probeAuthMode(dashboard.localPort);
       if (headSays === 'none' && authMode !== 'none') {
         logger.warn('the head says auth is disabled; connecting without a token', { ...ref });
@@ -146,17 +177,21 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
   if (summary().state !== 'ready') changed(supervisor ? supervisor.state : 'ready');
 
   if (token?.expiresAt !== undefined && (authMode === 'kubernetes' || cluster.frontedBy)) {
-    void keepTokenFresh(token, {
-      kube,
-      clock: deps.clock,
-      logger,
-      onToken: async (next) => {
-        token = next;
-        tokenVersion += 1;
-        if (tokenFile) await writeTokenFile(tokenFile, next.token);
-        deps.onChange(summary());
+    void keepTokenFresh(
+      token,
+      {
+        kube,
+        clock: deps.clock,
+        logger,
+        onToken: async (next) => {
+          token = next;
+          tokenVersion += 1;
+          if (tokenFile) await writeTokenFile(tokenFile, next.token);
+          deps.onChange(summary());
+        },
       },
-    }, refresh.signal);
+      refresh.signal,
+    );
   }
 
   return {
@@ -181,12 +216,17 @@ export async function connectRayCluster(ref: RayClusterRef, options: ConnectOpti
 }
 
 function errorFromInfo(info: ErrorInfo): RayConnectError {
-  return new RayConnectError(info.code, info.message, { ...(info.fix !== undefined && { fix: info.fix }), ...(info.details !== undefined && { details: info.details }) });
+  return new RayConnectError(info.code, info.message, {
+    ...(info.fix !== undefined && { fix: info.fix }),
+    ...(info.details !== undefined && { details: info.details }),
+  });
 }
 
 /** OpenShift AI proxies authorize the user's own Kubernetes token. */
 async function frontToken(kube: KubeClient): Promise<RayToken | undefined> {
   const bearer = await kube.bearerToken();
   if (!bearer) return undefined;
-  return bearer.expiresAt === undefined ? { token: bearer.token } : { token: bearer.token, expiresAt: bearer.expiresAt };
+  return bearer.expiresAt === undefined
+    ? { token: bearer.token }
+    : { token: bearer.token, expiresAt: bearer.expiresAt };
 }

@@ -21,20 +21,34 @@ interface HTTPRoute {
  * RHOAI 2.x CodeFlare Route `ray-dashboard-<c>`; RHOAI 3.x ODH HTTPRoute labelled ray.io/cluster-name.
  * Both APIs are optional: a cluster without them (404) or without permission simply has no fronting.
  */
-export async function detectFronting(kube: KubeClient, namespace: string, logger: Logger): Promise<Map<string, Fronting>> {
+export async function detectFronting(
+  kube: KubeClient,
+  namespace: string,
+  logger: Logger,
+): Promise<Map<string, Fronting>> {
   const found = new Map<string, Fronting>();
   const ns = encodeURIComponent(namespace);
-  const [hasRoutes, hasHttpRoutes] = await Promise.all([hasApi(kube, '/apis/route.openshift.io/v1'), hasApi(kube, '/apis/gateway.networking.k8s.io/v1')]);
+  const [hasRoutes, hasHttpRoutes] = await Promise.all([
+    hasApi(kube, '/apis/route.openshift.io/v1'),
+    hasApi(kube, '/apis/gateway.networking.k8s.io/v1'),
+  ]);
   const [routes, httpRoutes] = await Promise.all([
     hasRoutes ? optionalList<Route>(kube, `/apis/route.openshift.io/v1/namespaces/${ns}/routes`, logger) : [],
-    hasHttpRoutes ? optionalList<HTTPRoute>(kube, `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, logger) : [],
+    hasHttpRoutes
+      ? optionalList<HTTPRoute>(
+          kube,
+          `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`,
+          logger,
+        )
+      : [],
   ]);
   for (const r of httpRoutes) {
     const labels = asRecord(r.metadata?.labels) ?? {};
     const cluster = asString(labels['ray.io/cluster-name']);
     const host = asString(asArray(r.spec?.hostnames)[0]);
     if (!cluster || !host) continue;
-    if (labels['ray.io/cluster-namespace'] !== undefined && labels['ray.io/cluster-namespace'] !== namespace) continue;
+    if (labels['ray.io/cluster-namespace'] !== undefined && labels['ray.io/cluster-namespace'] !== namespace)
+      continue;
     const path = firstPath(r) ?? `/ray/${namespace}/${cluster}`;
     found.set(cluster, { kind: 'odh-httproute', url: `https://${host}${path.replace(/\/$/, '')}` });
   }
@@ -45,7 +59,10 @@ export async function detectFronting(kube: KubeClient, namespace: string, logger
     const cluster = routeName.slice('ray-dashboard-'.length);
     if (found.has(cluster)) continue;
     const scheme = r.spec?.tls === undefined ? 'http' : 'https';
-    found.set(cluster, { kind: 'openshift-route', url: `${scheme}://${host}${(asString(r.spec?.path) ?? '').replace(/\/$/, '')}` });
+    found.set(cluster, {
+      kind: 'openshift-route',
+      url: `${scheme}://${host}${(asString(r.spec?.path) ?? '').replace(/\/$/, '')}`,
+    });
   }
   return found;
 }

@@ -17,10 +17,15 @@ export class FakePortForwardServer {
   private wss: WebSocketServer | undefined;
 
   async start(): Promise<string> {
-    this.wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
+    });
     this.http = createServer((_req, res) => res.writeHead(404).end());
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\?ports=(\d+)$/.exec(req.url ?? '');
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\?ports=(\d+)$/.exec(
+        req.url ?? '',
+      );
       const backend = m ? this.pods.get(decodeURIComponent(m[2] ?? ''))?.get(Number(m[3])) : undefined;
       if (!m || backend === undefined) {
         socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');

@@ -14,7 +14,12 @@ export interface HeadPod {
  * The running head pod of a RayCluster: `status.head.podName` when given and alive, else the label selector
  * `ray.io/cluster=<c>,ray.io/node-type=head`. RAYCLUSTER_NOT_READY when no head pod is running.
  */
-export async function findHeadPod(kube: KubeClient, namespace: string, cluster: string, hint?: string): Promise<HeadPod> {
+export async function findHeadPod(
+  kube: KubeClient,
+  namespace: string,
+  cluster: string,
+  hint?: string,
+): Promise<HeadPod> {
   try {
     if (hint) {
       try {
@@ -31,10 +36,14 @@ export async function findHeadPod(kube: KubeClient, namespace: string, cluster: 
     const pods = asArray(asRecord(list)?.items) as Pod[];
     const running = pods.find(isRunning);
     if (running) return toHead(running);
-    throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${cluster} has no running head pod${pods.length ? ' (it is starting)' : ''}`, {
-      fix: `Wait for the head pod, or check it: kubectl get pods -n ${namespace} -l ray.io/cluster=${cluster},ray.io/node-type=head`,
-      details: { namespace, name: cluster },
-    });
+    throw new RayConnectError(
+      'RAYCLUSTER_NOT_READY',
+      `RayCluster ${cluster} has no running head pod${pods.length ? ' (it is starting)' : ''}`,
+      {
+        fix: `Wait for the head pod, or check it: kubectl get pods -n ${namespace} -l ray.io/cluster=${cluster},ray.io/node-type=head`,
+        details: { namespace, name: cluster },
+      },
+    );
   } catch (e) {
     throw wrapError(e, `Finding the head pod of ${namespace}/${cluster}`, 'CLUSTER_UNREACHABLE');
   }
@@ -42,7 +51,12 @@ export async function findHeadPod(kube: KubeClient, namespace: string, cluster: 
 
 function isRunning(pod: Pod | undefined): pod is Pod {
   const p = asRecord(pod) as Pod | undefined;
-  return !!p && !!asString(p.metadata?.name) && !p.metadata?.deletionTimestamp && asString(asRecord(p.status)?.phase) === 'Running';
+  return (
+    !!p &&
+    !!asString(p.metadata?.name) &&
+    !p.metadata?.deletionTimestamp &&
+    asString(asRecord(p.status)?.phase) === 'Running'
+  );
 }
 
 function toHead(pod: Pod): HeadPod {

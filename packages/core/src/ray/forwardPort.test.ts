@@ -15,7 +15,8 @@ let echo: TcpServer;
 let forwards: PortForward[] = [];
 const errors: RayConnectError[] = [];
 
-const listen = (s: Server | TcpServer) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+const listen = (s: Server | TcpServer) =>
+  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
 
 beforeEach(async () => {
   api = new FakePortForwardServer();
@@ -29,7 +30,13 @@ beforeEach(async () => {
     res.end(JSON.stringify({ path: req.url }));
   });
   echo = createTcpServer((s) => s.pipe(s));
-  api.pods.set('head-1', new Map([[8265, await listen(backend)], [10001, await listen(echo)]]));
+  api.pods.set(
+    'head-1',
+    new Map([
+      [8265, await listen(backend)],
+      [10001, await listen(echo)],
+    ]),
+  );
   errors.length = 0;
 });
 
@@ -90,7 +97,9 @@ describe('forwardPort over v4.channel.k8s.io', () => {
   it('serves 100 concurrent requests, one websocket each', async () => {
     const f = await start(8265);
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => get(f.localPort, `/r/${i}`)));
-    expect(results.map((r) => JSON.parse(r.body.toString()).path)).toEqual(Array.from({ length: 100 }, (_, i) => `/r/${i}`));
+    expect(results.map((r) => JSON.parse(r.body.toString()).path)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `/r/${i}`),
+    );
     expect(api.opened).toBe(100);
   });
 

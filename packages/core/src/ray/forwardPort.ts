@@ -56,8 +56,14 @@ export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps
     void connect(socket, input, deps, warm);
   });
   const localPort = await listen(server, input);
-  server.on('error', (e) => deps.logger.warn('port-forward listener error', { label: input.label, reason: e.message }));
-  deps.logger.debug('port-forward listening', { label: input.label, localPort, remotePort: input.remotePort });
+  server.on('error', (e) =>
+    deps.logger.warn('port-forward listener error', { label: input.label, reason: e.message }),
+  );
+  deps.logger.debug('port-forward listening', {
+    label: input.label,
+    localPort,
+    remotePort: input.remotePort,
+  });
   warm.fill();
   return {
     localPort,
@@ -74,13 +80,21 @@ export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps
   };
 }
 
-async function connect(socket: Socket, input: ForwardPortInput, deps: ForwardPortDeps, warm: WarmStreams): Promise<void> {
+async function connect(
+  socket: Socket,
+  input: ForwardPortInput,
+  deps: ForwardPortDeps,
+  warm: WarmStreams,
+): Promise<void> {
   for (let attempt = 1; attempt <= OPEN_ATTEMPTS && !socket.destroyed; attempt++) {
     let pod: string;
     try {
       pod = await deps.target();
     } catch (e) {
-      deps.logger.debug('port-forward has no target', { label: input.label, reason: e instanceof Error ? e.message : String(e) });
+      deps.logger.debug('port-forward has no target', {
+        label: input.label,
+        reason: e instanceof Error ? e.message : String(e),
+      });
       socket.destroy();
       return;
     }
@@ -92,11 +106,18 @@ async function connect(socket: Socket, input: ForwardPortInput, deps: ForwardPor
         opened.ws.close();
         return;
       }
-      bridgeStream(socket, opened, `pod ${pod} port ${input.remotePort}`, { onRemoteError: (e) => deps.onStreamError(pod, e) });
+      bridgeStream(socket, opened, `pod ${pod} port ${input.remotePort}`, {
+        onRemoteError: (e) => deps.onStreamError(pod, e),
+      });
       return;
     } catch (e) {
       const error = wrapError(e, `Port-forward to ${pod}:${input.remotePort}`, 'PORT_FORWARD_FAILED');
-      deps.logger.warn('port-forward stream failed', { label: input.label, pod, code: error.code, reason: error.message });
+      deps.logger.warn('port-forward stream failed', {
+        label: input.label,
+        pod,
+        code: error.code,
+        reason: error.message,
+      });
       deps.onStreamError(pod, error);
       if (isRayConnectError(e, 'ACCESS_DENIED') || isRayConnectError(e, 'TOKEN_EXPIRED')) break;
     }
@@ -110,11 +131,15 @@ function listen(server: Server, input: ForwardPortInput): Promise<number> {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE')
         reject(
-          new RayConnectError('PORT_IN_USE', `Local port ${port} (${input.label}) is already in use on 127.0.0.1`, {
-            fix: 'Pick another port, or leave the port unset (0) to get a free one',
-            details: { port, label: input.label },
-            cause: e,
-          }),
+          new RayConnectError(
+            'PORT_IN_USE',
+            `Local port ${port} (${input.label}) is already in use on 127.0.0.1`,
+            {
+              fix: 'Pick another port, or leave the port unset (0) to get a free one',
+              details: { port, label: input.label },
+              cause: e,
+            },
+          ),
         );
       else reject(wrapError(e, `Listening on 127.0.0.1:${port}`, 'PORT_FORWARD_FAILED'));
     });
@@ -140,7 +165,8 @@ class WarmStreams {
   take(pod: string): OpenedPortForward | undefined {
     while (this.ready.length > 0) {
       const entry = this.ready.shift();
-      if (entry && entry.pod === pod && entry.opened.ws.readyState === entry.opened.ws.OPEN) return entry.opened;
+      if (entry && entry.pod === pod && entry.opened.ws.readyState === entry.opened.ws.OPEN)
+        return entry.opened;
       entry?.opened.ws.terminate();
     }
     return undefined;
@@ -169,7 +195,10 @@ class WarmStreams {
           this.ready.push(entry);
         }
       } catch (e) {
-        this.deps.logger.debug('warm port-forward stream not opened', { label: this.input.label, reason: e instanceof Error ? e.message : String(e) });
+        this.deps.logger.debug('warm port-forward stream not opened', {
+          label: this.input.label,
+          reason: e instanceof Error ? e.message : String(e),
+        });
       } finally {
         this.filling = false;
       }

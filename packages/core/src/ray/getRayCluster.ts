@@ -12,11 +12,15 @@ export async function getRayCluster(ref: RayClusterRef, kube: KubeClient): Promi
     object = await kube.request({ path: rayClustersPath(ref.namespace, ref.name) });
   } catch (e) {
     if (isNotFound(e))
-      throw new RayConnectError('RAYCLUSTER_NOT_FOUND', `RayCluster ${ref.name} not found in namespace ${ref.namespace}`, {
-        fix: 'Run `ray-connect clusters` to see the RayClusters you can use, or pick another namespace with --namespace',
-        details: { namespace: ref.namespace, name: ref.name },
-        cause: e,
-      });
+      throw new RayConnectError(
+        'RAYCLUSTER_NOT_FOUND',
+        `RayCluster ${ref.name} not found in namespace ${ref.namespace}`,
+        {
+          fix: 'Run `ray-connect clusters` to see the RayClusters you can use, or pick another namespace with --namespace',
+          details: { namespace: ref.namespace, name: ref.name },
+          cause: e,
+        },
+      );
     throw wrapError(e, `Reading RayCluster ${ref.namespace}/${ref.name}`);
   }
   return parseRayCluster(object, ref.clusterId);

@@ -13,7 +13,9 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('getRayToken', () => {
   it('reads auth_token from the generated Secret, untouched (+ / =), trimmed like Ray', async () => {
-    const kube = new FakeKubeClient().on('GET', secretPath('raycluster-token'), { data: { auth_token: b64('k+/y=\n') } });
+    const kube = new FakeKubeClient().on('GET', secretPath('raycluster-token'), {
+      data: { auth_token: b64('k+/y=\n') },
+    });
     const t = await getRayToken(summary('token-generated.json'), kube);
     expect(t?.token.reveal()).toBe('k+/y=');
   });
@@ -27,8 +29,14 @@ describe('getRayToken', () => {
   });
 
   it('reads the head env literal from the RayCluster', async () => {
-    const kube = new FakeKubeClient().on('GET', '/apis/ray.io/v1/namespaces/ray-demo/rayclusters/raycluster-literal', fixture('legacy-literal.json'));
-    expect((await getRayToken(summary('legacy-literal.json'), kube))?.token.reveal()).toBe('literal-example-not-a-secret');
+    const kube = new FakeKubeClient().on(
+      'GET',
+      '/apis/ray.io/v1/namespaces/ray-demo/rayclusters/raycluster-literal',
+      fixture('legacy-literal.json'),
+    );
+    expect((await getRayToken(summary('legacy-literal.json'), kube))?.token.reveal()).toBe(
+      'literal-example-not-a-secret',
+    );
   });
 
   it('RBAC mode: the user bearer token and its expiry', async () => {
@@ -54,12 +62,18 @@ describe('getRayToken', () => {
   });
 
   it('a token file inside the pod cannot be read: says so with the fix', async () => {
-    await expect(getRayToken(summary('legacy-token-path.json'), new FakeKubeClient())).rejects.toMatchObject({ code: 'RAY_TOKEN_NOT_FOUND', message: expect.stringMatching(/\/etc\/ray\/token/) });
+    await expect(getRayToken(summary('legacy-token-path.json'), new FakeKubeClient())).rejects.toMatchObject({
+      code: 'RAY_TOKEN_NOT_FOUND',
+      message: expect.stringMatching(/\/etc\/ray\/token/),
+    });
   });
 
   it('RBAC mode with a client-certificate user: explained', async () => {
     const kube = new FakeKubeClient();
     kube.token = undefined;
-    await expect(getRayToken(summary('rbac.json'), kube)).rejects.toMatchObject({ code: 'RAY_TOKEN_NOT_FOUND', fix: expect.stringMatching(/login/) });
+    await expect(getRayToken(summary('rbac.json'), kube)).rejects.toMatchObject({
+      code: 'RAY_TOKEN_NOT_FOUND',
+      fix: expect.stringMatching(/login/),
+    });
   });
 });

@@ -20,7 +20,10 @@ export interface RayToken {
  * Tokens are passed through as stored (KubeRay's contain + / =); only surrounding whitespace is trimmed, as Ray does.
  * Returns undefined for clusters without auth.
  */
-export async function getRayToken(summary: RayClusterSummary, kube: KubeClient): Promise<RayToken | undefined> {
+export async function getRayToken(
+  summary: RayClusterSummary,
+  kube: KubeClient,
+): Promise<RayToken | undefined> {
   const { namespace, name, tokenSource: source } = summary;
   switch (source.kind) {
     case 'secret':
@@ -28,51 +31,84 @@ export async function getRayToken(summary: RayClusterSummary, kube: KubeClient):
     case 'kubernetes-identity': {
       const bearer = await kube.bearerToken();
       if (bearer === undefined)
-        throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${name} uses Kubernetes RBAC and accepts bearer tokens only, but you are signed in with a client certificate`, {
-          fix: 'Sign in with a token: ray-connect login --device (or --browser, or --token-stdin)',
-          details: { namespace, name },
-        });
-      return bearer.expiresAt === undefined ? { token: bearer.token } : { token: bearer.token, expiresAt: bearer.expiresAt };
+        throw new RayConnectError(
+          'RAY_TOKEN_NOT_FOUND',
+          `Ray cluster ${name} uses Kubernetes RBAC and accepts bearer tokens only, but you are signed in with a client certificate`,
+          {
+            fix: 'Sign in with a token: ray-connect login --device (or --browser, or --token-stdin)',
+            details: { namespace, name },
+          },
+        );
+      return bearer.expiresAt === undefined
+        ? { token: bearer.token }
+        : { token: bearer.token, expiresAt: bearer.expiresAt };
     }
     case 'head-env-literal':
       return { token: await readLiteral(kube, namespace, name) };
     case 'head-env-file':
-      throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${name} reads its token from a file inside the head pod (${source.path}); it cannot be read through the API`, {
-        fix: `Ask the cluster owner to put the token in a Secret (spec.authOptions.secretName), or copy it from the pod: kubectl exec -n ${namespace} <head pod> -- cat ${source.path}`,
-        details: { namespace, name },
-      });
+      throw new RayConnectError(
+        'RAY_TOKEN_NOT_FOUND',
+        `Ray cluster ${name} reads its token from a file inside the head pod (${source.path}); it cannot be read through the API`,
+        {
+          fix: `Ask the cluster owner to put the token in a Secret (spec.authOptions.secretName), or copy it from the pod: kubectl exec -n ${namespace} <head pod> -- cat ${source.path}`,
+          details: { namespace, name },
+        },
+      );
     case 'none':
       if (summary.authMode === 'none') return undefined;
-      throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${name} has auth on but no token source this tool can read`, {
-        fix: 'Ask the cluster owner to use spec.authOptions (mode: token) so KubeRay manages the token Secret',
-        details: { namespace, name },
-      });
+      throw new RayConnectError(
+        'RAY_TOKEN_NOT_FOUND',
+        `Ray cluster ${name} has auth on but no token source this tool can read`,
+        {
+          fix: 'Ask the cluster owner to use spec.authOptions (mode: token) so KubeRay manages the token Secret',
+          details: { namespace, name },
+        },
+      );
   }
 }
 
-async function readSecretKey(kube: KubeClient, namespace: string, secretName: string, key: string, cluster: string): Promise<Secret> {
+async function readSecretKey(
+  kube: KubeClient,
+  namespace: string,
+  secretName: string,
+  key: string,
+  cluster: string,
+): Promise<Secret> {
   let object: unknown;
   try {
-    object = await kube.request({ path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(secretName)}` });
+    object = await kube.request({
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(secretName)}`,
+    });
   } catch (e) {
     const status = kubeStatus(e);
     if (status === 403)
-      throw accessDenied({ namespace, verb: 'get', group: '', resource: 'secrets', name: secretName }, cluster);
+      throw accessDenied(
+        { namespace, verb: 'get', group: '', resource: 'secrets', name: secretName },
+        cluster,
+      );
     if (status === 404)
-      throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `The token Secret ${secretName} of Ray cluster ${cluster} does not exist in namespace ${namespace}`, {
-        fix: `Check that KubeRay created it: kubectl get secret ${secretName} -n ${namespace}`,
-        details: { namespace, name: secretName },
-        cause: e,
-      });
+      throw new RayConnectError(
+        'RAY_TOKEN_NOT_FOUND',
+        `The token Secret ${secretName} of Ray cluster ${cluster} does not exist in namespace ${namespace}`,
+        {
+          fix: `Check that KubeRay created it: kubectl get secret ${secretName} -n ${namespace}`,
+          details: { namespace, name: secretName },
+          cause: e,
+        },
+      );
     throw wrapError(e, `Reading Secret ${namespace}/${secretName}`);
   }
   const encoded = asString(asRecord(asRecord(object)?.data)?.[key]);
   const value = encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8').trim();
   if (!value)
-    throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Secret ${secretName} in namespace ${namespace} has no key ${key}`, {
-      fix: `Check the Secret: kubectl get secret ${secretName} -n ${namespace} -o jsonpath='{.data}'`,
-      details: { namespace, name: secretName, key },
-    });
+    throw new RayConnectError(
+      'RAY_TOKEN_NOT_FOUND',
+      `Secret ${secretName} in namespace ${namespace} has no key ${key}`,
+      {
+        fix: `Check the Secret: kubectl get secret ${secretName} -n ${namespace} -o jsonpath='{.data}'`,
+        details: { namespace, name: secretName, key },
+      },
+    );
   return new Secret(value);
 }
 
@@ -81,6 +117,10 @@ async function readLiteral(kube: KubeClient, namespace: string, name: string): P
   const env = asArray(headContainer(rc)?.env).map(asRecord);
   const value = asString(env.find((e) => e?.name === 'RAY_AUTH_TOKEN')?.value)?.trim();
   if (!value)
-    throw new RayConnectError('RAY_TOKEN_NOT_FOUND', `Ray cluster ${name} has no RAY_AUTH_TOKEN value on its head container`, { details: { namespace, name } });
+    throw new RayConnectError(
+      'RAY_TOKEN_NOT_FOUND',
+      `Ray cluster ${name} has no RAY_AUTH_TOKEN value on its head container`,
+      { details: { namespace, name } },
+    );
   return new Secret(value);
 }

@@ -1,6 +1,8 @@
 /** Guards for untrusted JSON from the API server: wrong types read as absent, never throw. */
 export function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 export function asArray(v: unknown): unknown[] {

@@ -29,14 +29,19 @@ export async function keepTokenFresh(
       const next = await deps.kube.bearerToken();
       if (signal.aborted) return;
       if (next === undefined) continue;
-      const token: RayToken = next.expiresAt === undefined ? { token: next.token } : { token: next.token, expiresAt: next.expiresAt };
+      const token: RayToken =
+        next.expiresAt === undefined
+          ? { token: next.token }
+          : { token: next.token, expiresAt: next.expiresAt };
       if (!next.token.equals(current.token) || next.expiresAt !== current.expiresAt) {
         current = token;
         await deps.onToken(token);
         deps.logger.info('Ray token refreshed', { expiresAt: token.expiresAt });
       }
     } catch (e) {
-      deps.logger.warn('Ray token refresh failed; will retry', { reason: e instanceof Error ? e.message : String(e) });
+      deps.logger.warn('Ray token refresh failed; will retry', {
+        reason: e instanceof Error ? e.message : String(e),
+      });
     }
   }
 }

@@ -6,19 +6,34 @@ import { FakeKubeClient } from './fakeKubeClient.js';
 import { listRayClusters } from './listRayClusters.js';
 
 const dir = join(import.meta.dirname, '../../testdata/rayclusters');
-const fixture = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+const fixture = (file: string) =>
+  JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
 const RC = '/apis/ray.io/v1/namespaces/ray-demo/rayclusters';
 
 describe('listRayClusters', () => {
   it('lists, sorts, skips malformed items, and reports per-namespace errors', async () => {
     const logger = new MemoryLogger();
     const kube = new FakeKubeClient()
-      .on('GET', RC, { items: [fixture('token-generated.json'), fixture('malformed-no-name.json'), fixture('auth-disabled.json')] })
+      .on('GET', RC, {
+        items: [
+          fixture('token-generated.json'),
+          fixture('malformed-no-name.json'),
+          fixture('auth-disabled.json'),
+        ],
+      })
       .on('GET', '/apis/ray.io/v1/namespaces/secret-ns/rayclusters', FakeKubeClient.status(403));
-    const list = await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo', 'secret-ns', 'ray-demo'] }, { kube, logger });
+    const list = await listRayClusters(
+      { clusterId: 'c', namespaces: ['ray-demo', 'secret-ns', 'ray-demo'] },
+      { kube, logger },
+    );
     expect(list.searched).toEqual(['ray-demo', 'secret-ns']);
     expect(list.items.map((i) => i.name)).toEqual(['raycluster-disabled', 'raycluster-token']);
-    expect(list.errors).toEqual([{ namespace: 'secret-ns', error: expect.objectContaining({ code: 'ACCESS_DENIED', fix: expect.stringMatching(/rayclusters/) }) }]);
+    expect(list.errors).toEqual([
+      {
+        namespace: 'secret-ns',
+        error: expect.objectContaining({ code: 'ACCESS_DENIED', fix: expect.stringMatching(/rayclusters/) }),
+      },
+    ]);
     expect(logger.lines.some((l) => l.message.includes('malformed'))).toBe(true);
   });
 
@@ -28,9 +43,22 @@ describe('listRayClusters', () => {
     const kube = new FakeKubeClient()
       .on('GET', RC, { items: [rbac] })
       .on('GET', '/api/v1/namespaces/ray-demo/pods', {
-        items: [{ metadata: { name: 'raycluster-rbac-head-x', labels: { 'ray.io/cluster': 'raycluster-rbac', 'ray.io/node-type': 'head' } }, spec: { containers: [{ env: [{ name: 'RAY_CLUSTER_NAME', value: 'x' }] }] } }],
+        items: [
+          {
+            metadata: {
+              name: 'raycluster-rbac-head-x',
+              labels: { 'ray.io/cluster': 'raycluster-rbac', 'ray.io/node-type': 'head' },
+            },
+            spec: { containers: [{ env: [{ name: 'RAY_CLUSTER_NAME', value: 'x' }] }] },
+          },
+        ],
       });
-    const [item] = (await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo'] }, { kube, logger: new MemoryLogger() })).items;
+    const [item] = (
+      await listRayClusters(
+        { clusterId: 'c', namespaces: ['ray-demo'] },
+        { kube, logger: new MemoryLogger() },
+      )
+    ).items;
     expect(item?.headPod).toBe('raycluster-rbac-head-x');
     expect(item?.warnings.join()).toMatch(/RAY_CLUSTER_NAMESPACE/);
   });
@@ -40,21 +68,55 @@ describe('listRayClusters', () => {
       .on('GET', RC, { items: [fixture('token-generated.json'), fixture('rbac.json')] })
       .on('GET', '/apis/route.openshift.io/v1', { kind: 'APIResourceList' })
       .on('GET', '/apis/gateway.networking.k8s.io/v1', { kind: 'APIResourceList' })
-      .on('GET', '/apis/route.openshift.io/v1/namespaces/ray-demo/routes', { items: [{ metadata: { name: 'ray-dashboard-raycluster-token' }, spec: { host: 'dash.apps.example.com', tls: { termination: 'reencrypt' } } }] })
+      .on('GET', '/apis/route.openshift.io/v1/namespaces/ray-demo/routes', {
+        items: [
+          {
+            metadata: { name: 'ray-dashboard-raycluster-token' },
+            spec: { host: 'dash.apps.example.com', tls: { termination: 'reencrypt' } },
+          },
+        ],
+      })
       .on('GET', '/apis/gateway.networking.k8s.io/v1/namespaces/ray-demo/httproutes', {
-        items: [{ metadata: { name: 'r', labels: { 'ray.io/cluster-name': 'raycluster-rbac', 'ray.io/cluster-namespace': 'ray-demo' } }, spec: { hostnames: ['gw.example.com'] } }],
+        items: [
+          {
+            metadata: {
+              name: 'r',
+              labels: { 'ray.io/cluster-name': 'raycluster-rbac', 'ray.io/cluster-namespace': 'ray-demo' },
+            },
+            spec: { hostnames: ['gw.example.com'] },
+          },
+        ],
       });
-    const items = (await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo'] }, { kube, logger: new MemoryLogger() })).items;
-    expect(items.find((i) => i.name === 'raycluster-token')?.frontedBy).toEqual({ kind: 'openshift-route', url: 'https://dash.apps.example.com' });
-    expect(items.find((i) => i.name === 'raycluster-rbac')?.frontedBy).toEqual({ kind: 'odh-httproute', url: 'https://gw.example.com/ray/ray-demo/raycluster-rbac' });
+    const items = (
+      await listRayClusters(
+        { clusterId: 'c', namespaces: ['ray-demo'] },
+        { kube, logger: new MemoryLogger() },
+      )
+    ).items;
+    expect(items.find((i) => i.name === 'raycluster-token')?.frontedBy).toEqual({
+      kind: 'openshift-route',
+      url: 'https://dash.apps.example.com',
+    });
+    expect(items.find((i) => i.name === 'raycluster-rbac')?.frontedBy).toEqual({
+      kind: 'odh-httproute',
+      url: 'https://gw.example.com/ray/ray-demo/raycluster-rbac',
+    });
   });
 
   it('asks for Routes and HTTPRoutes only when the API server serves them (discovery remembered)', async () => {
     const kube = new FakeKubeClient()
       .on('GET', RC, { items: [fixture('token-generated.json')] })
-      .on('GET', '/apis/ray.io/v1/namespaces/other/rayclusters', { items: [{ ...fixture('noauth.json'), metadata: { name: 'x', namespace: 'other' } }] });
-    await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo', 'other'] }, { kube, logger: new MemoryLogger() });
-    await listRayClusters({ clusterId: 'c', namespaces: ['ray-demo', 'other'] }, { kube, logger: new MemoryLogger() });
+      .on('GET', '/apis/ray.io/v1/namespaces/other/rayclusters', {
+        items: [{ ...fixture('noauth.json'), metadata: { name: 'x', namespace: 'other' } }],
+      });
+    await listRayClusters(
+      { clusterId: 'c', namespaces: ['ray-demo', 'other'] },
+      { kube, logger: new MemoryLogger() },
+    );
+    await listRayClusters(
+      { clusterId: 'c', namespaces: ['ray-demo', 'other'] },
+      { kube, logger: new MemoryLogger() },
+    );
     const paths = kube.requests.map((r) => r.path);
     expect(paths.filter((p) => p.includes('/routes') || p.includes('/httproutes'))).toEqual([]);
     expect(paths.filter((p) => p === '/apis/route.openshift.io/v1').length).toBe(1);

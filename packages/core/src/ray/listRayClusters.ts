@@ -22,7 +22,10 @@ export interface ListRayClustersDeps {
 }
 
 /** RayClusters in the chosen namespaces; a namespace that fails (no permission, CRD missing) is reported, not fatal. */
-export async function listRayClusters(input: ListRayClustersInput, deps: ListRayClustersDeps): Promise<RayClusterList> {
+export async function listRayClusters(
+  input: ListRayClustersInput,
+  deps: ListRayClustersDeps,
+): Promise<RayClusterList> {
   const searched = [...new Set(input.namespaces)];
   const results = await Promise.all(searched.map((ns) => listInNamespace(ns, input, deps)));
   const list: RayClusterList = { items: [], searched, errors: [] };
@@ -51,7 +54,10 @@ async function listInNamespace(
     try {
       items.push(parseRayCluster(object, input.clusterId));
     } catch (e) {
-      logger.warn('skipped a malformed RayCluster', { namespace, reason: e instanceof Error ? e.message : String(e) });
+      logger.warn('skipped a malformed RayCluster', {
+        namespace,
+        reason: e instanceof Error ? e.message : String(e),
+      });
     }
   }
   if (items.length === 0) return { items };
@@ -75,7 +81,10 @@ async function listInNamespace(
 async function headPods(kube: KubeClient, namespace: string, logger: Logger): Promise<Map<string, Pod>> {
   const map = new Map<string, Pod>();
   try {
-    const list = await kube.request<KubeList<Pod>>({ path: podsPath(namespace), query: { labelSelector: 'ray.io/node-type=head' } });
+    const list = await kube.request<KubeList<Pod>>({
+      path: podsPath(namespace),
+      query: { labelSelector: 'ray.io/node-type=head' },
+    });
     for (const pod of asArray(asRecord(list)?.items) as Pod[]) {
       const cluster = asString(asRecord(pod?.metadata?.labels)?.['ray.io/cluster']);
       if (cluster && !pod.metadata?.deletionTimestamp) map.set(cluster, pod);
@@ -89,11 +98,15 @@ async function headPods(kube: KubeClient, namespace: string, logger: Logger): Pr
 function listError(e: unknown, namespace: string): RayConnectError {
   const status = kubeStatus(e);
   if (status === 404)
-    return new RayConnectError('RAYCLUSTER_NOT_FOUND', `The RayCluster API (ray.io/v1) is not installed on this cluster, or namespace ${namespace} does not exist`, {
-      fix: 'Install the KubeRay operator, or pick another namespace',
-      details: { namespace },
-      cause: e,
-    });
+    return new RayConnectError(
+      'RAYCLUSTER_NOT_FOUND',
+      `The RayCluster API (ray.io/v1) is not installed on this cluster, or namespace ${namespace} does not exist`,
+      {
+        fix: 'Install the KubeRay operator, or pick another namespace',
+        details: { namespace },
+        cause: e,
+      },
+    );
   if (status === 403)
     return new RayConnectError('ACCESS_DENIED', `You may not list RayClusters in namespace ${namespace}`, {
       fix: `Ask an admin for: kubectl create role ray-viewer --verb=get,list --resource=rayclusters.ray.io -n ${namespace}, and a rolebinding to you`,

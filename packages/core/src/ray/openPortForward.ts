@@ -26,7 +26,13 @@ export interface OpenedPortForward {
  * Frames are masked with a zero key: masking protects browsers' proxies from script-chosen bytes, which this
  * client never sends, and skipping it avoids a copy of every uploaded chunk.
  */
-export async function openPortForward(kube: KubeClient, namespace: string, pod: string, port: number, signal?: AbortSignal): Promise<OpenedPortForward> {
+export async function openPortForward(
+  kube: KubeClient,
+  namespace: string,
+  pod: string,
+  port: number,
+  signal?: AbortSignal,
+): Promise<OpenedPortForward> {
   const options = await kube.webSocketOptions();
   const url = new URL(kube.server.replace(/\/+$/, '') + podsPath(namespace, pod) + '/portforward');
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
@@ -55,13 +61,24 @@ export async function openPortForward(kube: KubeClient, namespace: string, pod: 
       ws.terminate();
       reject(error);
     };
-    const onAbort = () => fail(new RayConnectError('PORT_FORWARD_FAILED', `Port-forward to ${target} was cancelled`, { details: { target } }));
+    const onAbort = () =>
+      fail(
+        new RayConnectError('PORT_FORWARD_FAILED', `Port-forward to ${target} was cancelled`, {
+          details: { target },
+        }),
+      );
     const onOpen = () => {
       cleanup();
       if (ws.protocol !== PORT_FORWARD_PROTOCOL) {
         ws.on('error', () => undefined);
         ws.terminate();
-        reject(new RayConnectError('PORT_FORWARD_FAILED', `The API server did not accept port-forward protocol ${PORT_FORWARD_PROTOCOL} for ${target}`, { details: { target } }));
+        reject(
+          new RayConnectError(
+            'PORT_FORWARD_FAILED',
+            `The API server did not accept port-forward protocol ${PORT_FORWARD_PROTOCOL} for ${target}`,
+            { details: { target } },
+          ),
+        );
       } else resolve(opened);
     };
     const onResponse = (_req: unknown, res: IncomingMessage) => {
@@ -69,7 +86,12 @@ export async function openPortForward(kube: KubeClient, namespace: string, pod: 
       fail(handshakeError(res.statusCode ?? 0, namespace, pod, target));
     };
     const onError = (e: Error) =>
-      fail(new RayConnectError('CLUSTER_UNREACHABLE', `Port-forward to ${target} failed: ${e.message}`, { details: { target }, cause: e }));
+      fail(
+        new RayConnectError('CLUSTER_UNREACHABLE', `Port-forward to ${target} failed: ${e.message}`, {
+          details: { target },
+          cause: e,
+        }),
+      );
     const cleanup = () => {
       ws.off('open', onOpen);
       ws.off('unexpected-response', onResponse);
@@ -86,14 +108,28 @@ export async function openPortForward(kube: KubeClient, namespace: string, pod: 
 
 function handshakeError(status: number, namespace: string, pod: string, target: string): RayConnectError {
   const details = { target, namespace, name: pod, status };
-  if (status === 404) return new RayConnectError('PORT_FORWARD_FAILED', `Pod ${namespace}/${pod} is gone (404)`, { details });
-  if (status === 401) return new RayConnectError('TOKEN_EXPIRED', `The API server rejected your credentials for port-forward to ${target}`, { fix: 'Sign in again: ray-connect login', details });
+  if (status === 404)
+    return new RayConnectError('PORT_FORWARD_FAILED', `Pod ${namespace}/${pod} is gone (404)`, { details });
+  if (status === 401)
+    return new RayConnectError(
+      'TOKEN_EXPIRED',
+      `The API server rejected your credentials for port-forward to ${target}`,
+      { fix: 'Sign in again: ray-connect login', details },
+    );
   if (status === 403)
-    return new RayConnectError('ACCESS_DENIED', `You may not port-forward to pods in namespace ${namespace}`, {
-      fix: `Ask a namespace admin for: kubectl create role ray-port-forward -n ${namespace} --verb=get,list,create --resource=pods,pods/portforward, and a rolebinding to you`,
-      details: { ...details, verb: 'create', resource: 'pods/portforward' },
-    });
-  return new RayConnectError('PORT_FORWARD_FAILED', `The API server answered ${status} to port-forward to ${target}`, { details });
+    return new RayConnectError(
+      'ACCESS_DENIED',
+      `You may not port-forward to pods in namespace ${namespace}`,
+      {
+        fix: `Ask a namespace admin for: kubectl create role ray-port-forward -n ${namespace} --verb=get,list,create --resource=pods,pods/portforward, and a rolebinding to you`,
+        details: { ...details, verb: 'create', resource: 'pods/portforward' },
+      },
+    );
+  return new RayConnectError(
+    'PORT_FORWARD_FAILED',
+    `The API server answered ${status} to port-forward to ${target}`,
+    { details },
+  );
 }
 
 const agents = new WeakMap<KubeClient, Agent>();

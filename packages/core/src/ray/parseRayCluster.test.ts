@@ -24,7 +24,17 @@ describe('parseRayCluster: auth modes and token sources', () => {
     ['legacy-envfrom-only.json', 'unknown', { kind: 'secret', secretName: 'ray-env', key: 'AUTH_TOKEN' }],
     ['legacy-mode-typo.json', 'none', { kind: 'none' }],
     ['legacy-no-token.json', 'token', { kind: 'none' }],
-    ['long-name.json', 'token', { kind: 'secret', secretName: 'r890-this-is-a-very-long-raycluster-name-that-exceeds-fifty'.slice(-50).replace(/^./, 'r'), key: 'auth_token' }],
+    [
+      'long-name.json',
+      'token',
+      {
+        kind: 'secret',
+        secretName: 'r890-this-is-a-very-long-raycluster-name-that-exceeds-fifty'
+          .slice(-50)
+          .replace(/^./, 'r'),
+        key: 'auth_token',
+      },
+    ],
   ])('%s -> %s', (file, mode, source) => {
     const s = parse(file);
     expect(s.authMode).toBe(mode);
@@ -78,20 +88,26 @@ describe('parseRayCluster: state, head, ports', () => {
 });
 
 describe('parseRayCluster: malformed objects', () => {
-  it.each(['malformed-no-name.json', 'malformed-not-object.json'])('%s is rejected with BAD_REQUEST', (file) => {
-    let error: unknown;
-    try {
-      parse(file);
-    } catch (e) {
-      error = e;
-    }
-    expect(isRayConnectError(error, 'BAD_REQUEST')).toBe(true);
-  });
-  it.each(['malformed-types.json', 'malformed-no-spec.json', 'malformed-bad-ports.json'])('%s parses without throwing', (file) => {
-    const s = parse(file);
-    expect(s.ports.dashboard).toBe(8265);
-    expect(Object.values(s.ports).every((p) => Number.isInteger(p) && p > 0 && p < 65536)).toBe(true);
-  });
+  it.each(['malformed-no-name.json', 'malformed-not-object.json'])(
+    '%s is rejected with BAD_REQUEST',
+    (file) => {
+      let error: unknown;
+      try {
+        parse(file);
+      } catch (e) {
+        error = e;
+      }
+      expect(isRayConnectError(error, 'BAD_REQUEST')).toBe(true);
+    },
+  );
+  it.each(['malformed-types.json', 'malformed-no-spec.json', 'malformed-bad-ports.json'])(
+    '%s parses without throwing',
+    (file) => {
+      const s = parse(file);
+      expect(s.ports.dashboard).toBe(8265);
+      expect(Object.values(s.ports).every((p) => Number.isInteger(p) && p > 0 && p < 65536)).toBe(true);
+    },
+  );
   it('wrong field types read as absent', () => {
     const s = parse('malformed-types.json');
     expect(s.authMode).toBe('unknown');

@@ -6,7 +6,12 @@ import { headContainer, rayAuthMode } from './rayAuthMode.js';
 import { rayClusterState } from './rayClusterState.js';
 
 /** KubeRay adds these ports to the head when the template does not name them. */
-const DEFAULT_PORTS: Record<string, number> = { 'gcs-server': 6379, dashboard: 8265, client: 10001, metrics: 8080 };
+const DEFAULT_PORTS: Record<string, number> = {
+  'gcs-server': 6379,
+  dashboard: 8265,
+  client: 10001,
+  metrics: 8080,
+};
 
 /**
  * A RayCluster object (untrusted JSON from the API server) as the editors show it. Never throws on odd fields:
@@ -18,9 +23,13 @@ export function parseRayCluster(object: unknown, clusterId: string): RayClusterS
   const name = asString(meta?.name);
   const namespace = asString(meta?.namespace);
   if (rc === undefined || !name || !namespace)
-    throw new RayConnectError('BAD_REQUEST', 'The API server returned a RayCluster without a name or namespace', {
-      details: { kind: 'RayCluster' },
-    });
+    throw new RayConnectError(
+      'BAD_REQUEST',
+      'The API server returned a RayCluster without a name or namespace',
+      {
+        details: { kind: 'RayCluster' },
+      },
+    );
 
   const status = asRecord(rc.status);
   const head = asRecord(status?.head);
@@ -40,12 +49,16 @@ export function parseRayCluster(object: unknown, clusterId: string): RayClusterS
   const podName = asString(head?.podName);
   if (podName) summary.headPod = podName;
   summary.headService = asString(head?.serviceName) || `${name}-head-svc`;
-  if (asRecord(rc.spec)?.headGroupSpec === undefined) summary.warnings.push('the RayCluster has no headGroupSpec');
+  if (asRecord(rc.spec)?.headGroupSpec === undefined)
+    summary.warnings.push('the RayCluster has no headGroupSpec');
   return summary;
 }
 
 /** Named ports of the head container, then `status.endpoints`, then KubeRay's defaults. */
-export function headPorts(container: Container | undefined, endpoints: Record<string, unknown> | undefined): Record<string, number> {
+export function headPorts(
+  container: Container | undefined,
+  endpoints: Record<string, unknown> | undefined,
+): Record<string, number> {
   const ports: Record<string, number> = { ...DEFAULT_PORTS };
   for (const [portName, value] of Object.entries(endpoints ?? {})) {
     const port = asNumber(value);

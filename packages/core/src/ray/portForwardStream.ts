@@ -20,7 +20,12 @@ export interface StreamEvents {
  * message -> socket reset; socket closed or reset -> websocket closed. Backpressure both ways.
  * The v4 protocol has no half-close, so a client's FIN closes the websocket (as kubectl's websocket mode does).
  */
-export function bridgeStream(socket: Socket, opened: OpenedPortForward, target: string, events: StreamEvents): void {
+export function bridgeStream(
+  socket: Socket,
+  opened: OpenedPortForward,
+  target: string,
+  events: StreamEvents,
+): void {
   const { ws } = opened;
   const headerSeen = [false, false];
   let finished = false;
@@ -46,7 +51,11 @@ export function bridgeStream(socket: Socket, opened: OpenedPortForward, target: 
     if (payload.length === 0) return;
     if (channel === ERROR) {
       const text = payload.toString('utf8').trim().slice(0, 500);
-      events.onRemoteError(new RayConnectError('PORT_FORWARD_FAILED', `Port-forward to ${target} failed: ${text}`, { details: { target } }));
+      events.onRemoteError(
+        new RayConnectError('PORT_FORWARD_FAILED', `Port-forward to ${target} failed: ${text}`, {
+          details: { target },
+        }),
+      );
       finish('destroy');
       return;
     }

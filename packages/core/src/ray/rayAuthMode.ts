@@ -22,7 +22,11 @@ export function rayAuthMode(rc: RayCluster, name: string): RayAuth {
   const version = parseRayVersion(asString(spec?.rayVersion)) ?? parseRayVersion(headImage(rc));
   const malformed = spec?.authOptions !== undefined && spec.authOptions !== null && options === undefined;
   const auth: RayAuth = malformed
-    ? { authMode: 'unknown', tokenSource: { kind: 'none' }, warnings: ['spec.authOptions is not an object: connect probes the head for its auth mode'] }
+    ? {
+        authMode: 'unknown',
+        tokenSource: { kind: 'none' },
+        warnings: ['spec.authOptions is not an object: connect probes the head for its auth mode'],
+      }
     : options !== undefined
       ? fromAuthOptions(options, name)
       : fromHeadEnv(headContainer(rc));
@@ -41,19 +45,37 @@ function fromAuthOptions(options: Record<string, unknown>, name: string): RayAut
   const secretName = asString(options.secretName);
   const warnings: string[] = [];
   if (mode === undefined)
-    return { authMode: 'none', tokenSource: { kind: 'none' }, warnings: ['authOptions has no mode: Ray auth is off (KubeRay still creates a Secret)'] };
+    return {
+      authMode: 'none',
+      tokenSource: { kind: 'none' },
+      warnings: ['authOptions has no mode: Ray auth is off (KubeRay still creates a Secret)'],
+    };
   if (mode === 'disabled') return { authMode: 'none', tokenSource: { kind: 'none' }, warnings };
-  if (mode !== 'token') return { authMode: 'unknown', tokenSource: { kind: 'none' }, warnings: [`unknown authOptions.mode "${mode}"`] };
+  if (mode !== 'token')
+    return {
+      authMode: 'unknown',
+      tokenSource: { kind: 'none' },
+      warnings: [`unknown authOptions.mode "${mode}"`],
+    };
   if (options.enableK8sTokenAuth === true) {
-    if (secretName) warnings.push('authOptions.secretName is ignored with enableK8sTokenAuth (they are exclusive)');
+    if (secretName)
+      warnings.push('authOptions.secretName is ignored with enableK8sTokenAuth (they are exclusive)');
     return { authMode: 'kubernetes', tokenSource: { kind: 'kubernetes-identity' }, warnings };
   }
-  return { authMode: 'token', tokenSource: { kind: 'secret', secretName: secretName || checkName(name), key: TOKEN_KEY }, warnings };
+  return {
+    authMode: 'token',
+    tokenSource: { kind: 'secret', secretName: secretName || checkName(name), key: TOKEN_KEY },
+    warnings,
+  };
 }
 
 function fromHeadEnv(container: Container | undefined): RayAuth {
-  const env = asArray(container?.env).map(asRecord).filter((e) => e !== undefined) as EnvVar[];
-  const envFrom = asArray(container?.envFrom).map(asRecord).filter((e) => e !== undefined);
+  const env = asArray(container?.env)
+    .map(asRecord)
+    .filter((e) => e !== undefined) as EnvVar[];
+  const envFrom = asArray(container?.envFrom)
+    .map(asRecord)
+    .filter((e) => e !== undefined);
   const byName = (n: string) => env.find((e) => e.name === n);
   const warnings: string[] = [];
 
@@ -61,7 +83,9 @@ function fromHeadEnv(container: Container | undefined): RayAuth {
   const fromEnvFrom = envFromSecret(envFrom);
   if (modeVar === undefined) {
     if (envFrom.length === 0) return { authMode: 'none', tokenSource: { kind: 'none' }, warnings };
-    warnings.push('the head container takes env from envFrom: Ray auth may be set there (connect probes the head)');
+    warnings.push(
+      'the head container takes env from envFrom: Ray auth may be set there (connect probes the head)',
+    );
     return { authMode: 'unknown', tokenSource: fromEnvFrom ?? { kind: 'none' }, warnings };
   }
   const mode = asString(modeVar.value);
@@ -69,15 +93,20 @@ function fromHeadEnv(container: Container | undefined): RayAuth {
     warnings.push('RAY_AUTH_MODE comes from a reference: connect probes the head to confirm the auth mode');
     return { authMode: 'unknown', tokenSource: tokenFromEnv(byName, fromEnvFrom), warnings };
   }
-  if (mode.trim().toLowerCase() !== 'token') return { authMode: 'none', tokenSource: { kind: 'none' }, warnings };
+  if (mode.trim().toLowerCase() !== 'token')
+    return { authMode: 'none', tokenSource: { kind: 'none' }, warnings };
   if (asString(byName('RAY_ENABLE_K8S_TOKEN_AUTH')?.value)?.toLowerCase() === 'true')
     return { authMode: 'kubernetes', tokenSource: { kind: 'kubernetes-identity' }, warnings };
   const tokenSource = tokenFromEnv(byName, fromEnvFrom);
-  if (tokenSource.kind === 'none') warnings.push('RAY_AUTH_MODE=token but no RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH on the head container');
+  if (tokenSource.kind === 'none')
+    warnings.push('RAY_AUTH_MODE=token but no RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH on the head container');
   return { authMode: 'token', tokenSource, warnings };
 }
 
-function tokenFromEnv(byName: (n: string) => EnvVar | undefined, fromEnvFrom: RayTokenSource | undefined): RayTokenSource {
+function tokenFromEnv(
+  byName: (n: string) => EnvVar | undefined,
+  fromEnvFrom: RayTokenSource | undefined,
+): RayTokenSource {
   const tokenVar = byName('RAY_AUTH_TOKEN');
   if (tokenVar !== undefined) {
     const ref = asRecord(asRecord(tokenVar.valueFrom)?.secretKeyRef);

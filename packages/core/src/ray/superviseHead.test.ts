@@ -4,7 +4,10 @@ import { FakeClock } from '../ports/Clock.js';
 import { silentLogger } from '../ports/Logger.js';
 import { type HeadState, superviseHead } from './superviseHead.js';
 
-function setup(resolve: () => Promise<{ pod: string; uid?: string }>, probe: () => Promise<void> = async () => undefined) {
+function setup(
+  resolve: () => Promise<{ pod: string; uid?: string }>,
+  probe: () => Promise<void> = async () => undefined,
+) {
   const states: HeadState[] = [];
   const supervisor = superviseHead({
     resolve,

@@ -37,7 +37,14 @@ export interface HeadSupervisor {
   stop(): void;
 }
 
-const PERMANENT = new Set(['ACCESS_DENIED', 'TOKEN_EXPIRED', 'TOKEN_INVALID', 'SIGNED_OUT', 'RAYCLUSTER_NOT_FOUND', 'REFRESH_FAILED']);
+const PERMANENT = new Set([
+  'ACCESS_DENIED',
+  'TOKEN_EXPIRED',
+  'TOKEN_INVALID',
+  'SIGNED_OUT',
+  'RAYCLUSTER_NOT_FOUND',
+  'REFRESH_FAILED',
+]);
 
 /**
  * Keeps a RayCluster's head pod resolved for its port-forwards: resolves it, probes the path, and when a
@@ -66,7 +73,13 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     waiters = [];
     for (const w of list) {
       if (current && state !== 'failed' && state !== 'disconnected') w.resolve(current.pod);
-      else w.reject(new RayConnectError(error?.code ?? 'PORT_FORWARD_FAILED', error?.message ?? 'The port-forward stopped'));
+      else
+        w.reject(
+          new RayConnectError(
+            error?.code ?? 'PORT_FORWARD_FAILED',
+            error?.message ?? 'The port-forward stopped',
+          ),
+        );
     }
   };
 
@@ -93,7 +106,11 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
             settleWaiters();
             return;
           }
-          deps.logger.info('head not reachable yet, retrying', { attempt, code: err.code, reason: err.message });
+          deps.logger.info('head not reachable yet, retrying', {
+            attempt,
+            code: err.code,
+            reason: err.message,
+          });
           setState(state === 'connecting' ? 'connecting' : 'reconnecting', err.toInfo());
           await deps.clock.sleep(delay, abort.signal).catch(() => undefined);
           delay = Math.min(delay * 2, backoff.maxMs);
@@ -119,7 +136,9 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
       try {
         const now = await deps.resolve(abort.signal);
         if (now.pod !== seen.pod || (seen.uid && now.uid && now.uid !== seen.uid))
-          reconnect(new RayConnectError('PORT_FORWARD_FAILED', `The head pod changed (${seen.pod} -> ${now.pod})`));
+          reconnect(
+            new RayConnectError('PORT_FORWARD_FAILED', `The head pod changed (${seen.pod} -> ${now.pod})`),
+          );
       } catch (e) {
         if (!abort.signal.aborted) reconnect(wrapError(e, 'Checking the head pod', 'PORT_FORWARD_FAILED'));
       }
@@ -139,7 +158,12 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     started,
     target() {
       if (state === 'failed' || state === 'disconnected')
-        return Promise.reject(new RayConnectError(error?.code ?? 'PORT_FORWARD_FAILED', error?.message ?? 'The port-forward stopped'));
+        return Promise.reject(
+          new RayConnectError(
+            error?.code ?? 'PORT_FORWARD_FAILED',
+            error?.message ?? 'The port-forward stopped',
+          ),
+        );
       if (current && !running) return Promise.resolve(current.pod);
       if (current && running) return Promise.resolve(current.pod);
       return new Promise<string>((resolve, reject) => waiters.push({ resolve, reject }));

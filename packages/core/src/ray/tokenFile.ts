@@ -24,7 +24,10 @@ export async function removeTokenFile(path: string): Promise<boolean> {
 }
 
 /** A file name for one connection's token under `dir`. */
-export function tokenFilePath(dir: string, ref: { clusterId: string; namespace: string; name: string }): string {
+export function tokenFilePath(
+  dir: string,
+  ref: { clusterId: string; namespace: string; name: string },
+): string {
   const safe = (s: string) => s.replace(/[^a-zA-Z0-9._-]+/g, '_');
   return join(dir, `${safe(ref.clusterId)}__${safe(ref.namespace)}__${safe(ref.name)}.token`);
 }
