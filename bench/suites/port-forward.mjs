@@ -9,6 +9,7 @@ import { createForwardedPod, BENCH_NS } from '../lib/kwokTarget.mjs';
 import { startOursForward } from '../lib/ours.mjs';
 import { cpuMs, startChild, stopChild } from '../lib/proc.mjs';
 import { summary } from '../lib/stats.mjs';
+import { performance } from 'node:perf_hooks';
 
 export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours)';
 
@@ -104,6 +105,8 @@ export async function run(ctx) {
       );
       for (let r = 0; r < LAT_ROUNDS; r++) {
         for (const m of modes) {
+          const c0 = m.pid ? cpuMs(m.pid) : NaN;
+          const w0 = performance.now();
           try {
             const s = await latency(url(m, '/small'), {
               total: Math.ceil(k.total / LAT_ROUNDS),
@@ -118,6 +121,9 @@ export async function run(ctx) {
           } catch (e) {
             samplesByMode[m.name].err ??= reasonOf(e);
           }
+          samplesByMode[m.name].busyMs =
+            (samplesByMode[m.name].busyMs ?? 0) + (m.pid ? cpuMs(m.pid) - c0 : NaN);
+          samplesByMode[m.name].wallMs = (samplesByMode[m.name].wallMs ?? 0) + performance.now() - w0;
         }
       }
       lat[k.key] = samplesByMode;
@@ -210,7 +216,7 @@ export async function run(ctx) {
     notes.push(
       '"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency',
     );
-    explainMisses(figures, { modes, stats: lat, tp });
+    explainMisses(figures, { modes, lat });
     return { figures, notes };
   } finally {
     for (const c of cleanups.reverse())
@@ -221,7 +227,7 @@ export async function run(ctx) {
 }
 
 /** Fills missedBy/why for missed targets from what the run itself measured. */
-function explainMisses(figures, { modes }) {
+export function explainMisses(figures, { modes, lat }) {
   const byName = Object.fromEntries(modes.map((m) => [m.name, m]));
   const find = (id) => figures.find((f) => f.id === id);
   for (const f of figures) {
@@ -255,8 +261,16 @@ function explainMisses(figures, { modes }) {
         );
       if (o50?.ratios?.['vs kubectl'] !== undefined)
         parts.push(`the median is ${o50.ratios['vs kubectl']}x kubectl`);
-      if (kind === 'c50')
-        parts.push('50 streams are served by one Node event loop in ours vs Go goroutines in kubectl');
+      const busy = (mode) => lat[kind]?.[mode] && lat[kind][mode].busyMs / lat[kind][mode].wallMs;
+      const ob = busy('ours');
+      const kb = busy('kubectl');
+      if (ob !== undefined && !Number.isNaN(ob)) {
+        parts.push(
+          ob > 0.7
+            ? `ours' one thread was busy ${(ob * 100).toFixed(0)}% of the time (kubectl ${(kb * 100).toFixed(0)}% over its threads): the Node event loop queues the streams`
+            : `not forwarder CPU (ours' thread busy ${(ob * 100).toFixed(0)}%, kubectl ${(kb * 100).toFixed(0)}%)`,
+        );
+      }
       f.why = parts.join('; ') || 'see the suite notes';
     }
   }
