@@ -234,6 +234,30 @@ describe('connectRayCluster', () => {
     connection = undefined;
   });
 
+  it('OpenShift AI fronting: no port-forward, the route URL and the user token', async () => {
+    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'disabled' }));
+    kube.on('GET', '/apis/route.openshift.io/v1', { kind: 'APIResourceList' });
+    kube.on('GET', `/apis/route.openshift.io/v1/namespaces/${NS}/routes`, {
+      items: [
+        {
+          metadata: { name: 'ray-dashboard-rc' },
+          spec: { host: 'ray-dashboard-rc.apps.example.com', tls: {} },
+        },
+      ],
+    });
+    connection = await connectRayCluster(ref, {}, deps());
+    expect(connection.summary()).toMatchObject({
+      state: 'ready',
+      dashboardUrl: 'https://ray-dashboard-rc.apps.example.com',
+    });
+    expect(connection.sessionEnv().env).toEqual({
+      RAY_AUTH_MODE: 'token',
+      RAY_AUTH_TOKEN: 'fake-user-token',
+      RAY_ADDRESS: 'https://ray-dashboard-rc.apps.example.com',
+    });
+    expect(api.opened).toBe(0);
+  });
+
   it('recovers by itself when the head pod is replaced', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
     kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, {

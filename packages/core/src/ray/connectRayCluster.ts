@@ -13,6 +13,7 @@ import type { KubeClient } from '../ports/KubeClient.js';
 import type { Logger } from '../ports/Logger.js';
 import { buildSessionEnv } from './buildSessionEnv.js';
 import { checkAccess } from './checkAccess.js';
+import { detectFronting } from './detectFronting.js';
 import { findHeadPod } from './findHeadPod.js';
 import { forwardPort, type PortForward } from './forwardPort.js';
 import { getRayCluster } from './getRayCluster.js';
@@ -61,6 +62,8 @@ export async function connectRayCluster(
 ): Promise<RayConnection> {
   const { kube, logger } = deps;
   const cluster = await getRayCluster(ref, kube);
+  const front = (await detectFronting(kube, ref.namespace, logger)).get(ref.name);
+  if (front) cluster.frontedBy = front;
   if (cluster.state === 'suspended')
     throw new RayConnectError('RAYCLUSTER_NOT_READY', `RayCluster ${ref.name} is suspended`, {
       fix: `Resume it: kubectl patch raycluster ${ref.name} -n ${ref.namespace} --type merge -p '{"spec":{"suspend":false}}'`,
@@ -204,7 +207,8 @@ export async function connectRayCluster(
       return buildSessionEnv({
         dashboardUrl: s.dashboardUrl ?? '',
         ...(s.clientAddress !== undefined && { rayClientAddress: s.clientAddress }),
-        auth: authMode !== 'none',
+        // An OpenShift AI proxy in front wants the user's token even when Ray itself has no auth.
+        auth: authMode !== 'none' || cluster.frontedBy !== undefined,
         ...(token && { token: token.token }),
         ...(tokenFile && { tokenFile }),
         tokenVersion,
