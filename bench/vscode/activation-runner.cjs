@@ -16,7 +16,9 @@ exports.run = async function run() {
     if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
     res.wasActive = ext.isActive;
     res.rssBeforeMiB = process.memoryUsage().rss / MiB;
-    const profiler = process.env.RC_BENCH_VSCODE_PROFILE ? await startProfiler().catch(() => undefined) : undefined;
+    const profiler = process.env.RC_BENCH_VSCODE_PROFILE
+      ? await startProfiler().catch(() => undefined)
+      : undefined;
     // Loading the bundle (what VS Code does first when it activates), timed apart from activate() itself; the
     // extension host's require then finds it cached. RC_BENCH_VSCODE_NO_SPLIT=1 measures both in one go.
     const t0 = performance.now();
@@ -70,7 +72,8 @@ async function startProfiler() {
   const inspector = require('node:inspector');
   const session = new inspector.Session();
   session.connect();
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  const post = (method, params) =>
+    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
@@ -92,7 +95,8 @@ async function startProfiler() {
         let cat;
         if (f.url === 'node:inspector') continue; // the profiler itself
         if (f.url.startsWith(extensionPath) || f.url.includes(extensionPath)) cat = 'ray-connect bundle';
-        else if (['(idle)', '(program)', '(garbage collector)'].includes(f.functionName)) cat = f.functionName;
+        else if (['(idle)', '(program)', '(garbage collector)'].includes(f.functionName))
+          cat = f.functionName;
         else if (f.url.startsWith('node:') || f.url === '') cat = 'node internals';
         else cat = 'VS Code extension host';
         categories[cat] = (categories[cat] ?? 0) + ms;
@@ -103,9 +107,15 @@ async function startProfiler() {
           fns.set(key, (fns.get(key) ?? 0) + ms);
         }
       }
-      const top = [...fns].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
+      const top = [...fns]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
       for (const k of Object.keys(categories)) categories[k] = Math.round(categories[k] * 10) / 10;
-      const topAll = [...all].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
+      const topAll = [...all]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([k, ms]) => ({ fn: k, ms: Math.round(ms * 10) / 10 }));
       return { categories, topBundleFunctions: top, topFunctions: topAll };
     },
   };
