@@ -99,6 +99,10 @@ export async function run(ctx) {
         }),
       );
       notes.push(`agent: ${agentJs.replace(ctx.root + '/', '')} on node ${process.version}`);
+      if (!agentJs.endsWith('ray-connect.cjs'))
+        notes.push(
+          'the JupyterLab package ships no agent yet (ray_connect_jupyterlab/agent/ray-connect.cjs missing: its build looks for packages/cli/dist/ray-connect.cjs, the CLI bundles ray-connect.mjs), so the CLI bundle was measured; the panel figure runs it through RAY_CONNECT_AGENT_COMMAND',
+        );
     } else {
       figures.push(notAvailable('agent.start', 'agent start time', lastErr ?? 'did not start'));
     }
