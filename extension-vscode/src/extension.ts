@@ -145,6 +145,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('rayConnect.logLevel')) log.level = readSettings().logLevel;
+      if (e.affectsConfiguration('rayConnect.namespaces')) void applyNamespaces(deps, true);
+      if (
+        ['caFile', 'insecureSkipTlsVerify', 'oidc'].some((k) => e.affectsConfiguration(`rayConnect.${k}`))
+      ) {
+        // The core reads these once (configuration is resolved once and frozen): a reload applies them.
+        const reload = vscode.l10n.t('Reload Window');
+        void vscode.window
+          .showInformationMessage(
+            vscode.l10n.t('Ray Connect applies the new TLS and identity provider settings after a reload.'),
+            reload,
+          )
+          .then((c) =>
+            c === reload ? vscode.commands.executeCommand('workbench.action.reloadWindow') : undefined,
+          );
+      }
       if (e.affectsConfiguration('rayConnect.injectTerminals') && !readSettings().injectTerminals)
         env.clear();
     }),
@@ -153,6 +168,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
   const ready = store.refresh().then(
     async () => {
       log.info(`Ray Connect ready in ${Date.now() - started} ms`, { clusters: store.clusters.length, fake });
+      await applyNamespaces(deps, false);
       if (readSettings().autoConnect) await autoConnect(context, store);
     },
     (e: unknown) => showError(deps, e, { retry: () => store.refresh(), attempting: 'reading clusters' }),
@@ -173,6 +189,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     },
     secretKeys: () => secrets.keys(''),
   };
+}
+
+/**
+ * `rayConnect.namespaces`: the namespaces searched by default. At start it only fills clusters still on their default
+ * (the context namespace); when the setting changes it applies to every cluster.
+ */
+async function applyNamespaces(deps: Deps, changed: boolean): Promise<void> {
+  const wanted = readSettings().namespaces.filter((n) => n.trim());
+  if (wanted.length === 0) return;
+  let touched = false;
+  for (const c of deps.store.clusters) {
+    const onDefault = c.namespaces.length === 1 && c.namespaces[0] === c.namespace;
+    if (c.namespaces.join(',') === wanted.join(',') || (!changed && !onDefault)) continue;
+    await deps.api.setNamespaces(c.id, wanted).then(
+      () => (touched = true),
+      (e: unknown) => deps.log.warn('setting namespaces failed', { cluster: c.id, error: String(e) }),
+    );
+  }
+  if (touched) await deps.store.refresh().catch(() => undefined);
 }
 
 const LAST_CONNECTIONS = 'rayConnect.lastConnections';

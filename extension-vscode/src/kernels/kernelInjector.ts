@@ -1,20 +1,10 @@
 import * as vscode from 'vscode';
 import type { Jupyter, Kernel } from '@vscode/jupyter-extension';
 import type { RayClusterRef } from '@ray-connect/shared';
-import { refKey } from '@ray-connect/shared';
 import type { Logger } from '@ray-connect/core';
-import { kernelEnvCode } from './kernelCode';
+import { KernelTracker } from './kernelTracker';
 
 export const JUPYTER_EXTENSION_ID = 'ms-toolsai.jupyter';
-
-interface Tracked {
-  kernel: Kernel;
-  notebook: string;
-  ref: RayClusterRef;
-  names: string[];
-  listener: vscode.Disposable;
-  restarting: boolean;
-}
 
 /**
  * Sets os.environ in running Python kernels through the Jupyter extension's kernel API (getKernel + executeCode,
@@ -22,17 +12,18 @@ interface Tracked {
  * languages and a missing Jupyter extension get a clear notice instead.
  */
 export class KernelInjector implements vscode.Disposable {
-  private readonly tracked = new Map<Kernel, Tracked>();
   private jupyter: Jupyter | undefined;
+  private readonly tracker: KernelTracker;
 
   constructor(
     private readonly log: Logger,
-    private readonly envFor: (ref: RayClusterRef) => Promise<Record<string, string>>,
-  ) {}
+    envFor: (ref: RayClusterRef) => Promise<Record<string, string>>,
+  ) {
+    this.tracker = new KernelTracker(log, envFor, runCode);
+  }
 
   dispose(): void {
-    for (const t of this.tracked.values()) t.listener.dispose();
-    this.tracked.clear();
+    this.tracker.dispose();
   }
 
   get available(): boolean {
@@ -47,7 +38,7 @@ export class KernelInjector implements vscode.Disposable {
     return this.jupyter;
   }
 
-  /** Running kernels of open notebooks: [notebook uri, kernel]. */
+  /** Running kernels of open notebooks. */
   async runningKernels(): Promise<{ uri: vscode.Uri; kernel: Kernel }[]> {
     const api = await this.api();
     if (!api) return [];
@@ -64,10 +55,10 @@ export class KernelInjector implements vscode.Disposable {
   }
 
   count(ref: RayClusterRef): number {
-    return [...this.tracked.values()].filter((t) => refKey(t.ref) === refKey(ref)).length;
+    return this.tracker.count(ref);
   }
 
-  /** Applies to one notebook's kernel. Returns a reason when it could not. */
+  /** Applies to one notebook's kernel (Jupyter asks the user's consent the first time). Returns a reason when it could not. */
   async applyToNotebook(
     uri: vscode.Uri,
     ref: RayClusterRef,
@@ -96,78 +87,27 @@ export class KernelInjector implements vscode.Disposable {
         ),
       };
     }
-    await this.apply(kernel, uri.toString(), ref);
+    await this.tracker.apply(kernel, uri.toString(), ref);
     return { ok: true };
   }
 
-  private async apply(kernel: Kernel, notebook: string, ref: RayClusterRef): Promise<void> {
-    const env = await this.envFor(ref);
-    const previous = this.tracked.get(kernel);
-    const unset = previous ? previous.names.filter((n) => !(n in env)) : [];
-    await this.run(kernel, kernelEnvCode(env, unset));
-    if (previous) previous.listener.dispose();
-    const tracked: Tracked = {
-      kernel,
-      notebook,
-      ref,
-      names: Object.keys(env),
-      restarting: false,
-      listener: kernel.onDidChangeStatus((status) => {
-        // A restart starts a fresh process: the env we set is gone. Re-apply once it is idle again.
-        if (status === 'restarting' || status === 'autorestarting' || status === 'starting')
-          tracked.restarting = true;
-        else if (status === 'dead') {
-          tracked.listener.dispose();
-          this.tracked.delete(kernel);
-        } else if (status === 'idle' && tracked.restarting) {
-          tracked.restarting = false;
-          this.log.info('kernel restarted: applying the Ray environment again', { notebook });
-          void this.apply(kernel, notebook, tracked.ref).catch((e: unknown) =>
-            this.log.warn('re-applying to a restarted kernel failed', { error: String(e) }),
-          );
-        }
-      }),
-    };
-    this.tracked.set(kernel, tracked);
-    this.log.info('Ray environment applied to a kernel', { notebook, names: tracked.names });
+  rotate(ref: RayClusterRef): Promise<void> {
+    return this.tracker.rotate(ref);
   }
 
-  private async run(kernel: Kernel, code: string): Promise<void> {
-    const source = new vscode.CancellationTokenSource();
-    try {
-      for await (const output of kernel.executeCode(code, source.token)) {
-        const error = output.items.find((i) => i.mime === 'application/vnd.code.notebook.error');
-        if (error) throw new Error(new TextDecoder().decode(error.data));
-      }
-    } finally {
-      source.dispose();
+  clear(ref?: RayClusterRef, clusterId?: string): Promise<number> {
+    return this.tracker.clear(ref, clusterId);
+  }
+}
+
+async function runCode(kernel: Kernel, code: string): Promise<void> {
+  const source = new vscode.CancellationTokenSource();
+  try {
+    for await (const output of kernel.executeCode(code, source.token)) {
+      const error = output.items.find((i) => i.mime === 'application/vnd.code.notebook.error');
+      if (error) throw new Error(new TextDecoder().decode(error.data));
     }
-  }
-
-  /** Re-applies new values after a token rotation. */
-  async rotate(ref: RayClusterRef): Promise<void> {
-    for (const t of [...this.tracked.values()])
-      if (refKey(t.ref) === refKey(ref)) await this.apply(t.kernel, t.notebook, ref);
-  }
-
-  /** Removes the variables we set from kernels of this Ray cluster (or every cluster). */
-  async clear(ref?: RayClusterRef, clusterId?: string): Promise<number> {
-    let n = 0;
-    for (const t of [...this.tracked.values()]) {
-      if (ref && refKey(t.ref) !== refKey(ref)) continue;
-      if (clusterId && t.ref.clusterId !== clusterId) continue;
-      t.listener.dispose();
-      this.tracked.delete(t.kernel);
-      try {
-        await this.run(t.kernel, kernelEnvCode({}, t.names));
-        n++;
-      } catch (e) {
-        this.log.warn('removing the Ray environment from a kernel failed', {
-          notebook: t.notebook,
-          error: String(e),
-        });
-      }
-    }
-    return n;
+  } finally {
+    source.dispose();
   }
 }
