@@ -9,7 +9,7 @@ import { applyTerminalEnv } from '../ui/session';
  * rayConnect.connect: checking access -> reading token -> forwarding -> verifying with Ray -> updating terminals
  * and kernels, as named progress steps. Then offers the running Python kernels.
  */
-export async function connect(deps: Deps, arg?: unknown): Promise<unknown> {
+export async function connect(deps: Deps, arg?: unknown, options?: unknown): Promise<unknown> {
   const ref = await resolveRayCluster(
     deps,
     arg,
@@ -23,6 +23,8 @@ export async function connect(deps: Deps, arg?: unknown): Promise<unknown> {
     return undefined;
   }
   const settings = deps.settings();
+  const scope = await pickScope(deps, options);
+  if (scope === null) return undefined;
   try {
     const connection = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}', ref.name) },
@@ -43,7 +45,7 @@ export async function connect(deps: Deps, arg?: unknown): Promise<unknown> {
         if (settings.clientPort) options.clientPort = settings.clientPort;
         const c = await deps.api.connect(ref, options);
         progress.report({ message: vscode.l10n.t('updating terminals and kernels...') });
-        await applyTerminalEnv(deps, ref);
+        await applyTerminalEnv(deps, ref, scope);
         return c;
       },
     );
@@ -74,7 +76,7 @@ export async function connect(deps: Deps, arg?: unknown): Promise<unknown> {
   } catch (e) {
     await showError(deps, e, {
       clusterId: ref.clusterId,
-      retry: () => connect(deps, ref),
+      retry: () => connect(deps, ref, options),
       attempting: `connecting to ${ref.name}`,
     });
     return undefined;
@@ -105,4 +107,38 @@ async function offerKernels(deps: Deps, ref: RayClusterRef): Promise<void> {
       .catch((e: unknown) => ({ ok: false as const, reason: String(e) }));
     if (!r.ok) void vscode.window.showWarningMessage(r.reason);
   }
+}
+
+/**
+ * Multi-root workspaces: which terminals get this Ray cluster's env, all of them or one folder's (folders can then
+ * use different Ray clusters). Single folder: the window. `null` = cancelled. Automation may pass `{ folder: <name> }`.
+ */
+async function pickScope(
+  deps: Deps,
+  options: unknown,
+): Promise<vscode.EnvironmentVariableScope | undefined | null> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length < 2 || !deps.settings().injectTerminals) return undefined;
+  const named =
+    typeof options === 'object' && options !== null ? (options as { folder?: unknown }).folder : undefined;
+  if (typeof named === 'string') {
+    const f = folders.find((x) => x.name === named);
+    return f ? { workspaceFolder: f } : undefined;
+  }
+  const all = {
+    label: vscode.l10n.t('All terminals'),
+    folder: undefined as vscode.WorkspaceFolder | undefined,
+  };
+  const picked = await vscode.window.showQuickPick(
+    [
+      all,
+      ...folders.map((f) => ({
+        label: vscode.l10n.t('Terminals of {0}', f.name),
+        folder: f as vscode.WorkspaceFolder | undefined,
+      })),
+    ],
+    { placeHolder: vscode.l10n.t('Which terminals get the Ray environment?'), ignoreFocusOut: true },
+  );
+  if (!picked) return null;
+  return picked.folder ? { workspaceFolder: picked.folder } : undefined;
 }

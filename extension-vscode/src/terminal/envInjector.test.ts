@@ -73,4 +73,27 @@ describe('EnvInjector', () => {
     expect(inj.clearCluster('context:a').length).toBe(3);
     expect(c.vars.size).toBe(0);
   });
+  it('keeps folders of a multi-root workspace apart', () => {
+    const root = collection();
+    const scoped = new Map<string, ReturnType<typeof collection>>();
+    const withScopes = Object.assign(root, {
+      getScoped: (scope: { workspaceFolder?: { uri: { toString(): string } } }) => {
+        const key = scope.workspaceFolder!.uri.toString();
+        if (!scoped.has(key)) scoped.set(key, collection());
+        return scoped.get(key)!;
+      },
+    });
+    const inj = new EnvInjector(withScopes as never, () => 'd');
+    const folder = (name: string) =>
+      ({ workspaceFolder: { uri: { toString: () => `file:///${name}` }, name, index: 0 } }) as never;
+    inj.apply(ref, env, 1, folder('a'));
+    inj.apply({ ...ref, name: 'other' }, { ...env, RAY_AUTH_TOKEN: 'tokB' }, 1, folder('b'));
+    expect(root.vars.size).toBe(0);
+    expect(scoped.get('file:///a')!.vars.get('RAY_AUTH_TOKEN')).toBe('tok1');
+    expect(scoped.get('file:///b')!.vars.get('RAY_AUTH_TOKEN')).toBe('tokB');
+    expect(scoped.get('file:///a')!.persistent).toBe(false);
+    inj.clear(ref);
+    expect(scoped.get('file:///a')!.vars.size).toBe(0);
+    expect(scoped.get('file:///b')!.vars.size).toBe(3);
+  });
 });

@@ -1,3 +1,4 @@
+import type { EnvironmentVariableScope } from 'vscode';
 import type { RayClusterRef, SessionEnv } from '@ray-connect/shared';
 import type { Deps } from '../commands/deps';
 
@@ -9,11 +10,18 @@ export async function sessionEnv(deps: Deps, ref: RayClusterRef): Promise<Sessio
   return s;
 }
 
-/** Puts the env into new terminals (when enabled). Returns whether terminals got it. */
-export async function applyTerminalEnv(deps: Deps, ref: RayClusterRef): Promise<boolean> {
+/**
+ * Puts the env into new terminals (when enabled): of the whole window, or of one workspace folder when the folders
+ * of a multi-root workspace use different Ray clusters. Returns whether terminals got it.
+ */
+export async function applyTerminalEnv(
+  deps: Deps,
+  ref: RayClusterRef,
+  scope?: EnvironmentVariableScope,
+): Promise<boolean> {
   if (!deps.settings().injectTerminals) return false;
   const s = await sessionEnv(deps, ref);
-  deps.env.apply(ref, s.env, s.tokenVersion);
+  deps.env.apply(ref, s.env, s.tokenVersion, scope);
   return true;
 }
 
