@@ -66,8 +66,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     if (body === undefined) return;
     let args: unknown[];
     try {
-      const parsed = body.length ? (JSON.parse(body.toString('utf8')) as { args?: unknown }) : {};
-      args = parsed.args === undefined ? [] : (parsed.args as unknown[]);
+      const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the body is not an object');
+      const given = (parsed as { args?: unknown }).args;
+      args = given === undefined ? [] : (given as unknown[]);
       if (!Array.isArray(args)) throw new Error('args is not an array');
     } catch {
       return sendError(
