@@ -125,7 +125,8 @@ describe('agent HTTP API', () => {
   it('400 for a body that is not { args: [...] }', async () => {
     expect((await call('/v1/call/listClusters', { body: '{"args": 3}' })).status).toBe(400);
     expect((await call('/v1/call/listClusters', { body: 'not json' })).status).toBe(400);
-    for (const body of ['"hello"', '[1]', '42', 'null']) expect((await call('/v1/call/listClusters', { body })).status).toBe(400);
+    for (const body of ['"hello"', '[1]', '42', 'null'])
+      expect((await call('/v1/call/listClusters', { body })).status).toBe(400);
     expect(calls).toEqual([]);
   });
 

@@ -67,7 +67,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     let args: unknown[];
     try {
       const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the body is not an object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('the body is not an object');
       const given = (parsed as { args?: unknown }).args;
       args = given === undefined ? [] : (given as unknown[]);
       if (!Array.isArray(args)) throw new Error('args is not an array');
