@@ -507,7 +507,8 @@ function rayNode(ray: RayClusterSummary, input: ViewModelInput, t: Translate): T
     }
   }
   return {
-    id,
+    // Like cluster rows: a row that gains children gets a new id, so hosts apply the expanded default.
+    id: children.length ? `${id}#connected` : id,
     kind: 'rayCluster',
     label: ray.name,
     description,

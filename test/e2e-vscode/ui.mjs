@@ -28,7 +28,8 @@ export function installVsix(vsix, extensionsDir, userDataDir) {
   if (r.status !== 0) throw new Error(`code-server --install-extension failed: ${r.stdout}${r.stderr}`);
 }
 
-export async function runUiTest({ sandbox, vsix, artifacts, root }) {
+export async function runUiTest({ sandbox, vsix, artifacts, root, record }) {
+  let step = 'ui: open the Ray view, sign in with a token, see the Ray clusters (screenshot)';
   const client = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
   const workDir = mkdtempSync(join(cacheDir, 'e2e-vscode-ui-'));
   const extensionsDir = join(workDir, 'extensions');
@@ -75,9 +76,22 @@ export async function runUiTest({ sandbox, vsix, artifacts, root }) {
     const rows = await page.locator('.monaco-list-row').allInnerTexts();
     if (!rows.some((r) => /raycluster-rbac/.test(r) && /Kubernetes RBAC/.test(r)))
       throw new Error(`tree rows: ${rows.join(' | ')}`);
+    record('ui: open the Ray view, sign in with a token, see the Ray clusters (screenshot)', 'passed');
+    step = 'ui: Connect from the inline button; the status bar shows the Ray cluster (screenshot)';
+    // Inline actions show on hover: the row's "Connect" button, then the status bar item and the Dashboard row.
+    const row = page.locator('.monaco-list-row', { hasText: sandbox.rayClusters.token }).first();
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Connect"]').first().click();
+    await page
+      .locator('.statusbar-item', { hasText: `Ray: ${sandbox.rayClusters.token}` })
+      .first()
+      .waitFor({ timeout: 90_000 });
+    await page.locator('.monaco-list-row[aria-label^="Dashboard http"]').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(artifacts, 'ui-3-connected.png') });
+    record(step, 'passed');
   } catch (e) {
+    record(step, 'failed', e.stack ?? e);
     await page.screenshot({ path: join(artifacts, 'ui-failure.png') }).catch(() => undefined);
-    throw e;
   } finally {
     await browser.close();
     await server.stop();
