@@ -77,6 +77,10 @@ export async function run(ctx) {
         deps,
       );
       const tStart = now();
+      // Flow 1 is approved at once (the wait is then nearly one whole interval); the next ones after 1.5
+      // intervals, so that the client polls (authorization_pending) before and after the approval.
+      const delay = i === 0 ? 0 : flow.interval * 1500;
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       await approve(client, flow);
       const tApproved = now();
       const session = await flow.done;
@@ -89,6 +93,8 @@ export async function run(ctx) {
         interval: flow.interval,
         approvalToStoredMs: tStored - tApproved,
         approveMs: tApproved - tStart,
+        approvedAfterMs: delay,
+        pending: polls.filter((p) => p.error === 'authorization_pending').length,
         polls: polls.length,
         slowDown: polls.filter((p) => p.error === 'slow_down').length,
         minGapMs: Math.min(firstGap, ...gaps),
@@ -110,7 +116,7 @@ export async function run(ctx) {
       {
         target: { op: '<=', value: limit, text: `<= interval (${interval} s) + 200 ms` },
         detail: { flows },
-        note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms (approved right after the code was shown, so the wait is nearly one whole interval); from the answering poll to stored: ${Math.round(Math.max(...flows.map((x) => x.lastPollToStoredMs)))} ms`,
+        note: `median ${Math.round(median(flows.map((x) => x.approvalToStoredMs)))} ms (flow 1 approved right after the code was shown, later ones 1.5 intervals after); from the answering poll to stored: ${Math.round(Math.max(...flows.map((x) => x.lastPollToStoredMs)))} ms`,
       },
     );
     if (f.met === false) {
@@ -132,7 +138,7 @@ export async function run(ctx) {
           text: `>= interval (${interval * 1000} ms, 50 ms timer slack)`,
         },
         detail: { polls: flows.map((x) => x.polls) },
-        note: `${flows.map((x) => x.polls).join(' / ')} poll(s) per flow`,
+        note: `${flows.map((x) => `${x.polls} poll(s), ${x.pending} pending`).join(' / ')} per flow`,
       },
     );
     if (g.met === false) {
