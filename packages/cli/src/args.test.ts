@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, portFlag, UsageError } from './args.js';
 
 describe('parseArgs', () => {
   it('parses commands, positionals, flags and values', () => {
@@ -16,5 +16,15 @@ describe('parseArgs', () => {
   });
   it('needs values for value options', () => {
     expect(() => parseArgs(['clusters', '--namespace'])).toThrow(/needs a value/);
+  });
+});
+
+describe('portFlag', () => {
+  it('takes decimal ports only (no hex, exponent, sign or spaces)', () => {
+    expect(portFlag(parseArgs(['connect', 'c', '--dashboard-port', '8265']), 'dashboard-port')).toBe(8265);
+    for (const bad of ['0x50', '1e3', ' 80', '80.0', '-1', '+80', '65536', 'abc', ''])
+      expect(() => portFlag(parseArgs(['connect', 'c', '--dashboard-port', bad]), 'dashboard-port')).toThrow(
+        UsageError,
+      );
   });
 });

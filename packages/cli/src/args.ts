@@ -72,7 +72,7 @@ export function boolFlag(args: ParsedArgs, name: string): boolean {
 export function portFlag(args: ParsedArgs, name: string): number | undefined {
   const v = stringFlag(args, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN; // decimal digits only: Number() also takes '0x50', '1e3', ' 80 '
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new UsageError(`--${name} must be a port number (0-65535)`);
   return n;

@@ -1,5 +1,6 @@
 import { allowOnly, stringFlag } from '../args.js';
 import type { CliContext } from '../compose.js';
+import { exitCodeFor } from '../exitCodes.js';
 import { table } from '../output.js';
 import { selectCluster } from '../select.js';
 
@@ -14,10 +15,12 @@ export async function clusters(ctx: CliContext): Promise<number> {
   const list = await ctx.api.listRayClusters(cluster.id, namespace ? [namespace] : undefined);
   if (ctx.json) {
     ctx.out(JSON.stringify(list));
-    return list.errors.length && !list.items.length ? 1 : 0;
+    return failed(list);
   }
-  if (list.items.length === 0) ctx.out(`No Ray clusters in ${list.searched.join(', ')} on ${cluster.name}.`);
-  else {
+  if (list.items.length === 0) {
+    if (list.errors.length === 0)
+      ctx.out(`No Ray clusters in ${list.searched.join(', ')} on ${cluster.name}.`);
+  } else {
     const rows = [['NAMESPACE', 'NAME', 'STATE', 'AUTH', 'TOKEN', 'CONNECTED']];
     for (const i of list.items) {
       const source = i.tokenSource;
@@ -47,5 +50,14 @@ export async function clusters(ctx: CliContext): Promise<number> {
     ctx.err(
       `error: namespace ${e.namespace}: ${e.error.message}${e.error.fix ? `\n  fix: ${e.error.fix}` : ''}`,
     );
-  return list.errors.length && !list.items.length ? 1 : 0;
+  return failed(list);
+}
+
+/** 0 when anything was listed; when every namespace failed, the exit code of the first error (unreachable: 6...). */
+function failed(list: {
+  items: unknown[];
+  errors: { error: { code: Parameters<typeof exitCodeFor>[0] } }[];
+}): number {
+  const first = list.errors[0];
+  return first && !list.items.length ? exitCodeFor(first.error.code) : 0;
 }
