@@ -16,10 +16,12 @@ const CLUSTER = 'li.rc-kind-cluster[aria-label^="sandbox,"]';
 const ray = (name: string) => `li.rc-kind-rayCluster[aria-label^="${name},"]`;
 
 test.describe.configure({ mode: 'serial' });
-test.use({ autoGoto: true, serverFiles: 'off' });
+// No galata API mocks: its kernels mock answers a kernel restart with 201, which JupyterLab 4.6 rejects.
+test.use({ autoGoto: true, serverFiles: 'off', kernels: null, sessions: null, terminals: null });
 
 async function openPanel(page: Page) {
-  await page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]').click();
+  // Clicking the tab of an open panel closes it.
+  if (!(await page.locator('#ray-connect-panel').isVisible())) await page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]').click();
   await expect(page.locator('#ray-connect-panel')).toBeVisible();
   await expect(page.locator(`#ray-connect-panel ${CLUSTER}`)).toBeVisible();
 }
@@ -93,7 +95,13 @@ const asOneLine = (code: string) => `exec(${JSON.stringify(code)})`;
 
 type App = { commands: { execute(id: string, args?: Record<string, unknown>): Promise<unknown> } };
 async function execute(page: Page, id: string, args: Record<string, unknown> = {}) {
-  await page.evaluate(([i, a]) => (window as unknown as { jupyterapp: App }).jupyterapp.commands.execute(i as string, a as Record<string, unknown>), [id, args] as const);
+  // The command's result (often a widget) stays in the page: it cannot be serialised.
+  await page.evaluate(
+    async ([i, a]) => {
+      await (window as unknown as { jupyterapp: App }).jupyterapp.commands.execute(i as string, a as Record<string, unknown>);
+    },
+    [id, args] as const,
+  );
 }
 
 const ENV_CELL = 'import os; print("ADDR", os.environ.get("RAY_ADDRESS"), "MODE", os.environ.get("RAY_AUTH_MODE"), "TOKLEN", len(os.environ.get("RAY_AUTH_TOKEN") or ""))';
