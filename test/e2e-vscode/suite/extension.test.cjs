@@ -226,6 +226,30 @@ exports.tests = [
     },
   },
   {
+    name: 'disconnect removes only what it set from the terminal env; connect again',
+    needsPrevious: true,
+    timeoutMs: 120000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      const ref = { clusterId: CLUSTER, namespace: env.namespace, name: env.rayClusters.token };
+      await run(exports, 'rayConnect.disconnect', ref);
+      await waitFor('ready row again', () =>
+        nodes(exports).find((n) => n.label === ref.name && n.contextValue === 'rayCluster.ready'),
+      );
+      assert.deepEqual(exports.terminalEnvNames(), []);
+      await run(exports, 'rayConnect.connect', ref);
+      await waitFor('connected row', () =>
+        nodes(exports).find((n) => n.label === ref.name && n.contextValue === 'rayCluster.connected'),
+      );
+      assert.ok(
+        exports.terminalEnvNames().includes('RAY_AUTH_TOKEN'),
+        `env collection: ${exports.terminalEnvNames()}`,
+      );
+    },
+  },
+  {
     name: 'sign out clears the terminal env and the stored secrets',
     needsPrevious: true,
     timeoutMs: 90000,
