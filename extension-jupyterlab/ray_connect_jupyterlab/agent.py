@@ -92,7 +92,7 @@ def find_node(explicit: str | None = None) -> str:
 def bundled_agent() -> Path:
     """The agent JS shipped in the wheel (packages/cli bundled to one file); in a source checkout without the
     bundle (pip install -e), the CLI of the monorepo."""
-    bundled = Path(__file__).parent / "agent" / "ray-connect.cjs"
+    bundled = Path(__file__).parent / "agent" / "ray-connect.mjs"
     if bundled.is_file():
         return bundled
     checkout = Path(__file__).resolve().parent.parent.parent / "packages" / "cli" / "bin" / "ray-connect.js"

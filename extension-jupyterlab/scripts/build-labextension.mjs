@@ -28,16 +28,15 @@ const dev = process.argv.includes('--development') ? ['--development'] : [];
 log('building the labextension');
 run(process.execPath, [builder, '--core-path', core, ...dev, here]);
 
-// The agent: colleague C's bundle script writes one CommonJS file; ship it in the wheel.
-const bundleScript = join(repo, 'packages', 'cli', 'scripts', 'bundle.mjs');
-const target = join(here, 'ray_connect_jupyterlab', 'agent', 'ray-connect.cjs');
+// The agent: packages/cli's build bundles the CLI and agent into one ESM file (scripts/bundle.mjs); ship it.
+const cliDist = join(repo, 'packages', 'cli', 'dist');
+const bundle = join(cliDist, 'ray-connect.mjs');
+const target = join(here, 'ray_connect_jupyterlab', 'agent', 'ray-connect.mjs');
 mkdirSync(dirname(target), { recursive: true });
-if (existsSync(bundleScript)) {
-  const out = join(repo, 'packages', 'cli', 'dist', 'ray-connect.cjs');
+if (!existsSync(bundle)) {
   log('bundling the agent (packages/cli/scripts/bundle.mjs)');
-  run(process.execPath, [bundleScript, '--outfile', out], { cwd: join(repo, 'packages', 'cli') });
-  if (existsSync(out)) copyFileSync(out, target);
-  else log(`the agent bundle was not written to ${out}; ${target} not updated`);
-} else {
-  log('packages/cli/scripts/bundle.mjs does not exist yet: the wheel will have no agent');
+  run(process.execPath, [join(repo, 'packages', 'cli', 'scripts', 'bundle.mjs')], { cwd: join(repo, 'packages', 'cli') });
 }
+copyFileSync(bundle, target);
+if (existsSync(bundle + '.LEGAL.txt')) copyFileSync(bundle + '.LEGAL.txt', target + '.LEGAL.txt');
+log(`agent bundle copied to ${target}`);

@@ -8,6 +8,7 @@ import {
   COMMANDS,
   CommandIds,
   SIGN_IN_CHOICES,
+  SettingIds,
   formatMessage,
   messageFor,
   quickActions,
@@ -155,6 +156,13 @@ export function registerCommands(d: CommandDeps): string[] {
     return v === undefined || v === null ? fallback : (v as T);
   };
 
+  /** Issuer and client id from the settings, when set (otherwise the agent discovers them). */
+  const oidc = (): { issuer?: string; clientId?: string } => {
+    const issuer = setting<string>(SettingIds.oidcIssuer, '');
+    const clientId = setting<string>(SettingIds.oidcClientId, '');
+    return { ...(issuer ? { issuer } : {}), ...(clientId ? { clientId } : {}) };
+  };
+
   const envExports = (env: Record<string, string>): string =>
     Object.entries(env)
       .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
@@ -180,7 +188,9 @@ export function registerCommands(d: CommandDeps): string[] {
     const choice = choices[labels.indexOf(r.value)];
     if (!choice) return;
     if (choice.method === 'token') return app.commands.execute(CommandIds.signInToken, { clusterId });
-    await runSignIn(clusterId, { method: choice.method } as SignInInput);
+    const input: SignInInput =
+      choice.method === 'device' || choice.method === 'browser' ? { method: choice.method, ...oidc() } : { method: choice.method };
+    await runSignIn(clusterId, input);
   });
   add(CommandIds.signInKubeconfig, async (args) => {
     const clusterId = await pickCluster(args);
@@ -188,11 +198,11 @@ export function registerCommands(d: CommandDeps): string[] {
   });
   add(CommandIds.signInDevice, async (args) => {
     const clusterId = await pickCluster(args);
-    if (clusterId) await runSignIn(clusterId, { method: 'device' });
+    if (clusterId) await runSignIn(clusterId, { method: 'device', ...oidc() });
   });
   add(CommandIds.signInBrowser, async (args) => {
     const clusterId = await pickCluster(args);
-    if (clusterId) await runSignIn(clusterId, { method: 'browser' });
+    if (clusterId) await runSignIn(clusterId, { method: 'browser', ...oidc() });
   });
   add(CommandIds.signInToken, async (args) => {
     let clusterId = typeof args.clusterId === 'string' ? args.clusterId : undefined;
@@ -200,7 +210,7 @@ export function registerCommands(d: CommandDeps): string[] {
       const server = await InputDialog.getText({ title: trans.__('Cluster API server URL'), placeholder: 'https://api.example.com:6443' });
       if (!server.button.accept || !server.value) return;
       try {
-        const caFile = setting<string>('rayConnect.caFile', '');
+        const caFile = setting<string>(SettingIds.caFile, '');
         clusterId = (await call('addCluster', { server: server.value, ...(caFile ? { caFile } : {}) })).id;
         await model.refresh();
       } catch (error) {
@@ -229,8 +239,8 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!ref) return;
     const id = Notification.emit(trans.__('Connecting to %1: checking access, reading token, forwarding, verifying with Ray...', ref.name), 'in-progress', { autoClose: false });
     try {
-      const dashboardPort = setting<number>('rayConnect.dashboardPort', 0);
-      const clientPort = setting<number>('rayConnect.clientPort', 0);
+      const dashboardPort = setting<number>(SettingIds.dashboardPort, 0);
+      const clientPort = setting<number>(SettingIds.clientPort, 0);
       const conn = await call('connect', ref, { dashboardPort, clientPort });
       await model.refresh();
       Notification.update({

@@ -109,6 +109,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const injectKernels = settings.get('rayConnect.injectKernels').composite !== false;
       const injectTerminals = settings.get('rayConnect.injectTerminals').composite !== false;
       kernels.enabled = injectKernels;
+      const namespaces = settings.get('rayConnect.namespaces').composite;
+      const next = Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string' && n.length > 0) : [];
+      if (next.join(',') !== model.namespaces.join(',')) {
+        model.namespaces = next;
+        void model.refresh();
+      }
       try {
         await requestAPI('env', { method: 'PUT', body: JSON.stringify({ inject: injectKernels || injectTerminals }) });
       } catch {

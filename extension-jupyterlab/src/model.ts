@@ -33,6 +33,9 @@ export class RayModel {
   private _refreshing: Promise<void> | undefined;
   private _again = false;
 
+  /** Namespaces to search in every cluster (setting rayConnect.namespaces); empty: each cluster's own choice. */
+  namespaces: string[] = [];
+
   constructor(private readonly t: Translate) {}
 
   get changed(): ISignal<this, void> {
@@ -129,7 +132,8 @@ export class RayModel {
       await Promise.all(
         signedIn.map(async (c) => {
           try {
-            this.rayClusters[c.id] = { list: await call('listRayClusters', c.id) };
+            const list = this.namespaces.length ? await call('listRayClusters', c.id, this.namespaces) : await call('listRayClusters', c.id);
+            this.rayClusters[c.id] = { list };
           } catch (error) {
             this.rayClusters[c.id] = { error: toErrorInfo((error as { info?: ErrorInfo }).info ?? error) };
           }
