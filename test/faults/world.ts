@@ -210,7 +210,7 @@ export async function createWorld(): Promise<World> {
     },
     dispose: async () => {
       for (const f of facades) await f.close().catch(() => undefined);
-      await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+      await deleteNamespace(namespace);
       await proxy.stop();
       await head.close();
     },
@@ -235,4 +235,20 @@ export function get(url: string, timeoutMs = 20_000): Promise<{ status: number; 
   return fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
     .then(async (r) => ({ status: r.status, length: (await r.arrayBuffer()).byteLength }))
     .catch((e: Error & { cause?: { code?: string } }) => ({ error: e.cause?.code ?? e.name }));
+}
+
+/**
+ * Deletes our namespace for real: the sandbox runs no kube-controller-manager, so nothing empties a Terminating
+ * namespace or removes its `kubernetes` finalizer. We delete what we created, then finalize it ourselves.
+ */
+export async function deleteNamespace(namespace: string): Promise<void> {
+  if (!namespace.startsWith('faults-')) throw new Error(`refusing to delete ${namespace}`);
+  for (const kind of ['pods', 'portforwards.kwok.x-k8s.io', 'rayclusters.ray.io'])
+    await kubectl(['delete', kind, '--all', '-n', namespace, '--wait=false', '--grace-period=0', '--force']);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  const got = await kubectl(['get', 'namespace', namespace, '-o', 'json']);
+  if (got.code !== 0) return;
+  const ns = JSON.parse(got.stdout) as { spec?: { finalizers?: string[] } };
+  ns.spec = { ...ns.spec, finalizers: [] };
+  await kubectl(['replace', '--raw', `/api/v1/namespaces/${namespace}/finalize`, '-f', '-'], { input: JSON.stringify(ns) });
 }
