@@ -26,16 +26,31 @@ function sh(cmd, args, log) {
 export function installExtension(log = () => {}) {
   ensureVenv({ e2e: true }); // ray[default] too, so a notebook can use JobSubmissionClient
   if (!existsSync(join(extDir, 'ray_connect_jupyterlab', 'labextension', 'package.json'))) {
-    throw new Error('The labextension is not built: run `pnpm build` (or `pnpm --filter @ray-connect/jupyterlab run build`) first.');
+    throw new Error(
+      'The labextension is not built: run `pnpm build` (or `pnpm --filter @ray-connect/jupyterlab run build`) first.',
+    );
   }
-  const shown = spawnSync(venvPython, ['-m', 'pip', 'show', '-f', 'ray-connect-jupyterlab'], { encoding: 'utf8' });
+  const shown = spawnSync(venvPython, ['-m', 'pip', 'show', '-f', 'ray-connect-jupyterlab'], {
+    encoding: 'utf8',
+  });
   if (shown.status !== 0 || !shown.stdout.includes('Editable project location: ' + extDir)) {
     log('installing ray-connect-jupyterlab (pip install -e) into ' + dirname(dirname(venvPython)));
-    sh(venvPython, ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-deps', '-e', extDir], log);
+    sh(
+      venvPython,
+      ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-deps', '-e', extDir],
+      log,
+    );
   }
   // A copy of the build output (not a symlink like `jupyter labextension develop`): a rebuild running elsewhere
   // (`pnpm -r run build` empties the output folder first) must not break a running JupyterLab or a test run.
-  const dest = join(dirname(dirname(venvPython)), 'share', 'jupyter', 'labextensions', '@ray-connect', 'jupyterlab');
+  const dest = join(
+    dirname(dirname(venvPython)),
+    'share',
+    'jupyter',
+    'labextensions',
+    '@ray-connect',
+    'jupyterlab',
+  );
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dirname(dest), { recursive: true });
   cpSync(join(extDir, 'ray_connect_jupyterlab', 'labextension'), dest, { recursive: true });
@@ -47,9 +62,16 @@ export function writeSandboxKubeconfig(file, sandbox) {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'sandbox', cluster: { server: sandbox.apiServer, 'certificate-authority': sandbox.caFile } }],
+    clusters: [
+      { name: 'sandbox', cluster: { server: sandbox.apiServer, 'certificate-authority': sandbox.caFile } },
+    ],
     users: [{ name: 'sandbox-user', user: {} }],
-    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox-user', namespace: sandbox.namespace } }],
+    contexts: [
+      {
+        name: 'sandbox',
+        context: { cluster: 'sandbox', user: 'sandbox-user', namespace: sandbox.namespace },
+      },
+    ],
     'current-context': 'sandbox',
   };
   mkdirSync(dirname(file), { recursive: true });
@@ -69,8 +91,18 @@ function portFree(port) {
  * Starts `jupyter lab` on 127.0.0.1:<port>. The token goes through JUPYTER_TOKEN (not argv). Resolves when
  * /api/status answers. `extraArgs` e.g. for a galata config; `env` is added to the server's environment.
  */
-export async function launchJupyterLab({ port = 8888, token = randomBytes(24).toString('hex'), rootDir, kubeconfig, env = {}, extraArgs = [], logFile, log = () => {} }) {
-  if (!(await portFree(port))) throw new Error(`Port ${port} on 127.0.0.1 is taken by another program; stop it or choose another port.`);
+export async function launchJupyterLab({
+  port = 8888,
+  token = randomBytes(24).toString('hex'),
+  rootDir,
+  kubeconfig,
+  env = {},
+  extraArgs = [],
+  logFile,
+  log = () => {},
+}) {
+  if (!(await portFree(port)))
+    throw new Error(`Port ${port} on 127.0.0.1 is taken by another program; stop it or choose another port.`);
   mkdirSync(rootDir, { recursive: true });
   const args = [
     'lab',
@@ -90,9 +122,12 @@ export async function launchJupyterLab({ port = 8888, token = randomBytes(24).to
   const child = spawn(venvBin('jupyter'), args, { cwd: rootDir, env: childEnv, stdio: ['ignore', out, out] });
   const url = `http://127.0.0.1:${port}/lab?token=${token}`;
   for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`jupyter lab exited (code ${child.exitCode})${logFile ? `; see ${logFile}` : ''}`);
+    if (child.exitCode !== null)
+      throw new Error(`jupyter lab exited (code ${child.exitCode})${logFile ? `; see ${logFile}` : ''}`);
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { Authorization: `token ${token}` } });
+      const r = await fetch(`http://127.0.0.1:${port}/api/status`, {
+        headers: { Authorization: `token ${token}` },
+      });
       if (r.ok) return { child, url, token, port, baseUrl: `http://127.0.0.1:${port}` };
     } catch {
       // not yet
@@ -128,7 +163,13 @@ export async function start({ kubeconfig, log = (m) => process.stderr.write(`[ra
   } else {
     how = 'Sign in: open the Ray panel (left sidebar) and click Sign in on your cluster.';
   }
-  const lab = await launchJupyterLab({ port: Number(process.env.RC_JUPYTER_PORT ?? 8888), rootDir: join(workDir, 'notebooks'), kubeconfig, env, log });
+  const lab = await launchJupyterLab({
+    port: Number(process.env.RC_JUPYTER_PORT ?? 8888),
+    rootDir: join(workDir, 'notebooks'),
+    kubeconfig,
+    env,
+    log,
+  });
   process.stdout.write(`\nJupyterLab with Ray Connect: ${lab.url}\nKUBECONFIG=${kubeconfig}\n${how}\n\n`);
   const stop = () => lab.child.kill('SIGTERM');
   process.once('exit', stop);

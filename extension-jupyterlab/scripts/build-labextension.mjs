@@ -19,11 +19,17 @@ function run(cmd, args, opts = {}) {
 }
 
 ensureVenv();
-const core = spawnSync(venvPython, ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'], {
-  encoding: 'utf8',
-}).stdout.trim();
+const core = spawnSync(
+  venvPython,
+  ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'],
+  {
+    encoding: 'utf8',
+  },
+).stdout.trim();
 if (!existsSync(core)) throw new Error(`JupyterLab core not found at ${core}`);
-const builder = createRequire(join(here, 'package.json')).resolve('@jupyterlab/builder/lib/build-labextension.js');
+const builder = createRequire(join(here, 'package.json')).resolve(
+  '@jupyterlab/builder/lib/build-labextension.js',
+);
 const dev = process.argv.includes('--development') ? ['--development'] : [];
 log('building the labextension');
 run(process.execPath, [builder, '--core-path', core, ...dev, here]);
@@ -35,7 +41,9 @@ const target = join(here, 'ray_connect_jupyterlab', 'agent', 'ray-connect.mjs');
 mkdirSync(dirname(target), { recursive: true });
 if (!existsSync(bundle)) {
   log('bundling the agent (packages/cli/scripts/bundle.mjs)');
-  run(process.execPath, [join(repo, 'packages', 'cli', 'scripts', 'bundle.mjs')], { cwd: join(repo, 'packages', 'cli') });
+  run(process.execPath, [join(repo, 'packages', 'cli', 'scripts', 'bundle.mjs')], {
+    cwd: join(repo, 'packages', 'cli'),
+  });
 }
 copyFileSync(bundle, target);
 if (existsSync(bundle + '.LEGAL.txt')) copyFileSync(bundle + '.LEGAL.txt', target + '.LEGAL.txt');

@@ -13,12 +13,16 @@ mkdirSync(results, { recursive: true });
 rmSync(junit, { force: true });
 
 ensureVenv();
-const r = spawnSync(venvPython, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', `--junitxml=${junit}`, 'tests', ...process.argv.slice(2)], {
-  cwd: here,
-  stdio: 'inherit',
-  // The package is imported from the source tree (no install needed to test the server extension).
-  env: { ...process.env, PYTHONPATH: [here, process.env.PYTHONPATH].filter(Boolean).join(':') },
-});
+const r = spawnSync(
+  venvPython,
+  ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', `--junitxml=${junit}`, 'tests', ...process.argv.slice(2)],
+  {
+    cwd: here,
+    stdio: 'inherit',
+    // The package is imported from the source tree (no install needed to test the server extension).
+    env: { ...process.env, PYTHONPATH: [here, process.env.PYTHONPATH].filter(Boolean).join(':') },
+  },
+);
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
 try {
@@ -32,5 +36,7 @@ try {
   counts.failed = 1; // pytest did not even write its report
 }
 writeFileSync(join(results, 'unit-python.json'), JSON.stringify(counts) + '\n');
-process.stdout.write(`unit-python: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+process.stdout.write(
+  `unit-python: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+);
 process.exitCode = r.status === 0 && counts.failed === 0 ? 0 : 1;

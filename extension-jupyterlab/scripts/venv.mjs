@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const cacheDir = process.env.RC_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ray-connect');
+export const cacheDir =
+  process.env.RC_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ray-connect');
 export const venvDir = join(cacheDir, 'jupyter-venv');
 export const venvPython = join(venvDir, 'bin', 'python');
 export const venvBin = (name) => join(venvDir, 'bin', name);

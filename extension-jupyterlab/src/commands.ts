@@ -58,7 +58,11 @@ export function registerCommands(d: CommandDeps): string[] {
         switch (a.kind) {
           case 'command':
             if (a.command === CommandIds.showLogs) d.showLogs();
-            else void app.commands.execute(a.command, typeof a.args[0] === 'string' ? { clusterId: a.args[0] } : {});
+            else
+              void app.commands.execute(
+                a.command,
+                typeof a.args[0] === 'string' ? { clusterId: a.args[0] } : {},
+              );
             break;
           case 'retry':
             retry?.();
@@ -82,12 +86,17 @@ export function registerCommands(d: CommandDeps): string[] {
   };
 
   /** The cluster a command acts on: from args, the only one, or asked. */
-  const pickCluster = async (args: Args, filter: 'any' | 'signed-in' = 'any'): Promise<string | undefined> => {
+  const pickCluster = async (
+    args: Args,
+    filter: 'any' | 'signed-in' = 'any',
+  ): Promise<string | undefined> => {
     if (typeof args.clusterId === 'string') return args.clusterId;
     const candidates = model.clusters.filter((c) => filter === 'any' || c.signIn.status === 'signed-in');
     if (candidates.length === 1) return candidates[0]!.id;
     if (candidates.length === 0) {
-      Notification.warning(trans.__('No cluster to act on. Check your kubeconfig, or sign in first.'), { autoClose: 6000 });
+      Notification.warning(trans.__('No cluster to act on. Check your kubeconfig, or sign in first.'), {
+        autoClose: 6000,
+      });
       return undefined;
     }
     const names = candidates.map((c) => c.name);
@@ -101,20 +110,36 @@ export function registerCommands(d: CommandDeps): string[] {
     if (ref) return ref;
     const options: { label: string; ref: RayClusterRef }[] = [];
     if (connected) {
-      for (const c of model.connections) options.push({ label: `${c.name} (${c.namespace})`, ref: { clusterId: c.clusterId, namespace: c.namespace, name: c.name } });
+      for (const c of model.connections)
+        options.push({
+          label: `${c.name} (${c.namespace})`,
+          ref: { clusterId: c.clusterId, namespace: c.namespace, name: c.name },
+        });
     } else {
       for (const [clusterId, entry] of Object.entries(model.rayClusters)) {
         if (!entry || !('list' in entry)) continue;
-        for (const r of entry.list.items) options.push({ label: `${r.name} (${r.namespace}, ${model.cluster(clusterId)?.name ?? clusterId})`, ref: { clusterId, namespace: r.namespace, name: r.name } });
+        for (const r of entry.list.items)
+          options.push({
+            label: `${r.name} (${r.namespace}, ${model.cluster(clusterId)?.name ?? clusterId})`,
+            ref: { clusterId, namespace: r.namespace, name: r.name },
+          });
       }
     }
     if (options.length === 1) return options[0]!.ref;
     if (options.length === 0) {
-      Notification.info(connected ? trans.__('No Ray cluster is connected.') : trans.__('No Ray clusters found. Sign in, or choose other namespaces.'), { autoClose: 6000 });
+      Notification.info(
+        connected
+          ? trans.__('No Ray cluster is connected.')
+          : trans.__('No Ray clusters found. Sign in, or choose other namespaces.'),
+        { autoClose: 6000 },
+      );
       return undefined;
     }
     const labels = options.map((o) => o.label);
-    const r = await InputDialog.getItem({ title: connected ? trans.__('Choose a connection') : trans.__('Choose a Ray cluster'), items: labels });
+    const r = await InputDialog.getItem({
+      title: connected ? trans.__('Choose a connection') : trans.__('Choose a Ray cluster'),
+      items: labels,
+    });
     if (!r.button.accept || r.value === null) return undefined;
     return options[labels.indexOf(r.value)]?.ref;
   };
@@ -124,7 +149,12 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!state) return;
     if (state.status === 'signed-in') {
       const name = model.cluster(clusterId)?.name ?? clusterId;
-      Notification.success(state.identity ? trans.__('Signed in to %1 as %2.', name, state.identity.username) : trans.__('Signed in to %1.', name), { autoClose: 5000 });
+      Notification.success(
+        state.identity
+          ? trans.__('Signed in to %1 as %2.', name, state.identity.username)
+          : trans.__('Signed in to %1.', name),
+        { autoClose: 5000 },
+      );
     } else if (state.error) fail(state.error, clusterId);
   };
 
@@ -168,7 +198,11 @@ export function registerCommands(d: CommandDeps): string[] {
       .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
       .join('\n');
 
-  const add = (id: string, execute: (args: Args) => Promise<unknown> | unknown, isVisible?: () => boolean): void => {
+  const add = (
+    id: string,
+    execute: (args: Args) => Promise<unknown> | unknown,
+    isVisible?: () => boolean,
+  ): void => {
     const info = COMMANDS.find((c) => c.id === id);
     app.commands.addCommand(id, {
       label: info ? t(info.title) : id,
@@ -183,13 +217,18 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!clusterId) return;
     const choices = SIGN_IN_CHOICES.filter((c) => !c.onlyInCluster || model.server?.inPod);
     const labels = choices.map((c) => t(c.label));
-    const r = await InputDialog.getItem({ title: trans.__('Sign in to %1', model.cluster(clusterId)?.name ?? clusterId), items: labels });
+    const r = await InputDialog.getItem({
+      title: trans.__('Sign in to %1', model.cluster(clusterId)?.name ?? clusterId),
+      items: labels,
+    });
     if (!r.button.accept || r.value === null) return;
     const choice = choices[labels.indexOf(r.value)];
     if (!choice) return;
     if (choice.method === 'token') return app.commands.execute(CommandIds.signInToken, { clusterId });
     const input: SignInInput =
-      choice.method === 'device' || choice.method === 'browser' ? { method: choice.method, ...oidc() } : { method: choice.method };
+      choice.method === 'device' || choice.method === 'browser'
+        ? { method: choice.method, ...oidc() }
+        : { method: choice.method };
     await runSignIn(clusterId, input);
   });
   add(CommandIds.signInKubeconfig, async (args) => {
@@ -207,7 +246,10 @@ export function registerCommands(d: CommandDeps): string[] {
   add(CommandIds.signInToken, async (args) => {
     let clusterId = typeof args.clusterId === 'string' ? args.clusterId : undefined;
     if (!clusterId && model.clusters.length === 0) {
-      const server = await InputDialog.getText({ title: trans.__('Cluster API server URL'), placeholder: 'https://api.example.com:6443' });
+      const server = await InputDialog.getText({
+        title: trans.__('Cluster API server URL'),
+        placeholder: 'https://api.example.com:6443',
+      });
       if (!server.button.accept || !server.value) return;
       try {
         const caFile = setting<string>(SettingIds.caFile, '');
@@ -227,7 +269,12 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!clusterId) return;
     try {
       const r = await call('signOut', clusterId);
-      Notification.info(r.removed.length ? trans.__('Signed out. Removed: %1.', r.removed.join(', ')) : trans.__('Signed out.'), { autoClose: 6000 });
+      Notification.info(
+        r.removed.length
+          ? trans.__('Signed out. Removed: %1.', r.removed.join(', '))
+          : trans.__('Signed out.'),
+        { autoClose: 6000 },
+      );
       await model.refresh();
     } catch (error) {
       fail(error, clusterId);
@@ -237,7 +284,14 @@ export function registerCommands(d: CommandDeps): string[] {
   add(CommandIds.connect, async (args) => {
     const ref = await pickRay(args, false);
     if (!ref) return;
-    const id = Notification.emit(trans.__('Connecting to %1: checking access, reading token, forwarding, verifying with Ray...', ref.name), 'in-progress', { autoClose: false });
+    const id = Notification.emit(
+      trans.__(
+        'Connecting to %1: checking access, reading token, forwarding, verifying with Ray...',
+        ref.name,
+      ),
+      'in-progress',
+      { autoClose: false },
+    );
     try {
       const dashboardPort = setting<number>(SettingIds.dashboardPort, 0);
       const clientPort = setting<number>(SettingIds.clientPort, 0);
@@ -247,10 +301,23 @@ export function registerCommands(d: CommandDeps): string[] {
         id,
         type: 'success',
         autoClose: 8000,
-        message: trans.__('Connected to %1. New terminals and Python kernels get RAY_ADDRESS and the token.', ref.name),
+        message: trans.__(
+          'Connected to %1. New terminals and Python kernels get RAY_ADDRESS and the token.',
+          ref.name,
+        ),
         actions: [
-          ...(conn.dashboardUrl ? [{ label: trans.__('Open dashboard'), callback: () => void app.commands.execute(CommandIds.openDashboard, { ...ref }) }] : []),
-          { label: trans.__('New terminal'), callback: () => void app.commands.execute(CommandIds.newTerminal, { ...ref }) },
+          ...(conn.dashboardUrl
+            ? [
+                {
+                  label: trans.__('Open dashboard'),
+                  callback: () => void app.commands.execute(CommandIds.openDashboard, { ...ref }),
+                },
+              ]
+            : []),
+          {
+            label: trans.__('New terminal'),
+            callback: () => void app.commands.execute(CommandIds.newTerminal, { ...ref }),
+          },
         ],
       });
     } catch (error) {
@@ -263,7 +330,12 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!ref) return;
     try {
       const r = await call('disconnect', ref);
-      Notification.info(r.removed.length ? trans.__('Disconnected from %1. Removed: %2.', ref.name, r.removed.join(', ')) : trans.__('Disconnected from %1.', ref.name), { autoClose: 6000 });
+      Notification.info(
+        r.removed.length
+          ? trans.__('Disconnected from %1. Removed: %2.', ref.name, r.removed.join(', '))
+          : trans.__('Disconnected from %1.', ref.name),
+        { autoClose: 6000 },
+      );
       await model.refresh();
     } catch (error) {
       fail(error, ref.clusterId);
@@ -272,7 +344,9 @@ export function registerCommands(d: CommandDeps): string[] {
   add(CommandIds.openDashboard, async (args) => {
     const ref = await pickRay(args, true);
     if (!ref) return;
-    const conn = model.connections.find((c) => c.clusterId === ref.clusterId && c.namespace === ref.namespace && c.name === ref.name);
+    const conn = model.connections.find(
+      (c) => c.clusterId === ref.clusterId && c.namespace === ref.namespace && c.name === ref.name,
+    );
     if (conn?.dashboardUrl) window.open(conn.dashboardUrl, '_blank', 'noopener');
     else Notification.info(trans.__('Connect to %1 first.', ref.name), { autoClose: 5000 });
   });
@@ -291,7 +365,9 @@ export function registerCommands(d: CommandDeps): string[] {
     if (!ref) return;
     try {
       Clipboard.copyToSystem(envExports((await call('sessionEnv', ref)).env));
-      Notification.info(trans.__('Environment exports of %1 copied (they contain the token).', ref.name), { autoClose: 4000 });
+      Notification.info(trans.__('Environment exports of %1 copied (they contain the token).', ref.name), {
+        autoClose: 4000,
+      });
     } catch (error) {
       fail(error, ref.clusterId);
     }
@@ -309,7 +385,10 @@ export function registerCommands(d: CommandDeps): string[] {
     const clusterId = await pickCluster(args);
     if (!clusterId) return;
     const current = model.cluster(clusterId)?.namespaces.join(', ') ?? '';
-    const r = await InputDialog.getText({ title: trans.__('Namespaces to search (comma-separated)'), text: current });
+    const r = await InputDialog.getText({
+      title: trans.__('Namespaces to search (comma-separated)'),
+      text: current,
+    });
     if (!r.button.accept || r.value === null) return;
     const namespaces = r.value.split(/[,\s]+/).filter(Boolean);
     try {
@@ -321,14 +400,24 @@ export function registerCommands(d: CommandDeps): string[] {
   });
   add(CommandIds.showLogs, () => d.showLogs());
   add(CommandIds.quickActions, async () => {
-    const actions = quickActions({ clusters: model.clusters, connections: model.connections, now: Date.now(), t });
+    const actions = quickActions({
+      clusters: model.clusters,
+      connections: model.connections,
+      now: Date.now(),
+      t,
+    });
     const labels = actions.map((a) => a.label);
     const r = await InputDialog.getItem({ title: trans.__('Ray Connect'), items: labels });
     if (!r.button.accept || r.value === null) return;
     const a = actions[labels.indexOf(r.value)];
     if (!a) return;
     const first = a.args[0];
-    const args = typeof first === 'string' ? { clusterId: first } : typeof first === 'object' && first !== null ? { ...(first as RayClusterRef) } : {};
+    const args =
+      typeof first === 'string'
+        ? { clusterId: first }
+        : typeof first === 'object' && first !== null
+          ? { ...(first as RayClusterRef) }
+          : {};
     await app.commands.execute(a.command, args);
   });
   return COMMANDS.map((c) => c.id);
@@ -338,8 +427,14 @@ export function registerCommands(d: CommandDeps): string[] {
 export function showLogsDialog(model: RayModel, trans: TranslationBundle): void {
   const body = new Widget({ node: document.createElement('pre') });
   body.addClass('rc-logs');
-  body.node.textContent = model.logs.length ? model.logs.join('\n') : trans.__('No log lines yet. The Jupyter server log has the agent\'s log.');
-  void showDialog({ title: trans.__('Ray Connect logs'), body, buttons: [Dialog.okButton({ label: trans.__('Close') })] });
+  body.node.textContent = model.logs.length
+    ? model.logs.join('\n')
+    : trans.__("No log lines yet. The Jupyter server log has the agent's log.");
+  void showDialog({
+    title: trans.__('Ray Connect logs'),
+    body,
+    buttons: [Dialog.okButton({ label: trans.__('Close') })],
+  });
 }
 
 export { COMMAND_CATEGORY };

@@ -6,7 +6,11 @@ import { formatDuration, type SignInProgress } from '@ray-connect/shared';
 type DeviceProgress = Extract<SignInProgress, { kind: 'device' }>;
 type BrowserProgress = Extract<SignInProgress, { kind: 'browser' }>;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -28,7 +32,11 @@ class DeviceCodeBody extends Widget {
     n.appendChild(code);
     const row = el('div', 'rc-device-actions');
     const target = progress.verificationUriComplete ?? progress.verificationUri;
-    const copyOpen = el('button', 'jp-Button jp-mod-styled jp-mod-accept rc-device-copy-open', trans.__('Copy code and open browser'));
+    const copyOpen = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-accept rc-device-copy-open',
+      trans.__('Copy code and open browser'),
+    );
     copyOpen.type = 'button';
     copyOpen.addEventListener('click', () => {
       Clipboard.copyToSystem(progress.userCode);
@@ -52,7 +60,9 @@ class DeviceCodeBody extends Widget {
       const remaining = Math.max(0, progress.expiresAt - Date.now());
       bar.value = remaining;
       left.textContent =
-        remaining > 0 ? trans.__('Waiting for you to approve... the code expires in %1', formatDuration(remaining)) : trans.__('The code expired.');
+        remaining > 0
+          ? trans.__('Waiting for you to approve... the code expires in %1', formatDuration(remaining))
+          : trans.__('The code expired.');
     };
     tick();
     this.timer = window.setInterval(tick, 1000);
@@ -69,7 +79,13 @@ class DeviceCodeBody extends Widget {
  * Shows a waiting dialog while `wait` runs. Resolves with wait's result, or undefined when the user cancelled
  * (then `cancel` is called).
  */
-async function waitingDialog<T>(title: string, body: Widget, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
+async function waitingDialog<T>(
+  title: string,
+  body: Widget,
+  wait: Promise<T>,
+  cancel: () => Promise<void>,
+  trans: TranslationBundle,
+): Promise<T | undefined> {
   const dialog = new Dialog({
     title,
     body,
@@ -96,14 +112,32 @@ async function waitingDialog<T>(title: string, body: Widget, wait: Promise<T>, c
   }
 }
 
-export function deviceCodeDialog<T>(progress: DeviceProgress, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
-  return waitingDialog(trans.__('Sign in with device code'), new DeviceCodeBody(progress, trans), wait, cancel, trans);
+export function deviceCodeDialog<T>(
+  progress: DeviceProgress,
+  wait: Promise<T>,
+  cancel: () => Promise<void>,
+  trans: TranslationBundle,
+): Promise<T | undefined> {
+  return waitingDialog(
+    trans.__('Sign in with device code'),
+    new DeviceCodeBody(progress, trans),
+    wait,
+    cancel,
+    trans,
+  );
 }
 
-export function browserDialog<T>(progress: BrowserProgress, wait: Promise<T>, cancel: () => Promise<void>, trans: TranslationBundle): Promise<T | undefined> {
+export function browserDialog<T>(
+  progress: BrowserProgress,
+  wait: Promise<T>,
+  cancel: () => Promise<void>,
+  trans: TranslationBundle,
+): Promise<T | undefined> {
   const body = new Widget();
   body.addClass('rc-browser');
-  body.node.appendChild(el('p', '', trans.__('Finish signing in in the browser tab that opened. If none opened:')));
+  body.node.appendChild(
+    el('p', '', trans.__('Finish signing in in the browser tab that opened. If none opened:')),
+  );
   const link = el('a', 'rc-browser-link', trans.__('Open the sign-in page'));
   link.href = progress.url;
   link.target = '_blank';
@@ -117,7 +151,11 @@ export function browserDialog<T>(progress: BrowserProgress, wait: Promise<T>, ca
 export async function askToken(trans: TranslationBundle, clusterName: string): Promise<string | undefined> {
   const body = new Widget();
   body.addClass('rc-token');
-  const label = el('label', '', trans.__('Token for %1 (from `oc whoami -t` or `kubectl create token ...`):', clusterName));
+  const label = el(
+    'label',
+    '',
+    trans.__('Token for %1 (from `oc whoami -t` or `kubectl create token ...`):', clusterName),
+  );
   const input = el('input', 'jp-mod-styled rc-token-input');
   input.type = 'password';
   input.autocomplete = 'off';
@@ -127,7 +165,10 @@ export async function askToken(trans: TranslationBundle, clusterName: string): P
   const dialog = new Dialog<string>({
     title: trans.__('Sign in with a token'),
     body: Object.assign(body, { getValue: () => input.value.trim() }),
-    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Sign in') })],
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: trans.__('Sign in') }),
+    ],
     focusNodeSelector: 'input',
   });
   const result = await dialog.launch();

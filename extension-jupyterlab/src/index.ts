@@ -24,9 +24,18 @@ const rayIcon = new LabIcon({
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Ray Connect: sign in to Kubernetes, connect to Ray clusters, Ray env in kernels and terminals.',
+  description:
+    'Ray Connect: sign in to Kubernetes, connect to Ray clusters, Ray env in kernels and terminals.',
   autoStart: true,
-  optional: [ICommandPalette, ISettingRegistry, IStatusBar, ITranslator, ILayoutRestorer, INotebookTracker, IConsoleTracker],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    IStatusBar,
+    ITranslator,
+    ILayoutRestorer,
+    INotebookTracker,
+    IConsoleTracker,
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
@@ -39,7 +48,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load('ray_connect_jupyterlab');
     // shared/ templates use {0}; JupyterLab's gettext uses %1.
-    const t: Translate = (template, ...args) => trans.__(template.replace(/\{(\d+)\}/g, (_, i: string) => `%${Number(i) + 1}`), ...args);
+    const t: Translate = (template, ...args) =>
+      trans.__(
+        template.replace(/\{(\d+)\}/g, (_, i: string) => `%${Number(i) + 1}`),
+        ...args,
+      );
     const model = new RayModel(t);
     let settings: ISettingRegistry.ISettings | undefined;
 
@@ -72,8 +85,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     model.event.connect((_, event) => {
       if (event.type === 'env-changed') {
         if (!event.active) model.injections = {};
-        else if (!model.injections[`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]) {
-          model.injections = { [`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]: { terminals: 0, kernels: 0 } };
+        else if (
+          !model.injections[`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]
+        ) {
+          model.injections = {
+            [`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]: {
+              terminals: 0,
+              kernels: 0,
+            },
+          };
         }
         void kernels.refresh().catch(() => undefined);
       }
@@ -110,13 +130,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const injectTerminals = settings.get('rayConnect.injectTerminals').composite !== false;
       kernels.enabled = injectKernels;
       const namespaces = settings.get('rayConnect.namespaces').composite;
-      const next = Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string' && n.length > 0) : [];
+      const next = Array.isArray(namespaces)
+        ? namespaces.filter((n): n is string => typeof n === 'string' && n.length > 0)
+        : [];
       if (next.join(',') !== model.namespaces.join(',')) {
         model.namespaces = next;
         void model.refresh();
       }
       try {
-        await requestAPI('env', { method: 'PUT', body: JSON.stringify({ inject: injectKernels || injectTerminals }) });
+        await requestAPI('env', {
+          method: 'PUT',
+          body: JSON.stringify({ inject: injectKernels || injectTerminals }),
+        });
       } catch {
         // shown by the handshake already
       }

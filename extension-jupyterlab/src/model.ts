@@ -84,7 +84,12 @@ export class RayModel {
         break;
       case 'connection-changed': {
         const others = this.connections.filter(
-          (c) => !(c.clusterId === event.connection.clusterId && c.namespace === event.connection.namespace && c.name === event.connection.name),
+          (c) =>
+            !(
+              c.clusterId === event.connection.clusterId &&
+              c.namespace === event.connection.namespace &&
+              c.name === event.connection.name
+            ),
         );
         this.connections = event.connection.state === 'disconnected' ? others : [...others, event.connection];
         this._changed.emit();
@@ -132,7 +137,9 @@ export class RayModel {
       await Promise.all(
         signedIn.map(async (c) => {
           try {
-            const list = this.namespaces.length ? await call('listRayClusters', c.id, this.namespaces) : await call('listRayClusters', c.id);
+            const list = this.namespaces.length
+              ? await call('listRayClusters', c.id, this.namespaces)
+              : await call('listRayClusters', c.id);
             this.rayClusters[c.id] = { list };
           } catch (error) {
             this.rayClusters[c.id] = { error: toErrorInfo((error as { info?: ErrorInfo }).info ?? error) };
@@ -159,7 +166,12 @@ export class RayModel {
   }
 
   statusBar(): StatusBarModel {
-    return buildStatusBar({ clusters: this.clusters, connections: this.connections, now: Date.now(), t: this.t });
+    return buildStatusBar({
+      clusters: this.clusters,
+      connections: this.connections,
+      now: Date.now(),
+      t: this.t,
+    });
   }
 
   cluster(id: string): ClusterSummary | undefined {

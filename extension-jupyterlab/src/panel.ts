@@ -11,7 +11,11 @@ export function nodeArgs(node: TreeNode): Record<string, string> {
   return {};
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -36,7 +40,11 @@ export class RayPanel extends Widget {
 
   private button(id: CommandId, args: Record<string, string>, primary = false): HTMLButtonElement {
     const info = commandInfo(id);
-    const b = el('button', `rc-action jp-Button jp-mod-styled ${primary ? 'jp-mod-accept' : 'jp-mod-reject'} rc-action-${id.split('.')[1]}`, this.t(info.shortTitle));
+    const b = el(
+      'button',
+      `rc-action jp-Button jp-mod-styled ${primary ? 'jp-mod-accept' : 'jp-mod-reject'} rc-action-${id.split('.')[1]}`,
+      this.t(info.shortTitle),
+    );
     b.type = 'button';
     b.title = this.t(info.title);
     b.setAttribute('aria-label', this.t(info.title));
@@ -90,11 +98,22 @@ export class RayPanel extends Widget {
     if (storage.length) {
       const foot = el('div', 'rc-storage');
       for (const s of storage) {
-        const line = el('p', s.kind === 'memory' ? 'rc-storage-line rc-warn' : 'rc-storage-line', this.trans.__('Secrets are kept in: %1', s.label));
+        const line = el(
+          'p',
+          s.kind === 'memory' ? 'rc-storage-line rc-warn' : 'rc-storage-line',
+          this.trans.__('Secrets are kept in: %1', s.label),
+        );
         if (s.degradedReason) line.title = s.degradedReason;
         foot.appendChild(line);
       }
-      if (this.model.server?.inPod) foot.appendChild(el('p', 'rc-muted', this.trans.__('Running in a pod: "Use this pod\'s service account" is offered in Sign in.')));
+      if (this.model.server?.inPod)
+        foot.appendChild(
+          el(
+            'p',
+            'rc-muted',
+            this.trans.__('Running in a pod: "Use this pod\'s service account" is offered in Sign in.'),
+          ),
+        );
       root.appendChild(foot);
     }
   }
@@ -106,7 +125,8 @@ export class RayPanel extends Widget {
     li.setAttribute('aria-label', node.accessibilityLabel);
     li.dataset.id = node.id;
     if (node.state) li.dataset.state = node.state;
-    if (node.collapsible !== 'none') li.setAttribute('aria-expanded', String(node.collapsible === 'expanded'));
+    if (node.collapsible !== 'none')
+      li.setAttribute('aria-expanded', String(node.collapsible === 'expanded'));
     const row = el('div', 'rc-row');
     row.tabIndex = -1;
     row.title = node.tooltip;
@@ -118,7 +138,8 @@ export class RayPanel extends Widget {
     row.appendChild(text);
     const actions = el('span', 'rc-actions');
     const args = nodeArgs(node);
-    for (const id of node.actions) actions.appendChild(this.button(id, args, id === 'rayConnect.connect' || id === 'rayConnect.signIn'));
+    for (const id of node.actions)
+      actions.appendChild(this.button(id, args, id === 'rayConnect.connect' || id === 'rayConnect.signIn'));
     row.appendChild(actions);
     if (node.command) {
       const cmd = node.command;
@@ -135,13 +156,17 @@ export class RayPanel extends Widget {
       for (const child of node.children) group.appendChild(this.renderNode(child, level + 1));
       li.appendChild(group);
     } else if (node.children.length) {
-      row.addEventListener('click', () => {
-        li.setAttribute('aria-expanded', 'true');
-        const group = el('ul', 'rc-group');
-        group.setAttribute('role', 'group');
-        for (const child of node.children) group.appendChild(this.renderNode(child, level + 1));
-        li.appendChild(group);
-      }, { once: true });
+      row.addEventListener(
+        'click',
+        () => {
+          li.setAttribute('aria-expanded', 'true');
+          const group = el('ul', 'rc-group');
+          group.setAttribute('role', 'group');
+          for (const child of node.children) group.appendChild(this.renderNode(child, level + 1));
+          li.appendChild(group);
+        },
+        { once: true },
+      );
     }
     return li;
   }

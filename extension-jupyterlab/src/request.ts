@@ -58,7 +58,10 @@ export async function requestAPI<T>(path: string, init: RequestInit = {}): Promi
 type Api = Omit<RayConnectApi, 'onEvent'>;
 
 /** Calls a RayConnectApi method on the agent, through the server extension. */
-export async function call<M extends AgentMethod>(method: M, ...args: Parameters<Api[M]>): Promise<Awaited<ReturnType<Api[M]>>> {
+export async function call<M extends AgentMethod>(
+  method: M,
+  ...args: Parameters<Api[M]>
+): Promise<Awaited<ReturnType<Api[M]>>> {
   const body = await requestAPI<{ result: Awaited<ReturnType<Api[M]>> }>(`call/${method}`, {
     method: 'POST',
     body: JSON.stringify({ args }),
@@ -69,7 +72,11 @@ export async function call<M extends AgentMethod>(method: M, ...args: Parameters
 /** Events the server adds to the agent's: its env changed; the agent could not start. */
 export type ServerEvent =
   | RayConnectEvent
-  | { type: 'env-changed'; active: { clusterId: string; namespace: string; name: string } | null; tokenVersion: number | null }
+  | {
+      type: 'env-changed';
+      active: { clusterId: string; namespace: string; name: string } | null;
+      tokenVersion: number | null;
+    }
   | { type: 'agent-error'; error: ErrorInfo };
 
 /**

@@ -11,8 +11,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const results = join(root, 'test-results');
 const log = (m) => process.stderr.write(`[e2e-jupyterlab] ${m}\n`);
-const { installExtension, launchJupyterLab, writeSandboxKubeconfig } = await import(pathToFileURL(join(root, 'scripts', 'start-jupyterlab.mjs')).href);
-const { cacheDir } = await import(pathToFileURL(join(root, 'extension-jupyterlab', 'scripts', 'venv.mjs')).href);
+const { installExtension, launchJupyterLab, writeSandboxKubeconfig } = await import(
+  pathToFileURL(join(root, 'scripts', 'start-jupyterlab.mjs')).href
+);
+const { cacheDir } = await import(
+  pathToFileURL(join(root, 'extension-jupyterlab', 'scripts', 'venv.mjs')).href
+);
 const { readSandbox } = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
 
 function freePort() {
@@ -33,9 +37,13 @@ function writeCounts(counts) {
 
 async function main() {
   const chromium = process.env.RC_CHROMIUM ?? '/usr/bin/chromium';
-  if (!existsSync(chromium)) throw new Error(`No Chromium at ${chromium}: apt-get install -y chromium (never playwright install)`);
+  if (!existsSync(chromium))
+    throw new Error(`No Chromium at ${chromium}: apt-get install -y chromium (never playwright install)`);
   const sandbox = readSandbox();
-  if (!sandbox.rayHeads?.token) log(`warning: the sandbox reports no token-mode Ray head${sandbox.rayHeadsError ? ` (${sandbox.rayHeadsError})` : ''}`);
+  if (!sandbox.rayHeads?.token)
+    log(
+      `warning: the sandbox reports no token-mode Ray head${sandbox.rayHeadsError ? ` (${sandbox.rayHeadsError})` : ''}`,
+    );
   installExtension(log);
 
   const work = join(cacheDir, 'e2e-jupyterlab');
@@ -66,11 +74,21 @@ async function main() {
   let code;
   try {
     const cli = join(dirname(fileURLToPath(import.meta.resolve('@playwright/test/package.json'))), 'cli.js');
-    code = spawnSync(process.execPath, [cli, 'test', '--config', join(here, 'playwright.config.mjs'), ...process.argv.slice(2)], {
-      cwd: here,
-      stdio: 'inherit',
-      env: { ...process.env, TARGET_URL: lab.baseUrl, RC_E2E_NOTEBOOKS: notebooks, RC_E2E_RESULTS: results, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
-    }).status;
+    code = spawnSync(
+      process.execPath,
+      [cli, 'test', '--config', join(here, 'playwright.config.mjs'), ...process.argv.slice(2)],
+      {
+        cwd: here,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          TARGET_URL: lab.baseUrl,
+          RC_E2E_NOTEBOOKS: notebooks,
+          RC_E2E_RESULTS: results,
+          PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+        },
+      },
+    ).status;
   } finally {
     lab.child.kill('SIGTERM');
     await new Promise((r) => (lab.child.exitCode !== null ? r() : lab.child.once('exit', r)));

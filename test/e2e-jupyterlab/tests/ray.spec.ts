@@ -21,7 +21,8 @@ test.use({ autoGoto: true, serverFiles: 'off', kernels: null, sessions: null, te
 
 async function openPanel(page: Page) {
   // Clicking the tab of an open panel closes it.
-  if (!(await page.locator('#ray-connect-panel').isVisible())) await page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]').click();
+  if (!(await page.locator('#ray-connect-panel').isVisible()))
+    await page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]').click();
   await expect(page.locator('#ray-connect-panel')).toBeVisible();
   await expect(page.locator(`#ray-connect-panel ${CLUSTER}`)).toBeVisible();
 }
@@ -72,7 +73,9 @@ async function terminalEnv(page: Page, file: string): Promise<string> {
   await expect(term).toBeVisible();
   await page.waitForTimeout(1000); // the shell prints its prompt
   await term.click();
-  await page.keyboard.type(`cd "${notebooksDir}"; (env | grep '^RAY_' | sed 's/=.*//' | sort; echo "token-length=\${#RAY_AUTH_TOKEN}") > ${file}.tmp && mv ${file}.tmp ${file}\n`);
+  await page.keyboard.type(
+    `cd "${notebooksDir}"; (env | grep '^RAY_' | sed 's/=.*//' | sort; echo "token-length=\${#RAY_AUTH_TOKEN}") > ${file}.tmp && mv ${file}.tmp ${file}\n`,
+  );
   for (let i = 0; i < 60 && !existsSync(path); i++) await page.waitForTimeout(500);
   return readFileSync(path, 'utf8');
 }
@@ -98,13 +101,17 @@ async function execute(page: Page, id: string, args: Record<string, unknown> = {
   // The command's result (often a widget) stays in the page: it cannot be serialised.
   await page.evaluate(
     async ([i, a]) => {
-      await (window as unknown as { jupyterapp: App }).jupyterapp.commands.execute(i as string, a as Record<string, unknown>);
+      await (window as unknown as { jupyterapp: App }).jupyterapp.commands.execute(
+        i as string,
+        a as Record<string, unknown>,
+      );
     },
     [id, args] as const,
   );
 }
 
-const ENV_CELL = 'import os; print("ADDR", os.environ.get("RAY_ADDRESS"), "MODE", os.environ.get("RAY_AUTH_MODE"), "TOKLEN", len(os.environ.get("RAY_AUTH_TOKEN") or ""))';
+const ENV_CELL =
+  'import os; print("ADDR", os.environ.get("RAY_ADDRESS"), "MODE", os.environ.get("RAY_AUTH_MODE"), "TOKLEN", len(os.environ.get("RAY_AUTH_TOKEN") or ""))';
 
 test('the Ray panel shows the sandbox cluster, signed out, in light and dark themes', async ({ page }) => {
   await openPanel(page);
@@ -123,7 +130,9 @@ test('the Ray panel shows the sandbox cluster, signed out, in light and dark the
 test('the commands are in the palette', async ({ page }) => {
   await page.keyboard.press('Control+Shift+C');
   await page.keyboard.type('Ray');
-  await expect(page.locator('.lm-CommandPalette-item', { hasText: 'Sign In with Device Code' })).toBeVisible();
+  await expect(
+    page.locator('.lm-CommandPalette-item', { hasText: 'Sign In with Device Code' }),
+  ).toBeVisible();
   await expect(page.locator('.lm-CommandPalette-item', { hasText: 'Connect to Ray Cluster' })).toBeVisible();
   await shot(page, '02-palette');
   await page.keyboard.press('Escape');
@@ -163,7 +172,9 @@ test('sign in with device code, approved in the identity provider', async ({ pag
   await shot(page, '05-signed-in-device');
 });
 
-test('connect: running and new kernels and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({ page }) => {
+test('connect: running and new kernels and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({
+  page,
+}) => {
   await openPanel(page);
   await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('alice');
   // A kernel that runs before connecting: it gets the env through a silent execute.
@@ -172,7 +183,9 @@ test('connect: running and new kernels and a new terminal get the env; a job suc
 
   await page.locator(`${ray('raycluster-token')} > .rc-row .rc-action-connect`).click();
   await expect(page.locator(ray('raycluster-token'))).toHaveAttribute('data-state', 'connected');
-  await expect(page.locator(`${ray('raycluster-token')} .rc-kind-detail`).first()).toContainText('http://127.0.0.1:');
+  await expect(page.locator(`${ray('raycluster-token')} .rc-kind-detail`).first()).toContainText(
+    'http://127.0.0.1:',
+  );
   await expect(page.locator('.rc-status')).toContainText('raycluster-token');
   await shot(page, '06-connected');
 
@@ -184,7 +197,9 @@ test('connect: running and new kernels and a new terminal get the env; a job suc
   // Restart: the session kernel's launch env was updated by the server (update_env); the token still works.
   void execute(page, 'notebook:restart-kernel').catch(() => undefined);
   await page.locator('.jp-Dialog .jp-mod-accept').click();
-  await page.waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { state: 'attached' }).catch(() => undefined);
+  await page
+    .waitForSelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', { state: 'attached' })
+    .catch(() => undefined);
   await cellUntil(page, ENV_CELL, /MODE token TOKLEN [1-9]/);
   expect(await runCell(page, asOneLine(JOB_CELL))).toContain('JOB SUCCEEDED');
   await shot(page, '08-after-restart');
@@ -210,5 +225,3 @@ test('connect: running and new kernels and a new terminal get the env; a job suc
   expect((await env.json()).active).toBeNull();
   await shot(page, '10-signed-out');
 });
-
-
