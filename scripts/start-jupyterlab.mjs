@@ -173,10 +173,12 @@ export async function start({ kubeconfig, log = (m) => process.stderr.write(`[ra
   process.stdout.write(`\nJupyterLab with Ray Connect: ${lab.url}\nKUBECONFIG=${kubeconfig}\n${how}\n\n`);
   const stop = () => lab.child.kill('SIGTERM');
   process.once('exit', stop);
-  process.once('SIGINT', () => {
-    stop();
-    process.exit(130);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      stop();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
   return lab;
 }
 

@@ -363,6 +363,7 @@ class AgentProcess:
                 connect_timeout=10,
             )
             fetch = asyncio.ensure_future(AsyncHTTPClient(force_instance=True).fetch(req, raise_error=False))
+            getter: asyncio.Future | None = None
             try:
                 while not fetch.done() or not queue.empty():
                     getter = asyncio.ensure_future(queue.get())
@@ -373,6 +374,8 @@ class AgentProcess:
                         getter.cancel()
             except asyncio.CancelledError:
                 fetch.cancel()
+                if getter is not None:
+                    getter.cancel()
                 raise
             if not self._stopped:
                 await asyncio.sleep(1)
