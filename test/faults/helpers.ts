@@ -26,7 +26,13 @@ export interface Run {
   stderr: string;
 }
 
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000): Promise<Run> {
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  timeoutMs = 60_000,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const p = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -56,7 +62,8 @@ export function cliEnv(kubeconfig: string, extra: NodeJS.ProcessEnv = {}): NodeJ
   };
 }
 
-export const cli = (args: string[], env: NodeJS.ProcessEnv, input?: string) => run(process.execPath, [cliBin, ...args], env, input);
+export const cli = (args: string[], env: NodeJS.ProcessEnv, input?: string) =>
+  run(process.execPath, [cliBin, ...args], env, input);
 
 /** True when text looks like a JS stack trace (`    at fn (file:line:col)`). */
 export function hasStackTrace(text: string): boolean {
@@ -78,13 +85,18 @@ export function writeJson(file: string, value: unknown): string {
 }
 
 /** A valid one-context kubeconfig object for the sandbox, with a user entry. */
-export function kubeconfigFor(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): Record<string, unknown> {
+export function kubeconfigFor(
+  user: Record<string, unknown>,
+  cluster: Record<string, unknown> = {},
+): Record<string, unknown> {
   const s = sandbox();
   return {
     apiVersion: 'v1',
     kind: 'Config',
     'current-context': 'f',
-    clusters: [{ name: 'sandbox', cluster: { server: s.apiServer, 'certificate-authority': s.caFile, ...cluster } }],
+    clusters: [
+      { name: 'sandbox', cluster: { server: s.apiServer, 'certificate-authority': s.caFile, ...cluster } },
+    ],
     users: [{ name: 'u', user }],
     contexts: [{ name: 'f', context: { cluster: 'sandbox', user: 'u', namespace: s.namespace } }],
   };

@@ -8,7 +8,12 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
-  createRayConnect, FakeBrowser, MemoryLogger, MemorySecretStore, type RayConnect, systemClock,
+  createRayConnect,
+  FakeBrowser,
+  MemoryLogger,
+  MemorySecretStore,
+  type RayConnect,
+  systemClock,
 } from '../../packages/core/src/index.js';
 import { kubectl } from '../sandbox/client.mjs';
 import { sandbox, tempDir } from './helpers.js';
@@ -63,13 +68,20 @@ export class ApiProxy {
 }
 
 /** A fake Ray dashboard (auth disabled): the endpoints connect probes, plus /bytes?n= and /slow for transfers. */
-export async function startFakeHead(): Promise<{ server: HttpServer; port: number; requests: () => number; close(): Promise<void> }> {
+export async function startFakeHead(): Promise<{
+  server: HttpServer;
+  port: number;
+  requests: () => number;
+  close(): Promise<void>;
+}> {
   let requests = 0;
   const server = createHttpServer((req, res) => {
     requests++;
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/api/authentication_mode') return void res.end(JSON.stringify({ authentication_mode: 'disabled' }));
-    if (url.pathname === '/api/version') return void res.end(JSON.stringify({ version: '4', ray_version: '2.59.0', ray_commit: 'x' }));
+    if (url.pathname === '/api/authentication_mode')
+      return void res.end(JSON.stringify({ authentication_mode: 'disabled' }));
+    if (url.pathname === '/api/version')
+      return void res.end(JSON.stringify({ version: '4', ray_version: '2.59.0', ray_commit: 'x' }));
     if (url.pathname === '/bytes') {
       const n = Number(url.searchParams.get('n') ?? '1024');
       res.writeHead(200, { 'content-length': String(n) });
@@ -130,13 +142,22 @@ export async function createWorld(): Promise<World> {
   const proxy = new ApiProxy({ host: api.hostname, port: Number(api.port) });
   await proxy.start();
 
-  const admin = JSON.parse(readFileSync(s.adminKubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[]; [k: string]: unknown };
+  const admin = JSON.parse(readFileSync(s.adminKubeconfig, 'utf8')) as {
+    clusters: { cluster: Record<string, unknown> }[];
+    [k: string]: unknown;
+  };
   for (const c of admin.clusters) c.cluster.server = `https://127.0.0.1:${proxy.port}`;
-  for (const c of (admin.contexts as { context: Record<string, unknown> }[]) ?? []) c.context.namespace = namespace;
+  for (const c of (admin.contexts as { context: Record<string, unknown> }[]) ?? [])
+    c.context.namespace = namespace;
   const kubeconfig = join(tempDir('rc-faults-world-'), 'config');
   writeFileSync(kubeconfig, JSON.stringify(admin), { mode: 0o600 });
 
-  const labels = { 'ray.io/cluster': cluster, 'ray.io/node-type': 'head', 'ray.io/group': 'headgroup', 'ray.io/is-ray-node': 'yes' };
+  const labels = {
+    'ray.io/cluster': cluster,
+    'ray.io/node-type': 'head',
+    'ray.io/group': 'headgroup',
+    'ray.io/is-ray-node': 'yes',
+  };
   const ports = [
     { name: 'dashboard', containerPort: 8265 },
     { name: 'client', containerPort: 10001 },
@@ -147,21 +168,48 @@ export async function createWorld(): Promise<World> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: headPod, namespace, labels },
-    spec: { nodeName: NODE, restartPolicy: 'Always', containers: [container], tolerations: [{ operator: 'Exists' }] },
+    spec: {
+      nodeName: NODE,
+      restartPolicy: 'Always',
+      containers: [container],
+      tolerations: [{ operator: 'Exists' }],
+    },
   };
   await k(['create', 'namespace', namespace]);
-  await k(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'List', items: [
-      { apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'PortForward', metadata: { name: headPod, namespace }, spec: { forwards: [{ ports: [8265, 10001], target: { port: head.port, address: '127.0.0.1' } }] } },
-      { apiVersion: 'ray.io/v1', kind: 'RayCluster', metadata: { name: cluster, namespace }, spec: { rayVersion: '2.59.0', headGroupSpec: { rayStartParams: {}, template: { spec: { containers: [container] } } } } },
-    ],
-  }));
+  await k(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'kwok.x-k8s.io/v1alpha1',
+          kind: 'PortForward',
+          metadata: { name: headPod, namespace },
+          spec: { forwards: [{ ports: [8265, 10001], target: { port: head.port, address: '127.0.0.1' } }] },
+        },
+        {
+          apiVersion: 'ray.io/v1',
+          kind: 'RayCluster',
+          metadata: { name: cluster, namespace },
+          spec: {
+            rayVersion: '2.59.0',
+            headGroupSpec: { rayStartParams: {}, template: { spec: { containers: [container] } } },
+          },
+        },
+      ],
+    }),
+  );
   const createPod = async () => {
     await k(['create', '-f', '-'], JSON.stringify(pod));
-    await waitFor(async () => {
-      const r = await kubectl(['get', 'pod', headPod, '-n', namespace, '-o', 'jsonpath={.status.phase}']);
-      return r.code === 0 && r.stdout.trim() === 'Running';
-    }, 60_000, `pod ${headPod} Running`);
+    await waitFor(
+      async () => {
+        const r = await kubectl(['get', 'pod', headPod, '-n', namespace, '-o', 'jsonpath={.status.phase}']);
+        return r.code === 0 && r.stdout.trim() === 'Running';
+      },
+      60_000,
+      `pod ${headPod} Running`,
+    );
   };
   const deletePod = async () => {
     await k(['delete', 'pod', headPod, '-n', namespace, '--wait=true', '--grace-period=0', '--force']);
@@ -173,11 +221,33 @@ export async function createWorld(): Promise<World> {
     head: { podName: headPod, serviceName: `${cluster}-head-svc` },
     endpoints: { dashboard: '8265', client: '10001', 'gcs-server': '6379' },
     conditions: [
-      { type: 'HeadPodReady', status: 'True', reason: 'HeadPodRunningAndReady', message: '', lastTransitionTime: now },
-      { type: 'RayClusterProvisioned', status: 'True', reason: 'AllPodRunningAndReadyFirstTime', message: '', lastTransitionTime: now },
+      {
+        type: 'HeadPodReady',
+        status: 'True',
+        reason: 'HeadPodRunningAndReady',
+        message: '',
+        lastTransitionTime: now,
+      },
+      {
+        type: 'RayClusterProvisioned',
+        status: 'True',
+        reason: 'AllPodRunningAndReadyFirstTime',
+        message: '',
+        lastTransitionTime: now,
+      },
     ],
   };
-  await k(['patch', 'rayclusters.ray.io', cluster, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+  await k([
+    'patch',
+    'rayclusters.ray.io',
+    cluster,
+    '-n',
+    namespace,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
 
   const facades: RayConnect[] = [];
   return {
@@ -217,7 +287,11 @@ export async function createWorld(): Promise<World> {
   };
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -231,7 +305,10 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
 }
 
 /** GET through the forward with a bound: resolves with status and body length, or the error code. Never hangs. */
-export function get(url: string, timeoutMs = 20_000): Promise<{ status: number; length: number } | { error: string }> {
+export function get(
+  url: string,
+  timeoutMs = 20_000,
+): Promise<{ status: number; length: number } | { error: string }> {
   return fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
     .then(async (r) => ({ status: r.status, length: (await r.arrayBuffer()).byteLength }))
     .catch((e: Error & { cause?: { code?: string } }) => ({ error: e.cause?.code ?? e.name }));
@@ -250,5 +327,7 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   if (got.code !== 0) return;
   const ns = JSON.parse(got.stdout) as { spec?: { finalizers?: string[] } };
   ns.spec = { ...ns.spec, finalizers: [] };
-  await kubectl(['replace', '--raw', `/api/v1/namespaces/${namespace}/finalize`, '-f', '-'], { input: JSON.stringify(ns) });
+  await kubectl(['replace', '--raw', `/api/v1/namespaces/${namespace}/finalize`, '-f', '-'], {
+    input: JSON.stringify(ns),
+  });
 }

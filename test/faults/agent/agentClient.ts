@@ -13,7 +13,10 @@ export interface Agent {
   exited: Promise<number | null>;
 }
 
-export async function startAgent(env: NodeJS.ProcessEnv, secret = randomBytes(24).toString('hex')): Promise<Agent> {
+export async function startAgent(
+  env: NodeJS.ProcessEnv,
+  secret = randomBytes(24).toString('hex'),
+): Promise<Agent> {
   const child = spawn(process.execPath, [cliBin, 'serve', '--port', '0'], {
     env: { ...env, RAY_CONNECT_AGENT_SECRET: secret },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -40,13 +43,20 @@ interface Res {
 }
 
 /** Raw HTTP (node:http, so we control every header and can stream chunked bodies). */
-export function http(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {}): Promise<Res> {
+export function http(
+  port: number,
+  path: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {},
+): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, method: o.method ?? 'POST', headers: o.headers ?? {} }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, agent: false, method: o.method ?? 'POST', headers: o.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', (e: NodeJS.ErrnoException) => {
       // The agent may answer 413 and close before we finish sending.
       if (e.code === 'EPIPE' || e.code === 'ECONNRESET') resolve({ status: -1, body: e.code, headers: {} });
@@ -63,4 +73,3 @@ export function http(port: number, path: string, o: { method?: string; headers?:
     } else req.end(o.body);
   });
 }
-

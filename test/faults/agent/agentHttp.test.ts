@@ -28,7 +28,7 @@ describe('agent HTTP API refuses what it must', () => {
   const clusterIds = async () => {
     const r = await call('listClusters');
     expect(r.status).toBe(200);
-    return ((JSON.parse(r.body) as { result: { id: string }[] }).result).map((c) => c.id);
+    return (JSON.parse(r.body) as { result: { id: string }[] }).result.map((c) => c.id);
   };
 
   it('control: the right secret works', async () => {
@@ -55,7 +55,10 @@ describe('agent HTTP API refuses what it must', () => {
         .replace('SECRET_B64', Buffer.from(`x:${agent.secret}`).toString('base64'))
         .replace('SECRET', agent.secret);
     const before = await clusterIds();
-    const add = await http(agent.port, '/v1/call/addCluster', { headers, body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }) });
+    const add = await http(agent.port, '/v1/call/addCluster', {
+      headers,
+      body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }),
+    });
     expect(add.status).toBe(401);
     expect(add.body).not.toContain(agent.secret);
     expect((await http(agent.port, '/v1/events', { method: 'GET', headers })).status).toBe(401);
@@ -64,21 +67,33 @@ describe('agent HTTP API refuses what it must', () => {
   });
 
   it('secret in the query string -> 401', async () => {
-    const r = await http(agent.port, `/v1/call/addCluster?secret=${agent.secret}&token=${agent.secret}`, { body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }) });
+    const r = await http(agent.port, `/v1/call/addCluster?secret=${agent.secret}&token=${agent.secret}`, {
+      body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }),
+    });
     expect(r.status).toBe(401);
   });
 
-  it.each(['http://evil.example', 'null', 'http://127.0.0.1:8888', ''])('Origin %j -> 403 even with the secret, nothing done', async (origin) => {
-    const before = await clusterIds();
-    const r = await http(agent.port, '/v1/call/addCluster', { headers: { ...auth(), origin }, body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }) });
-    expect(r.status).toBe(403);
-    expect((await http(agent.port, '/v1/events', { method: 'GET', headers: { ...auth(), origin } })).status).toBe(403);
-    expect(await clusterIds()).toEqual(before);
-  });
+  it.each(['http://evil.example', 'null', 'http://127.0.0.1:8888', ''])(
+    'Origin %j -> 403 even with the secret, nothing done',
+    async (origin) => {
+      const before = await clusterIds();
+      const r = await http(agent.port, '/v1/call/addCluster', {
+        headers: { ...auth(), origin },
+        body: JSON.stringify({ args: [{ server: 'https://evil.example:6443' }] }),
+      });
+      expect(r.status).toBe(403);
+      expect(
+        (await http(agent.port, '/v1/events', { method: 'GET', headers: { ...auth(), origin } })).status,
+      ).toBe(403);
+      expect(await clusterIds()).toEqual(before);
+    },
+  );
 
   it('body over 1 MiB (declared Content-Length) -> 413, nothing done', async () => {
     const before = await clusterIds();
-    const big = JSON.stringify({ args: [{ server: 'https://evil.example:6443', name: 'x'.repeat(1024 * 1024 + 10) }] });
+    const big = JSON.stringify({
+      args: [{ server: 'https://evil.example:6443', name: 'x'.repeat(1024 * 1024 + 10) }],
+    });
     const r = await http(agent.port, '/v1/call/addCluster', { headers: auth(), body: big });
     expect([413, -1]).toContain(r.status);
     expect(await clusterIds()).toEqual(before);
@@ -86,15 +101,25 @@ describe('agent HTTP API refuses what it must', () => {
 
   it('body over 1 MiB sent chunked (no Content-Length) -> 413, nothing done, agent still serving', async () => {
     const before = await clusterIds();
-    const chunks = [Buffer.from('{"args":[{"server":"https://evil.example:6443","name":"'), ...Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 'x')), Buffer.from('"}]}')];
-    const r = await http(agent.port, '/v1/call/addCluster', { headers: { ...auth(), 'transfer-encoding': 'chunked' }, chunks });
+    const chunks = [
+      Buffer.from('{"args":[{"server":"https://evil.example:6443","name":"'),
+      ...Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 'x')),
+      Buffer.from('"}]}'),
+    ];
+    const r = await http(agent.port, '/v1/call/addCluster', {
+      headers: { ...auth(), 'transfer-encoding': 'chunked' },
+      chunks,
+    });
     expect([413, -1]).toContain(r.status);
     expect(await clusterIds()).toEqual(before);
   });
 
   it('a lying Content-Length (small declared, big body) does not get past the limit', async () => {
     const before = await clusterIds();
-    const r = await http(agent.port, '/v1/call/addCluster', { headers: { ...auth(), 'content-length': '10' }, body: 'x'.repeat(2 * 1024 * 1024) }).catch(() => ({ status: -1, body: '', headers: {} }));
+    const r = await http(agent.port, '/v1/call/addCluster', {
+      headers: { ...auth(), 'content-length': '10' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    }).catch(() => ({ status: -1, body: '', headers: {} }));
     expect(r.status).not.toBe(200);
     expect(await clusterIds()).toEqual(before);
   });
@@ -113,7 +138,11 @@ describe('agent HTTP API refuses what it must', () => {
     ['POST on version', 'POST', '/v1/version', [404, 405]],
     ['PUT on events', 'PUT', '/v1/events', [404, 405]],
   ])('%s (%s %s) -> refused', async (_label, method, path, statuses) => {
-    const r = await http(agent.port, path, { method, headers: auth(), body: method === 'GET' ? undefined : '{}' });
+    const r = await http(agent.port, path, {
+      method,
+      headers: auth(),
+      body: method === 'GET' ? undefined : '{}',
+    });
     expect(statuses).toContain(r.status);
     expect(hasStackTrace(r.body)).toBe(false);
   });
@@ -146,18 +175,25 @@ describe('agent HTTP API refuses what it must', () => {
     ['setNamespaces with a hostile name', 'setNamespaces', ['context:f', ['../../etc']]],
     ['completeSignIn with an unknown id', 'completeSignIn', ['no-such-login']],
     ['removeCluster of an unknown id', 'removeCluster', ['url:https://nope:1']],
-    ['rayToken of a cluster never listed', 'rayToken', [{ clusterId: 'context:f', namespace: 'x', name: 'y' }]],
-  ])('wrong argument types: %s -> an error JSON, no stack, agent still serving', async (_label, method, args) => {
-    const r = await call(method, args);
-    if (r.status !== 200) {
-      expect(r.status).toBeGreaterThanOrEqual(400);
-      const parsed = JSON.parse(r.body) as { error: { code: string; message: string } };
-      expect(typeof parsed.error.code).toBe('string');
-      expect(hasStackTrace(parsed.error.message)).toBe(false);
-    }
-    expect(hasStackTrace(r.body)).toBe(false);
-    expect((await clusterIds()).length).toBeGreaterThan(0);
-  });
+    [
+      'rayToken of a cluster never listed',
+      'rayToken',
+      [{ clusterId: 'context:f', namespace: 'x', name: 'y' }],
+    ],
+  ])(
+    'wrong argument types: %s -> an error JSON, no stack, agent still serving',
+    async (_label, method, args) => {
+      const r = await call(method, args);
+      if (r.status !== 200) {
+        expect(r.status).toBeGreaterThanOrEqual(400);
+        const parsed = JSON.parse(r.body) as { error: { code: string; message: string } };
+        expect(typeof parsed.error.code).toBe('string');
+        expect(hasStackTrace(parsed.error.message)).toBe(false);
+      }
+      expect(hasStackTrace(r.body)).toBe(false);
+      expect((await clusterIds()).length).toBeGreaterThan(0);
+    },
+  );
 
   it('the agent wrote no stack trace to stderr during all of this', () => {
     expect(hasStackTrace(agent.stderr()), agent.stderr()).toBe(false);
@@ -174,7 +210,10 @@ describe('agent lifecycle', () => {
   it('refuses to start without a secret or with a short one (non-zero exit, no stack)', async () => {
     for (const secret of ['', 'short']) {
       const env = { ...cliEnv(kubeconfig()), RAY_CONNECT_AGENT_SECRET: secret };
-      const child = spawn(process.execPath, [cliBin, 'serve', '--port', '0'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [cliBin, 'serve', '--port', '0'], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (c) => (err += c));
       const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -194,12 +233,20 @@ describe('agent lifecycle', () => {
 
   it('exits when its stdin closes, with an open SSE stream, and stops listening', async () => {
     const agent = await startAgent(cliEnv(kubeconfig()));
-    const sse = http(agent.port, '/v1/events', { method: 'GET', headers: { authorization: `Bearer ${agent.secret}` } });
+    const sse = http(agent.port, '/v1/events', {
+      method: 'GET',
+      headers: { authorization: `Bearer ${agent.secret}` },
+    });
     await new Promise((r) => setTimeout(r, 200));
     agent.child.stdin!.end();
     expect(await agent.exited).toBe(0);
     await sse; // the stream ends rather than hangs
-    await expect(http(agent.port, '/v1/version', { method: 'GET', headers: { authorization: `Bearer ${agent.secret}` } })).rejects.toThrow();
+    await expect(
+      http(agent.port, '/v1/version', {
+        method: 'GET',
+        headers: { authorization: `Bearer ${agent.secret}` },
+      }),
+    ).rejects.toThrow();
   });
 
   it('exits on SIGTERM', async () => {

@@ -14,7 +14,13 @@ function plugin(body: string) {
   const file = join(dir, 'plugin.mjs');
   writeFileSync(file, body);
   return execCredentialSource({
-    exec: { apiVersion: V1, command: process.execPath, args: [file], env: [], provideClusterInfo: false } as never,
+    exec: {
+      apiVersion: V1,
+      command: process.execPath,
+      args: [file],
+      env: [],
+      provideClusterInfo: false,
+    } as never,
     env: { PATH: process.env.PATH },
     timeoutMs: 5_000,
   });
@@ -70,7 +76,13 @@ describe('exec plugins that misbehave -> EXEC_PLUGIN_FAILED, output never quoted
 
   it('a plugin that is not executable / not found', async () => {
     const src = execCredentialSource({
-      exec: { apiVersion: V1, command: join(tempDir(), 'no-such-plugin'), args: [], env: [], provideClusterInfo: false } as never,
+      exec: {
+        apiVersion: V1,
+        command: join(tempDir(), 'no-such-plugin'),
+        args: [],
+        env: [],
+        provideClusterInfo: false,
+      } as never,
       env: { PATH: process.env.PATH },
     });
     await expect(src.get()).rejects.toMatchObject({ code: 'EXEC_PLUGIN_FAILED', message: /not found/ });

@@ -4,12 +4,20 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  credentialSourceForUser, isRayConnectError, loadKubeconfig, nodeReadTextFile, resolveContext,
+  credentialSourceForUser,
+  isRayConnectError,
+  loadKubeconfig,
+  nodeReadTextFile,
+  resolveContext,
 } from '../../../packages/core/src/index.js';
 import { cli, cliEnv, hasStackTrace, kubeconfigFor, tempDir } from '../helpers.js';
 
 async function load(files: string[]) {
-  return loadKubeconfig({ env: { KUBECONFIG: files.join(':') }, homedir: tempDir(), readFile: nodeReadTextFile });
+  return loadKubeconfig({
+    env: { KUBECONFIG: files.join(':') },
+    homedir: tempDir(),
+    readFile: nodeReadTextFile,
+  });
 }
 
 /** Loads, resolves the current context and builds its credential source: the whole path a host takes. */
@@ -27,7 +35,10 @@ async function expectInvalid(files: string[], field?: RegExp) {
   } catch (e) {
     err = e;
   }
-  expect(isRayConnectError(err, 'KUBECONFIG_INVALID'), `expected KUBECONFIG_INVALID, got ${String(err)}`).toBe(true);
+  expect(
+    isRayConnectError(err, 'KUBECONFIG_INVALID'),
+    `expected KUBECONFIG_INVALID, got ${String(err)}`,
+  ).toBe(true);
   const e = err as { message: string; details?: Record<string, unknown>; fix?: string };
   expect(e.details?.file).toBe(resolve(files[0]!));
   expect(e.message).toContain(resolve(files[0]!));
@@ -44,20 +55,61 @@ const wrongTypes: [string, Mutate, RegExp][] = [
   ['clusters[0] is a number', (c) => (c.clusters = [42]), /clusters/],
   ['cluster.server is a number', (c) => (c.clusters[0].cluster.server = 6443), /server/],
   ['cluster.server missing', (c) => delete c.clusters[0].cluster.server, /server/],
-  ['insecure-skip-tls-verify is a string', (c) => (c.clusters[0].cluster['insecure-skip-tls-verify'] = 'yes'), /insecure-skip-tls-verify/],
+  [
+    'insecure-skip-tls-verify is a string',
+    (c) => (c.clusters[0].cluster['insecure-skip-tls-verify'] = 'yes'),
+    /insecure-skip-tls-verify/,
+  ],
   ['users is a mapping', (c) => (c.users = { u: {} }), /^users$/],
   ['user.token is a list', (c) => (c.users[0].user.token = ['a']), /token/],
   ['user entry without name', (c) => delete c.users[0].name, /users/],
   ['contexts[0].context is null-ish string', (c) => (c.contexts[0].context = 'x'), /context/],
   ['context.cluster is a number', (c) => (c.contexts[0].context.cluster = 1), /cluster/],
-  ['exec without command', (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1' } }), /exec/],
-  ['exec with unknown apiVersion', (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v9', command: 'x' } }), /apiVersion/],
-  ['exec.args is a string', (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', args: '--a' } }), /args/],
-  ['exec.env entry is a string', (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', env: ['A=1'] } }), /env/],
-  ['exec interactiveMode unknown', (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', interactiveMode: 'Sometimes' } }), /interactiveMode/],
+  [
+    'exec without command',
+    (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1' } }),
+    /exec/,
+  ],
+  [
+    'exec with unknown apiVersion',
+    (c) => (c.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v9', command: 'x' } }),
+    /apiVersion/,
+  ],
+  [
+    'exec.args is a string',
+    (c) =>
+      (c.users[0].user = {
+        exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', args: '--a' },
+      }),
+    /args/,
+  ],
+  [
+    'exec.env entry is a string',
+    (c) =>
+      (c.users[0].user = {
+        exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', env: ['A=1'] },
+      }),
+    /env/,
+  ],
+  [
+    'exec interactiveMode unknown',
+    (c) =>
+      (c.users[0].user = {
+        exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', interactiveMode: 'Sometimes' },
+      }),
+    /interactiveMode/,
+  ],
   ['auth-provider is a string', (c) => (c.users[0].user = { 'auth-provider': 'oidc' }), /auth-provider/],
-  ['unknown auth-provider kind', (c) => (c.users[0].user = { 'auth-provider': { name: 'azure', config: {} } }), /auth-provider/],
-  ['auth-provider.config is a list', (c) => (c.users[0].user = { 'auth-provider': { name: 'oidc', config: [] } }), /config/],
+  [
+    'unknown auth-provider kind',
+    (c) => (c.users[0].user = { 'auth-provider': { name: 'azure', config: {} } }),
+    /auth-provider/,
+  ],
+  [
+    'auth-provider.config is a list',
+    (c) => (c.users[0].user = { 'auth-provider': { name: 'oidc', config: [] } }),
+    /config/,
+  ],
 ];
 
 describe('hostile kubeconfigs -> KUBECONFIG_INVALID naming file and field', () => {
@@ -125,7 +177,10 @@ describe('hostile kubeconfigs -> KUBECONFIG_INVALID naming file and field', () =
     const bad = join(dir, 'bad');
     writeFileSync(good, JSON.stringify(base()));
     writeFileSync(bad, 'users: 7\n');
-    await expect(load([good, bad])).rejects.toMatchObject({ code: 'KUBECONFIG_INVALID', details: { file: bad, field: 'users' } });
+    await expect(load([good, bad])).rejects.toMatchObject({
+      code: 'KUBECONFIG_INVALID',
+      details: { file: bad, field: 'users' },
+    });
   });
 
   it('a token in an invalid file never appears in the error', async () => {
@@ -135,7 +190,9 @@ describe('hostile kubeconfigs -> KUBECONFIG_INVALID naming file and field', () =
     const file = join(tempDir(), 'config');
     writeFileSync(file, JSON.stringify(c));
     const e = await expectInvalid([file]);
-    expect(JSON.stringify({ m: e.message, f: e.fix, d: e.details })).not.toContain('sekrit-token-in-kubeconfig-123');
+    expect(JSON.stringify({ m: e.message, f: e.fix, d: e.details })).not.toContain(
+      'sekrit-token-in-kubeconfig-123',
+    );
   });
 });
 
@@ -144,7 +201,10 @@ describe('CLI on hostile kubeconfigs: one line + fix, non-zero exit, no stack tr
     ['wrong type', JSON.stringify({ ...base(), clusters: 'nope' })],
     ['not YAML', '{{{: ]]\n'],
     ['alias bomb', billionLaughs()],
-    ['unknown auth provider', JSON.stringify(kubeconfigFor({ 'auth-provider': { name: 'azure', config: {} } }))],
+    [
+      'unknown auth provider',
+      JSON.stringify(kubeconfigFor({ 'auth-provider': { name: 'azure', config: {} } })),
+    ],
   ];
   it.each(cases)('%s', async (_label, text) => {
     const file = join(tempDir(), 'config');
@@ -155,7 +215,10 @@ describe('CLI on hostile kubeconfigs: one line + fix, non-zero exit, no stack tr
       expect(hasStackTrace(r.stderr + r.stdout), r.stderr).toBe(false);
       expect(r.stderr).toContain(file);
       expect(r.stderr).toMatch(/fix/i);
-      const lines = r.stderr.trim().split('\n').filter((l) => l.trim() !== '');
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       expect(lines.length, r.stderr).toBeLessThanOrEqual(3);
     }
   });
@@ -166,7 +229,9 @@ function billionLaughs(): string {
   const names = 'bcdefghij'.split('');
   let prev = 'a';
   for (const n of names) {
-    lines.push(`${n}: &${n} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`);
+    lines.push(
+      `${n}: &${n} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`,
+    );
     prev = n;
   }
   lines.push(`clusters: *${prev}`);

@@ -6,7 +6,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  FakeBrowser, MemorySecretStore, isRayConnectError, startBrowserSignIn, startDeviceSignIn,
+  FakeBrowser,
+  MemorySecretStore,
+  isRayConnectError,
+  startBrowserSignIn,
+  startDeviceSignIn,
 } from '../../../packages/core/src/index.js';
 import { closedPort } from '../helpers.js';
 
@@ -31,7 +35,15 @@ const server = createServer((req, res) => void handle(req, res));
 
 function idToken(claims: Record<string, unknown>): string {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { iss: issuer, aud: 'kubernetes', sub: 'alice', iat: now, exp: now + 600, ...(lastNonce ? { nonce: lastNonce } : {}), ...claims };
+  const payload = {
+    iss: issuer,
+    aud: 'kubernetes',
+    sub: 'alice',
+    iat: now,
+    exp: now + 600,
+    ...(lastNonce ? { nonce: lastNonce } : {}),
+    ...claims,
+  };
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const data = `${enc({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${enc(payload)}`;
   return `${data}.${sign('sha256', Buffer.from(data), key.privateKey).toString('base64url')}`;
@@ -50,16 +62,29 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     case '/.well-known/openid-configuration': {
       if (lies.discoveryRaw) return raw(lies.discoveryRaw);
       const d = {
-        issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`,
-        device_authorization_endpoint: `${issuer}/device`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'],
-        id_token_signing_alg_values_supported: ['RS256'], code_challenge_methods_supported: ['S256'],
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        device_authorization_endpoint: `${issuer}/device`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        code_challenge_methods_supported: ['S256'],
       };
       return json(200, lies.discovery ? lies.discovery(d) : d);
     }
     case '/jwks':
-      return json(200, { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] });
+      return json(200, {
+        keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }],
+      });
     case '/device':
-      return json(200, { device_code: 'dc', user_code: 'AAAA-BBBB', verification_uri: `${issuer}/verify`, expires_in: 600, interval: 1 });
+      return json(200, {
+        device_code: 'dc',
+        user_code: 'AAAA-BBBB',
+        verification_uri: `${issuer}/verify`,
+        expires_in: 600,
+        interval: 1,
+      });
     case '/authorize': {
       lastNonce = url.searchParams.get('nonce') ?? undefined;
       const to = new URL(url.searchParams.get('redirect_uri') ?? '');
@@ -75,7 +100,10 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
       const id = lies.idToken ?? idToken(lies.claims ?? {});
       ISSUED.push(access, refresh, id);
       return json(200, {
-        access_token: access, refresh_token: refresh, token_type: lies.tokenType ?? 'Bearer', expires_in: 600,
+        access_token: access,
+        refresh_token: refresh,
+        token_type: lies.tokenType ?? 'Bearer',
+        expires_in: 600,
         ...(lies.noIdToken ? {} : { id_token: id }),
       });
     }
@@ -97,7 +125,13 @@ beforeEach(() => {
   lastNonce = undefined;
 });
 
-const input = (over: Record<string, unknown> = {}) => ({ clusterId: 'url:https://k.example:6443', issuer, clientId: 'kubernetes', allowInsecureRequests: true, ...over });
+const input = (over: Record<string, unknown> = {}) => ({
+  clusterId: 'url:https://k.example:6443',
+  issuer,
+  clientId: 'kubernetes',
+  allowInsecureRequests: true,
+  ...over,
+});
 
 async function deviceOutcome(): Promise<{ store: MemorySecretStore; error: unknown }> {
   const store = new MemorySecretStore();
@@ -126,24 +160,69 @@ describe('device flow against a lying provider', () => {
   });
 
   it.each<[string, Lies, string[]]>([
-    ['discovery names another issuer', { discovery: (d) => ({ ...d, issuer: 'https://evil.example' }) }, ['IDP_ERROR']],
-    ['discovery is HTML', { discoveryRaw: { status: 200, body: '<html>login</html>', type: 'text/html' } }, ['IDP_ERROR']],
+    [
+      'discovery names another issuer',
+      { discovery: (d) => ({ ...d, issuer: 'https://evil.example' }) },
+      ['IDP_ERROR'],
+    ],
+    [
+      'discovery is HTML',
+      { discoveryRaw: { status: 200, body: '<html>login</html>', type: 'text/html' } },
+      ['IDP_ERROR'],
+    ],
     ['discovery is not JSON', { discoveryRaw: { status: 200, body: '{"issuer": ' } }, ['IDP_ERROR']],
-    ['discovery 500', { discoveryRaw: { status: 500, body: 'oops', type: 'text/plain' } }, ['IDP_ERROR', 'IDP_UNREACHABLE']],
+    [
+      'discovery 500',
+      { discoveryRaw: { status: 500, body: 'oops', type: 'text/plain' } },
+      ['IDP_ERROR', 'IDP_UNREACHABLE'],
+    ],
     ['discovery is a JSON list', { discoveryRaw: { status: 200, body: '[1,2]' } }, ['IDP_ERROR']],
-    ['discovery without device endpoint', { discovery: (d) => ({ ...d, device_authorization_endpoint: undefined }) }, ['IDP_ERROR']],
+    [
+      'discovery without device endpoint',
+      { discovery: (d) => ({ ...d, device_authorization_endpoint: undefined }) },
+      ['IDP_ERROR'],
+    ],
     ['id_token for another audience', { claims: { aud: 'someone-else' } }, ['IDP_ERROR']],
     ['id_token from another issuer', { claims: { iss: 'https://evil.example' } }, ['IDP_ERROR']],
-    ['id_token already expired', { claims: { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200 } }, ['IDP_ERROR', 'TOKEN_EXPIRED']],
+    [
+      'id_token already expired',
+      { claims: { exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200 } },
+      ['IDP_ERROR', 'TOKEN_EXPIRED'],
+    ],
     ['id_token without sub', { claims: { sub: undefined } }, ['IDP_ERROR']],
     ['id_token is garbage', { idToken: 'not.a.jwt' }, ['IDP_ERROR']],
     ['no id_token at all', { noIdToken: true }, ['IDP_ERROR']],
     ['token_type is not Bearer', { tokenType: 'MAC' }, ['IDP_ERROR']],
-    ['token response not JSON', { tokenRaw: { status: 200, body: 'access_token=x' , type: 'text/plain' } }, ['IDP_ERROR']],
-    ['token endpoint 500 with HTML', { tokenRaw: { status: 500, body: '<html>down</html>', type: 'text/html' } }, ['IDP_ERROR', 'IDP_UNREACHABLE']],
-    ['OAuth error with a hostile description', { tokenRaw: { status: 400, body: JSON.stringify({ error: 'server_error', error_description: 'x'.repeat(5000) }) } }, ['IDP_ERROR']],
-    ['access_denied', { tokenRaw: { status: 400, body: JSON.stringify({ error: 'access_denied' }) } }, ['LOGIN_CANCELLED']],
-    ['expired_token', { tokenRaw: { status: 400, body: JSON.stringify({ error: 'expired_token' }) } }, ['DEVICE_CODE_EXPIRED']],
+    [
+      'token response not JSON',
+      { tokenRaw: { status: 200, body: 'access_token=x', type: 'text/plain' } },
+      ['IDP_ERROR'],
+    ],
+    [
+      'token endpoint 500 with HTML',
+      { tokenRaw: { status: 500, body: '<html>down</html>', type: 'text/html' } },
+      ['IDP_ERROR', 'IDP_UNREACHABLE'],
+    ],
+    [
+      'OAuth error with a hostile description',
+      {
+        tokenRaw: {
+          status: 400,
+          body: JSON.stringify({ error: 'server_error', error_description: 'x'.repeat(5000) }),
+        },
+      },
+      ['IDP_ERROR'],
+    ],
+    [
+      'access_denied',
+      { tokenRaw: { status: 400, body: JSON.stringify({ error: 'access_denied' }) } },
+      ['LOGIN_CANCELLED'],
+    ],
+    [
+      'expired_token',
+      { tokenRaw: { status: 400, body: JSON.stringify({ error: 'expired_token' }) } },
+      ['DEVICE_CODE_EXPIRED'],
+    ],
   ])('%s', async (_label, l, codes) => {
     lies = l;
     const { error, store } = await deviceOutcome();
@@ -153,7 +232,9 @@ describe('device flow against a lying provider', () => {
 
   it('provider down (closed port) -> IDP_UNREACHABLE naming the issuer', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
-    const e = await startDeviceSignIn(input({ issuer: down }), { store: new MemorySecretStore() }).catch((x) => x);
+    const e = await startDeviceSignIn(input({ issuer: down }), { store: new MemorySecretStore() }).catch(
+      (x) => x,
+    );
     expectClean(e, ['IDP_UNREACHABLE']);
     expect((e as Error).message).toContain(down);
   });
@@ -162,7 +243,10 @@ describe('device flow against a lying provider', () => {
 describe('browser flow: bad state and bad nonce', () => {
   async function browserFlow() {
     const browser = new FakeBrowser();
-    const flow = await startBrowserSignIn(input({ timeoutMs: 60_000 }), { store: new MemorySecretStore(), browser });
+    const flow = await startBrowserSignIn(input({ timeoutMs: 60_000 }), {
+      store: new MemorySecretStore(),
+      browser,
+    });
     const url = browser.opened[0] ?? flow.url;
     // Act as the user's browser: follow the provider's redirect to the loopback listener.
     const r1 = await fetch(url, { redirect: 'manual' });

@@ -2,7 +2,12 @@
 // as seeds), Secrets without auth_token, and odd token bytes passed through untouched.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FakeKubeClient, getRayToken, isRayConnectError, parseRayCluster } from '../../../packages/core/src/index.js';
+import {
+  FakeKubeClient,
+  getRayToken,
+  isRayConnectError,
+  parseRayCluster,
+} from '../../../packages/core/src/index.js';
 import { kubectl } from '../../sandbox/client.mjs';
 import { sandbox } from '../helpers.js';
 
@@ -20,7 +25,8 @@ beforeAll(async () => {
 function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [];
   if (Array.isArray(v)) v.forEach((x, i) => out.push([...prefix, i], ...paths(x, [...prefix, i])));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
   return out;
 }
 
@@ -122,8 +128,14 @@ describe('parseRayCluster over mangled real RayClusters (fast-check, bounded)', 
 
 describe('Secrets and token bytes', () => {
   const summary = (secretName = 's') => ({
-    clusterId: 'c', namespace: 'ns', name: 'rc', state: 'ready' as const, authMode: 'token' as const,
-    tokenSource: { kind: 'secret' as const, secretName, key: 'auth_token' }, ports: {}, warnings: [],
+    clusterId: 'c',
+    namespace: 'ns',
+    name: 'rc',
+    state: 'ready' as const,
+    authMode: 'token' as const,
+    tokenSource: { kind: 'secret' as const, secretName, key: 'auth_token' },
+    ports: {},
+    warnings: [],
   });
   const secretPath = '/api/v1/namespaces/ns/secrets/s';
 
@@ -141,22 +153,35 @@ describe('Secrets and token bytes', () => {
   });
 
   it('Secret missing (404) -> RAY_TOKEN_NOT_FOUND; forbidden (403) -> ACCESS_DENIED', async () => {
-    await expect(getRayToken(summary(), new FakeKubeClient())).rejects.toMatchObject({ code: 'RAY_TOKEN_NOT_FOUND' });
+    await expect(getRayToken(summary(), new FakeKubeClient())).rejects.toMatchObject({
+      code: 'RAY_TOKEN_NOT_FOUND',
+    });
     const kube = new FakeKubeClient().on('GET', secretPath, FakeKubeClient.status(403));
     await expect(getRayToken(summary(), kube)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
   });
 
   it('odd token bytes (+ / = , and inner whitespace, unicode) pass through untouched; only outer whitespace is trimmed', async () => {
-    const tokenChars = fc.constantFrom(...'abcXYZ019+/=,-_.:;~!@#$%^&*()[]{}|<>? \t'.split(''), 'é', '日', '🙂');
+    const tokenChars = fc.constantFrom(
+      ...'abcXYZ019+/=,-_.:;~!@#$%^&*()[]{}|<>? \t'.split(''),
+      'é',
+      '日',
+      '🙂',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: tokenChars, minLength: 1, maxLength: 80 }), fc.constantFrom('', ' ', '\n', '\r\n', '\t '), async (raw, pad) => {
-        const expected = raw.trim();
-        fc.pre(expected.length > 0);
-        const kube = new FakeKubeClient().on('GET', secretPath, { data: { auth_token: Buffer.from(pad + raw + pad).toString('base64') } });
-        const got = await getRayToken(summary(), kube);
-        expect(got?.token.reveal()).toBe(expected);
-        expect(String(got?.token)).not.toContain(expected.length > 3 ? expected : '\u0000');
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: tokenChars, minLength: 1, maxLength: 80 }),
+        fc.constantFrom('', ' ', '\n', '\r\n', '\t '),
+        async (raw, pad) => {
+          const expected = raw.trim();
+          fc.pre(expected.length > 0);
+          const kube = new FakeKubeClient().on('GET', secretPath, {
+            data: { auth_token: Buffer.from(pad + raw + pad).toString('base64') },
+          });
+          const got = await getRayToken(summary(), kube);
+          expect(got?.token.reveal()).toBe(expected);
+          expect(String(got?.token)).not.toContain(expected.length > 3 ? expected : '\u0000');
+        },
+      ),
       { numRuns: 150 },
     );
   });

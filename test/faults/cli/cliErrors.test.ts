@@ -22,7 +22,11 @@ function expiredJwt(): string {
   return `${b({ alg: 'RS256', kid: 'x' })}.${b({ iss: s.oidc.issuer, sub: 'alice', aud: 'kubernetes', exp: Math.floor(Date.now() / 1000) - 3600 })}.c2ln`;
 }
 
-function expectOneClearLine(r: { code: number; stdout: string; stderr: string }, exit: number, pattern: RegExp) {
+function expectOneClearLine(
+  r: { code: number; stdout: string; stderr: string },
+  exit: number,
+  pattern: RegExp,
+) {
   const all = `${r.stdout}\n${r.stderr}`;
   expect(r.code, all).toBe(exit);
   expect(hasStackTrace(all), all).toBe(false);
@@ -60,11 +64,17 @@ describe('CLI errors: one clear line + fix, non-zero exit, no stack', () => {
 
   it('CA file that does not exist -> names the file; not PEM -> certificate not trusted; non-zero, no stack', async () => {
     const missing = join(tempDir(), 'missing.crt');
-    const r1 = await cli(['clusters'], cliEnv(kubeconfig({ token: 'x' }, { 'certificate-authority': missing })));
+    const r1 = await cli(
+      ['clusters'],
+      cliEnv(kubeconfig({ token: 'x' }, { 'certificate-authority': missing })),
+    );
     expectOneClearLine(r1, 6, new RegExp(missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     const notPem = join(tempDir(), 'ca.crt');
     writeFileSync(notPem, 'not a certificate');
-    const r2 = await cli(['clusters'], cliEnv(kubeconfig({ token: 'x' }, { 'certificate-authority': notPem })));
+    const r2 = await cli(
+      ['clusters'],
+      cliEnv(kubeconfig({ token: 'x' }, { 'certificate-authority': notPem })),
+    );
     expectOneClearLine(r2, 6, /certificate/i);
   });
 
@@ -117,7 +127,10 @@ describe('CLI errors: one clear line + fix, non-zero exit, no stack', () => {
     afterAll(() => new Promise<void>((r) => holder.close(() => r())));
 
     it('connect --dashboard-port <busy> -> non-zero exit, names the port, no stack; the holder is untouched', async () => {
-      const r = await cli(['connect', s.rayClusters.token!, '-n', s.namespace, '--dashboard-port', String(port)], cliEnv(alice));
+      const r = await cli(
+        ['connect', s.rayClusters.token!, '-n', s.namespace, '--dashboard-port', String(port)],
+        cliEnv(alice),
+      );
       expect(r.code, r.stderr).not.toBe(0);
       expect(hasStackTrace(r.stderr + r.stdout), r.stderr).toBe(false);
       expect(r.stderr).toContain(String(port));
@@ -126,16 +139,25 @@ describe('CLI errors: one clear line + fix, non-zero exit, no stack', () => {
     });
 
     it('connect --client-port <busy> -> same', async () => {
-      const r = await cli(['connect', s.rayClusters.token!, '-n', s.namespace, '--client-port', String(port)], cliEnv(alice));
+      const r = await cli(
+        ['connect', s.rayClusters.token!, '-n', s.namespace, '--client-port', String(port)],
+        cliEnv(alice),
+      );
       expect(r.code, r.stderr).not.toBe(0);
       expect(hasStackTrace(r.stderr + r.stdout), r.stderr).toBe(false);
       expect(r.stderr).toContain(String(port));
     });
 
-    it.each(['0x50', '-1', '70000', 'abc'])('connect --dashboard-port %s -> usage error (exit 2)', async (p) => {
-      const r = await cli(['connect', s.rayClusters.token!, '-n', s.namespace, '--dashboard-port', p], cliEnv(alice));
-      expect(r.code, r.stderr).toBe(2);
-      expect(hasStackTrace(r.stderr)).toBe(false);
-    });
+    it.each(['0x50', '-1', '70000', 'abc'])(
+      'connect --dashboard-port %s -> usage error (exit 2)',
+      async (p) => {
+        const r = await cli(
+          ['connect', s.rayClusters.token!, '-n', s.namespace, '--dashboard-port', p],
+          cliEnv(alice),
+        );
+        expect(r.code, r.stderr).toBe(2);
+        expect(hasStackTrace(r.stderr)).toBe(false);
+      },
+    );
   });
 });

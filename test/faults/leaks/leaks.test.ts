@@ -7,7 +7,13 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type Clock, createRayConnect, FakeBrowser, MemoryLogger, MemorySecretStore, type RayConnect, systemClock,
+  type Clock,
+  createRayConnect,
+  FakeBrowser,
+  MemoryLogger,
+  MemorySecretStore,
+  type RayConnect,
+  systemClock,
 } from '../../../packages/core/src/index.js';
 import { approveDevice, createToken, oidcLogin } from '../../sandbox/client.mjs';
 import { startAgent, http, type Agent } from '../agent/agentClient.js';
@@ -16,7 +22,10 @@ import { cli, cliEnv, sandbox, tempDir } from '../helpers.js';
 const s = sandbox();
 
 /** Every file under dir (recursively), with its text. */
-function filesUnder(dir: string, skip: (path: string) => boolean = () => false): { path: string; text: string }[] {
+function filesUnder(
+  dir: string,
+  skip: (path: string) => boolean = () => false,
+): { path: string; text: string }[] {
   const out: { path: string; text: string }[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
@@ -42,7 +51,9 @@ function occurrences(haystacks: { where: string; text: string }[], secrets: Iter
     if (secret.length < 12) continue;
     for (const h of haystacks) {
       // the whole secret, and for JWTs also the signature part alone
-      const needles = [secret, ...(secret.split('.').length === 3 ? [secret.split('.')[2]!] : [])].filter((n) => n.length >= 12);
+      const needles = [secret, ...(secret.split('.').length === 3 ? [secret.split('.')[2]!] : [])].filter(
+        (n) => n.length >= 12,
+      );
       if (needles.some((n) => h.text.includes(n))) found.push(`${h.where}: ${secret.slice(0, 6)}...`);
     }
   }
@@ -51,12 +62,18 @@ function occurrences(haystacks: { where: string; text: string }[], secrets: Iter
 
 function kubeconfigWithoutUser(dir: string): string {
   const file = join(dir, 'config');
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'leak',
-    clusters: [{ name: 'sandbox', cluster: { server: s.apiServer, 'certificate-authority': s.caFile } }],
-    users: [{ name: 'nobody', user: {} }],
-    contexts: [{ name: 'leak', context: { cluster: 'sandbox', user: 'nobody', namespace: s.namespace } }],
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'leak',
+      clusters: [{ name: 'sandbox', cluster: { server: s.apiServer, 'certificate-authority': s.caFile } }],
+      users: [{ name: 'nobody', user: {} }],
+      contexts: [{ name: 'leak', context: { cluster: 'sandbox', user: 'nobody', namespace: s.namespace } }],
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -67,7 +84,10 @@ describe('no token leaks: core facade (device flow, token sign-in, connect, refr
   const secrets = new Set<string>();
   const said: { where: string; text: string }[] = [];
   let offset = 0;
-  const clock: Clock = { now: () => systemClock.now() + offset, sleep: (ms, sig) => systemClock.sleep(ms, sig) };
+  const clock: Clock = {
+    now: () => systemClock.now() + offset,
+    sleep: (ms, sig) => systemClock.sleep(ms, sig),
+  };
   const home = tempDir('rc-leak-home-');
   const configDir = tempDir('rc-leak-cfg-');
   let api: RayConnect;
@@ -86,7 +106,12 @@ describe('no token leaks: core facade (device flow, token sign-in, connect, refr
 
   it('runs the whole life cycle and nothing but the token endpoints shows a token', async () => {
     api = createRayConnect({
-      store, logger, clock, browser, configDir, homedir: home,
+      store,
+      logger,
+      clock,
+      browser,
+      configDir,
+      homedir: home,
       env: { KUBECONFIG: kubeconfigWithoutUser(home), HOME: home, XDG_CONFIG_HOME: join(home, '.config') },
       oidc: { issuer: s.oidc.issuer, clientId: s.oidc.clientId, caFile: s.oidc.caFile },
       version: 'leak',
@@ -131,7 +156,12 @@ describe('no token leaks: core facade (device flow, token sign-in, connect, refr
     offset = 0;
 
     // 4. errors on the way (a wrong namespace, a cluster that does not exist) carry no token
-    record('error', await api.connect({ clusterId, namespace: s.namespace, name: 'no-such' }).catch((e) => ({ m: String(e), i: e.toInfo?.() })));
+    record(
+      'error',
+      await api
+        .connect({ clusterId, namespace: s.namespace, name: 'no-such' })
+        .catch((e) => ({ m: String(e), i: e.toInfo?.() })),
+    );
     record('error', await api.listRayClusters(clusterId, ['kube-system']).catch((e) => String(e)));
 
     // 5. a pasted token sign-in (a ServiceAccount token), then sign out
@@ -147,7 +177,10 @@ describe('no token leaks: core facade (device flow, token sign-in, connect, refr
     const verbose = logger.lines.filter((l) => l.level === 'debug' || l.level === 'trace').length;
     expect(verbose, 'the logger saw debug output').toBeGreaterThan(0);
     const haystacks = [
-      ...logger.lines.map((l, i) => ({ where: `log[${i}] ${l.message}`, text: `${l.message} ${JSON.stringify(l.fields ?? {})}` })),
+      ...logger.lines.map((l, i) => ({
+        where: `log[${i}] ${l.message}`,
+        text: `${l.message} ${JSON.stringify(l.fields ?? {})}`,
+      })),
       ...browser.opened.map((u) => ({ where: 'browser', text: u })),
       ...said,
       ...filesUnder(home).map((f) => ({ where: f.path, text: f.text })),
@@ -161,7 +194,14 @@ describe('no token leaks: CLI and agent', () => {
   it('CLI: login --token-stdin, whoami, clusters, connect, logout with RAY_CONNECT_DEBUG=1: no token in output, files or argv', async () => {
     const home = tempDir('rc-leak-cli-home-');
     const sa = await createToken(s.namespace, 'ray-user', { expirationSeconds: 600 });
-    const env = { ...cliEnv(kubeconfigWithoutUser(home)), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), RAY_CONNECT_CONFIG_DIR: join(home, '.config', 'ray-connect'), RAY_CONNECT_SECRET_STORE: 'file', RAY_CONNECT_DEBUG: '1' };
+    const env = {
+      ...cliEnv(kubeconfigWithoutUser(home)),
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      RAY_CONNECT_CONFIG_DIR: join(home, '.config', 'ray-connect'),
+      RAY_CONNECT_SECRET_STORE: 'file',
+      RAY_CONNECT_DEBUG: '1',
+    };
     const outputs: { where: string; text: string }[] = [];
     const runs = [
       ['login', '--token-stdin'],
@@ -172,38 +212,59 @@ describe('no token leaks: CLI and agent', () => {
     ];
     for (const args of runs) {
       const r = await cli(args, env, args[1] === '--token-stdin' ? `${sa}\n` : undefined);
-      outputs.push({ where: `${args.join(' ')} stdout`, text: r.stdout }, { where: `${args.join(' ')} stderr`, text: r.stderr });
+      outputs.push(
+        { where: `${args.join(' ')} stdout`, text: r.stdout },
+        { where: `${args.join(' ')} stderr`, text: r.stderr },
+      );
       if (args[0] === 'login') expect(r.code, r.stderr).toBe(0);
     }
     // RAY_CONNECT_DEBUG=1 is the most verbose level: info/debug lines (and stacks) go to stderr
-    expect(outputs.some((o) => /ray-connect (debug|info):/.test(o.text)), 'verbose logging was on').toBe(true);
+    expect(
+      outputs.some((o) => /ray-connect (debug|info):/.test(o.text)),
+      'verbose logging was on',
+    ).toBe(true);
     // the opt-in file store is where the token is meant to be (and logout empties it); everything else is searched
     const files = filesUnder(home, (p) => /secrets?\.json$/.test(p));
-    expect(occurrences([...outputs, ...files.map((f) => ({ where: f.path, text: f.text }))], [sa])).toEqual([]);
+    expect(occurrences([...outputs, ...files.map((f) => ({ where: f.path, text: f.text }))], [sa])).toEqual(
+      [],
+    );
     const store = filesUnder(home).filter((f) => /secrets?\.json$/.test(f.path));
-    for (const f of store) expect(f.text.includes(sa), `${f.path} still holds the token after logout`).toBe(false);
+    for (const f of store)
+      expect(f.text.includes(sa), `${f.path} still holds the token after logout`).toBe(false);
   });
 
   it('agent: device sign-in, connect, events, sign-out with RAY_CONNECT_DEBUG=1: only rayToken/sessionEnv carry a token', async () => {
     const home = tempDir('rc-leak-agent-home-');
     const env = {
-      ...cliEnv(kubeconfigWithoutUser(home)), HOME: home, XDG_CONFIG_HOME: join(home, '.config'),
-      RAY_CONNECT_CONFIG_DIR: join(home, '.config', 'ray-connect'), RAY_CONNECT_SECRET_STORE: 'file', RAY_CONNECT_DEBUG: '1',
-      RAY_CONNECT_OIDC_ISSUER: s.oidc.issuer, RAY_CONNECT_OIDC_CLIENT_ID: s.oidc.clientId, RAY_CONNECT_OIDC_CA_FILE: s.oidc.caFile,
+      ...cliEnv(kubeconfigWithoutUser(home)),
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      RAY_CONNECT_CONFIG_DIR: join(home, '.config', 'ray-connect'),
+      RAY_CONNECT_SECRET_STORE: 'file',
+      RAY_CONNECT_DEBUG: '1',
+      RAY_CONNECT_OIDC_ISSUER: s.oidc.issuer,
+      RAY_CONNECT_OIDC_CLIENT_ID: s.oidc.clientId,
+      RAY_CONNECT_OIDC_CA_FILE: s.oidc.caFile,
     };
     const agent: Agent = await startAgent(env);
     const said: { where: string; text: string }[] = [];
     const secrets = new Set<string>();
     const auth = { authorization: `Bearer ${agent.secret}`, 'content-type': 'application/json' };
     const call = async (method: string, args: unknown[] = [], keep = true) => {
-      const r = await http(agent.port, `/v1/call/${method}`, { headers: auth, body: JSON.stringify({ args }) });
+      const r = await http(agent.port, `/v1/call/${method}`, {
+        headers: auth,
+        body: JSON.stringify({ args }),
+      });
       if (keep) said.push({ where: `agent ${method}`, text: r.body });
       return JSON.parse(r.body) as { result?: any; error?: any };
     };
     // SSE events, collected for the whole run
     let events = '';
     const { request } = await import('node:http');
-    const sse = request({ host: '127.0.0.1', port: agent.port, path: '/v1/events', headers: auth, agent: false }, (res) => res.on('data', (c) => (events += c)));
+    const sse = request(
+      { host: '127.0.0.1', port: agent.port, path: '/v1/events', headers: auth, agent: false },
+      (res) => res.on('data', (c) => (events += c)),
+    );
     sse.on('error', () => undefined);
     sse.end();
     const cmdlines = () => {
@@ -225,7 +286,8 @@ describe('no token leaks: CLI and agent', () => {
         secrets.add((await call('rayToken', [item], false)).result.token);
         const envs = (await call('sessionEnv', [item], false)).result;
         if (envs.env.RAY_AUTH_TOKEN) secrets.add(envs.env.RAY_AUTH_TOKEN);
-        if (envs.env.RAY_AUTH_TOKEN_PATH) secrets.add(readFileSync(envs.env.RAY_AUTH_TOKEN_PATH, 'utf8').trim());
+        if (envs.env.RAY_AUTH_TOKEN_PATH)
+          secrets.add(readFileSync(envs.env.RAY_AUTH_TOKEN_PATH, 'utf8').trim());
       }
       await call('listConnections');
       const argv = cmdlines();

@@ -35,7 +35,11 @@ describe('API server away during listing', () => {
     } finally {
       await world.proxy.start();
     }
-    await waitFor(async () => (await api.listRayClusters(clusterId)).items.length === 1, 60_000, 'listing after restart');
+    await waitFor(
+      async () => (await api.listRayClusters(clusterId)).items.length === 1,
+      60_000,
+      'listing after restart',
+    );
   });
 
   it('cut mid-session (open keep-alive connections destroyed) -> the next listing just works', async () => {
@@ -65,24 +69,40 @@ describe('active forward', () => {
     try {
       // a stream breaks (cut by the stop) or the pod check fails: the supervisor notices
       pending = get(`${url}/api/version`, 120_000);
-      await waitFor(async () => (await api.listConnections())[0]?.state === 'reconnecting', 60_000, 'reconnecting');
+      await waitFor(
+        async () => (await api.listConnections())[0]?.state === 'reconnecting',
+        60_000,
+        'reconnecting',
+      );
       const c = (await api.listConnections())[0];
       expect(c?.error?.code ?? 'CLUSTER_UNREACHABLE').toBe('CLUSTER_UNREACHABLE');
     } finally {
       await world.proxy.start();
     }
     expect(await pending).toMatchObject({ status: 200 });
-    await waitFor(async () => (await api.listConnections())[0]?.state === 'ready', 60_000, 'connection ready again');
+    await waitFor(
+      async () => (await api.listConnections())[0]?.state === 'ready',
+      60_000,
+      'connection ready again',
+    );
     expect(await get(`${url}/api/version`)).toMatchObject({ status: 200 });
   });
 
   it('head pod deleted and recreated during the forward -> recovers by itself on the same URL', async () => {
     await world.recreatePod();
-    await waitFor(async () => {
-      const r = await get(`${url}/api/version`);
-      return 'status' in r && r.status === 200;
-    }, 90_000, 'forward after pod recreate');
-    await waitFor(async () => (await api.listConnections())[0]?.state === 'ready', 60_000, 'connection ready');
+    await waitFor(
+      async () => {
+        const r = await get(`${url}/api/version`);
+        return 'status' in r && r.status === 200;
+      },
+      90_000,
+      'forward after pod recreate',
+    );
+    await waitFor(
+      async () => (await api.listConnections())[0]?.state === 'ready',
+      60_000,
+      'connection ready',
+    );
     expect((await api.listConnections())[0]?.dashboardUrl).toBe(url);
   });
 
@@ -109,17 +129,25 @@ describe('active forward', () => {
     }
     clearTimeout(guard);
     expect(outcome).not.toBe('hang');
-    await waitFor(async () => {
-      const r = await get(`${url}/bytes?n=100000`);
-      return 'status' in r && r.status === 200 && r.length === 100000;
-    }, 60_000, 'a new transfer after the cut');
+    await waitFor(
+      async () => {
+        const r = await get(`${url}/bytes?n=100000`);
+        return 'status' in r && r.status === 200 && r.length === 100000;
+      },
+      60_000,
+      'a new transfer after the cut',
+    );
   });
 
   it('head pod deleted (not recreated): the connection says reconnecting; a request made meanwhile completes once the pod is back', async () => {
     await world.deletePod();
     let pending: ReturnType<typeof get> | undefined;
     try {
-      await waitFor(async () => ['reconnecting', 'failed'].includes((await api.listConnections())[0]?.state ?? ''), 60_000, 'reconnecting');
+      await waitFor(
+        async () => ['reconnecting', 'failed'].includes((await api.listConnections())[0]?.state ?? ''),
+        60_000,
+        'reconnecting',
+      );
       pending = get(`${url}/api/version`, 120_000);
     } finally {
       await world.createPod();
