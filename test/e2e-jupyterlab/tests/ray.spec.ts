@@ -172,7 +172,7 @@ test('sign in with device code, approved in the identity provider', async ({ pag
   await shot(page, '05-signed-in-device');
 });
 
-test('connect: running and new kernels and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({
+test('connect: a running kernel, a new kernel and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({
   page,
 }) => {
   await openPanel(page);
@@ -203,6 +203,10 @@ test('connect: running and new kernels and a new terminal get the env; a job suc
   await cellUntil(page, ENV_CELL, /MODE token TOKLEN [1-9]/);
   expect(await runCell(page, asOneLine(JOB_CELL))).toContain('JOB SUCCEEDED');
   await shot(page, '08-after-restart');
+
+  // A kernel started after connecting inherits the server's env.
+  await page.notebook.createNew('after.ipynb');
+  expect(await runCell(page, ENV_CELL)).toMatch(/ADDR http:\/\/127\.0\.0\.1:\d+ MODE token TOKLEN [1-9]/);
 
   // A new terminal inherits the server's env.
   const term = await terminalEnv(page, 'term-connected.txt');
