@@ -1,5 +1,6 @@
 // Malformed and hostile kubeconfigs: every one is KUBECONFIG_INVALID naming the file (and field when there is
 // one), never a crash; through the CLI: one line + fix, exit code non-zero, no stack trace.
+/* eslint-disable @typescript-eslint/no-explicit-any -- hostile input of any shape, untyped JSON answers */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 // RayCluster objects missing or mangling any field (property test over the parser, real objects from the sandbox
 // as seeds), Secrets without auth_token, and odd token bytes passed through untouched.
+/* eslint-disable @typescript-eslint/no-explicit-any -- hostile input of any shape, untyped JSON answers */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -2,6 +2,7 @@
 // at its most verbose level; then search everything written for every token and refresh token issued:
 // the Logger's output, every file under the temp HOME / config dirs, URLs opened, error messages, events, the
 // facade's and agent's answers other than rayToken/sessionEnv, the CLI's stdout/stderr and /proc/<pid>/cmdline.
+/* eslint-disable @typescript-eslint/no-explicit-any -- hostile input of any shape, untyped JSON answers */
 import { type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
