@@ -4,6 +4,8 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RayConnect } from '../../../packages/core/src/index.js';
+import { createToken } from '../../sandbox/client.mjs';
+import { sandbox } from '../helpers.js';
 import { createWorld, get, waitFor, type World } from '../world.js';
 
 let world: World;
@@ -48,6 +50,33 @@ describe('API server away during listing', () => {
     const after = await api.listRayClusters(clusterId);
     expect(after.errors).toEqual([]);
     expect(after.items.length).toBe(1);
+  });
+});
+
+describe('API server away during sign-in', () => {
+  it('a pasted-token sign-in while it is down -> CLUSTER_UNREACHABLE, nothing kept; after restart the same sign-in works', async () => {
+    const other = world.facade();
+    const id = (await other.listClusters())[0]!.id;
+    const token = await createToken(sandbox().namespace, 'ray-user', { expirationSeconds: 600 });
+    await world.proxy.stop();
+    let code: string | undefined;
+    try {
+      const r = await other.beginSignIn(id, { method: 'token', token }).then(
+        (p) => (p.kind === 'done' ? (p.state.error?.code ?? p.state.status) : p.kind),
+        (e: { code?: string }) => e.code,
+      );
+      code = r;
+    } finally {
+      await world.proxy.start();
+    }
+    expect(code).toBe('CLUSTER_UNREACHABLE');
+    const summary = (await other.listClusters()).find((c) => c.id === id);
+    expect(summary?.signIn.method).not.toBe('token');
+    const again = await other.beginSignIn(id, { method: 'token', token });
+    expect(again.kind === 'done' && again.state.status).toBe('signed-in');
+    expect((await other.listClusters()).find((c) => c.id === id)?.signIn.identity?.username).toBe(
+      `system:serviceaccount:${sandbox().namespace}:ray-user`,
+    );
   });
 });
 
