@@ -9,6 +9,7 @@ import { startChild } from './proc.mjs';
 /** The agent JS: the bundle shipped to JupyterLab, else the CLI's bin. */
 export function findAgent(root) {
   const candidates = [
+    join(root, 'extension-jupyterlab', 'ray_connect_jupyterlab', 'agent', 'ray-connect.mjs'),
     join(root, 'extension-jupyterlab', 'ray_connect_jupyterlab', 'agent', 'ray-connect.cjs'),
     join(root, 'packages', 'cli', 'dist', 'ray-connect.mjs'),
     join(root, 'packages', 'cli', 'bin', 'ray-connect.js'),

@@ -32,7 +32,7 @@ export async function measurePanelRender(ctx, { kubeconfig, expect, timeoutMs = 
     JUPYTERLAB_SETTINGS_DIR: join(work, 'settings'),
     PATH: `${join(venv, 'bin')}:${process.env.PATH}`,
   };
-  if (!agentJs.endsWith('ray-connect.cjs')) env.RAY_CONNECT_AGENT_COMMAND = JSON.stringify([process.execPath, agentJs, 'serve', '--port', '0']);
+  if (!agentJs.includes('ray_connect_jupyterlab')) env.RAY_CONNECT_AGENT_COMMAND = JSON.stringify([process.execPath, agentJs, 'serve', '--port', '0']);
   const lab = await startChild(
     jupyter,
     ['lab', '--no-browser', '--allow-root', `--port=${port}`, '--ServerApp.ip=127.0.0.1', "--IdentityProvider.token=", '--ServerApp.password=', `--ServerApp.root_dir=${join(work, 'root')}`],

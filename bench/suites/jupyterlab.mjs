@@ -99,9 +99,9 @@ export async function run(ctx) {
         }),
       );
       notes.push(`agent: ${agentJs.replace(ctx.root + '/', '')} on node ${process.version}`);
-      if (!agentJs.endsWith('ray-connect.cjs'))
+      if (!agentJs.includes('ray_connect_jupyterlab'))
         notes.push(
-          'the JupyterLab package ships no agent yet (ray_connect_jupyterlab/agent/ray-connect.cjs missing: its build looks for packages/cli/dist/ray-connect.cjs, the CLI bundles ray-connect.mjs), so the CLI bundle was measured; the panel figure runs it through RAY_CONNECT_AGENT_COMMAND',
+          'the JupyterLab package has no agent bundle in ray_connect_jupyterlab/agent/, so the CLI bundle was measured; the panel figure runs it through RAY_CONNECT_AGENT_COMMAND',
         );
     } else {
       figures.push(notAvailable('agent.start', 'agent start time', lastErr ?? 'did not start'));
