@@ -8,7 +8,8 @@ const editorImports = {
   patterns: [
     {
       group: ['vscode', '@jupyterlab/*', '@lumino/*', '@vscode/*'],
-      message: 'packages/ and shared/ are editor-neutral: no editor imports here. See ARCHITECTURE.md "Dependency direction".',
+      message:
+        'packages/ and shared/ are editor-neutral: no editor imports here. See ARCHITECTURE.md "Dependency direction".',
     },
   ],
 };

@@ -7,7 +7,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'shared/src/**/*.test.ts', 'extension-vscode/src/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'shared/src/**/*.test.ts',
+            'extension-vscode/src/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },

@@ -8,7 +8,17 @@ import { ensureInstalled, log, pnpm, root, run } from './lib.mjs';
 const results = join(root, 'test-results');
 
 const vitest = (project) => ({
-  cmd: () => pnpm(['exec', 'vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, project + '.json')}`]),
+  cmd: () =>
+    pnpm([
+      'exec',
+      'vitest',
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${join(results, project + '.json')}`,
+    ]),
   counts: () => readVitest(join(results, project + '.json')),
 });
 
@@ -17,12 +27,33 @@ const tiers = [
   { name: 'build', cmd: () => pnpm(['-r', '--workspace-concurrency=1', 'run', 'build']) },
   { name: 'lint', cmd: () => pnpm(['run', 'lint']) },
   { name: 'unit', ...vitest('unit') },
-  { name: 'unit-python', when: 'extension-jupyterlab/tests', cmd: () => pnpm(['--filter', './extension-jupyterlab', 'run', 'test:python']), counts: () => readJson('unit-python') },
-  { name: 'sandbox-up', when: 'test/sandbox/sandbox.mjs', cmd: () => run(process.execPath, ['test/sandbox/sandbox.mjs', 'up']) },
+  {
+    name: 'unit-python',
+    when: 'extension-jupyterlab/tests',
+    cmd: () => pnpm(['--filter', './extension-jupyterlab', 'run', 'test:python']),
+    counts: () => readJson('unit-python'),
+  },
+  {
+    name: 'sandbox-up',
+    when: 'test/sandbox/sandbox.mjs',
+    cmd: () => run(process.execPath, ['test/sandbox/sandbox.mjs', 'up']),
+  },
   { name: 'sandbox', when: 'test/sandbox/tests', needs: 'sandbox', ...vitest('sandbox') },
   { name: 'integration', when: 'test/integration', needs: 'sandbox', ...vitest('integration') },
-  { name: 'e2e-vscode', when: 'test/e2e-vscode', needs: 'sandbox', cmd: () => pnpm(['--filter', './test/e2e-vscode', 'run', 'test']), counts: () => readJson('e2e-vscode') },
-  { name: 'e2e-jupyterlab', when: 'test/e2e-jupyterlab', needs: 'sandbox', cmd: () => pnpm(['--filter', './test/e2e-jupyterlab', 'run', 'test']), counts: () => readJson('e2e-jupyterlab') },
+  {
+    name: 'e2e-vscode',
+    when: 'test/e2e-vscode',
+    needs: 'sandbox',
+    cmd: () => pnpm(['--filter', './test/e2e-vscode', 'run', 'test']),
+    counts: () => readJson('e2e-vscode'),
+  },
+  {
+    name: 'e2e-jupyterlab',
+    when: 'test/e2e-jupyterlab',
+    needs: 'sandbox',
+    cmd: () => pnpm(['--filter', './test/e2e-jupyterlab', 'run', 'test']),
+    counts: () => readJson('e2e-jupyterlab'),
+  },
   { name: 'faults', when: 'test/faults', needs: 'sandbox', ...vitest('faults') },
 ];
 
@@ -36,7 +67,11 @@ function readJson(name) {
 function readVitest(file) {
   if (!existsSync(file)) return undefined;
   const r = JSON.parse(readFileSync(file, 'utf8'));
-  return { passed: r.numPassedTests ?? 0, failed: r.numFailedTests ?? 0, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
+  return {
+    passed: r.numPassedTests ?? 0,
+    failed: r.numFailedTests ?? 0,
+    skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
+  };
 }
 
 async function main() {
@@ -49,7 +84,12 @@ async function main() {
   let sandboxUp = false;
   for (const tier of tiers) {
     if (only.length && !only.includes(tier.name) && tier.name !== 'sandbox-up') continue;
-    if (only.length && tier.name === 'sandbox-up' && !tiers.some((t) => only.includes(t.name) && t.needs === 'sandbox')) continue;
+    if (
+      only.length &&
+      tier.name === 'sandbox-up' &&
+      !tiers.some((t) => only.includes(t.name) && t.needs === 'sandbox')
+    )
+      continue;
     if (tier.when && !existsSync(join(root, tier.when))) {
       summary.push(`${tier.name}: skipped (${tier.when} does not exist yet)`);
       continue;
@@ -72,7 +112,9 @@ async function main() {
     }
     const failedWithoutCounts = code !== 0 && (!counts || counts.failed === 0);
     if (failedWithoutCounts) total.failed += 1;
-    const countText = counts ? ` ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` : '';
+    const countText = counts
+      ? ` ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`
+      : '';
     summary.push(`${tier.name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`}${countText} in ${secs}s`);
   }
   process.stdout.write('\nTiers:\n' + summary.map((s) => `  ${s}\n`).join(''));

@@ -11,7 +11,11 @@ export class RayConnectError extends Error {
   readonly fix: string | undefined;
   readonly details: ErrorInfo['details'];
 
-  constructor(code: ErrorCode, message: string, options: { fix?: string; details?: ErrorInfo['details']; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { fix?: string; details?: ErrorInfo['details']; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.fix = options.fix;

@@ -32,7 +32,12 @@ export { startDeviceSignIn } from './auth/deviceSignIn.js';
 export type { BrowserSignIn, BrowserSignInInput } from './auth/browserSignIn.js';
 export { startBrowserSignIn } from './auth/browserSignIn.js';
 export type { OpenShiftSignIn, OpenShiftSignInInput } from './auth/openshiftSignIn.js';
-export { startOpenShiftSignIn, discoverOpenShiftOAuth, openShiftTokenRequestUrl, OPENSHIFT_CLI_CLIENT } from './auth/openshiftSignIn.js';
+export {
+  startOpenShiftSignIn,
+  discoverOpenShiftOAuth,
+  openShiftTokenRequestUrl,
+  OPENSHIFT_CLI_CLIENT,
+} from './auth/openshiftSignIn.js';
 export type { TokenSignInInput } from './auth/tokenSignIn.js';
 export { signInWithToken } from './auth/tokenSignIn.js';
 export type { SignOutResult } from './auth/signOut.js';
