@@ -114,7 +114,10 @@ async function runExtensionTests(sandbox) {
     await page.goto(
       `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
     );
-    const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('timeout'), 15 * 60_000))]);
+    let timer;
+    const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), 15 * 60_000)));
+    const code = await Promise.race([exit, timeout]);
+    clearTimeout(timer); // a pending 15-minute timer kept the tier alive 14 minutes after the tests ended
     await page.screenshot({ path: join(artifacts, 'extension-tests-end.png') }).catch(() => undefined);
     say(`extension tests exit code ${code}`);
     if (existsSync(suiteResults)) {
