@@ -78,9 +78,13 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
     const handle = await open(path, 'wx', 0o600);
     try {
       await handle.writeFile(JSON.stringify(owner));
-    } finally {
-      await handle.close();
+    } catch (e) {
+      // e.g. ENOSPC: an empty lock file left here would block every later attempt until it is stale
+      await handle.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw e;
     }
+    await handle.close();
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;

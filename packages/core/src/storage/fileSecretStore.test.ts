@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,5 +45,18 @@ describe('FileSecretStore', () => {
       message: expect.stringContaining(bad),
     });
     expect(readFileSync(bad, 'utf8')).toContain('not');
+  });
+
+  it('a write that cannot happen (the directory cannot be created) -> SECRET_STORE_FAILED naming the file, with a fix', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rc-file-'));
+    writeFileSync(join(root, 'not-a-dir'), 'x');
+    const path = join(root, 'not-a-dir', 'secrets.json');
+    const e = await new FileSecretStore(path).set('k', new Secret('v')).catch((x: unknown) => x);
+    expect(e).toMatchObject({
+      code: 'SECRET_STORE_FAILED',
+      message: expect.stringContaining(path),
+      fix: expect.stringContaining(join(root, 'not-a-dir')),
+      details: { file: path },
+    });
   });
 });

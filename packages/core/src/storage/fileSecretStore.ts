@@ -70,29 +70,47 @@ export class FileSecretStore implements SecretStore {
 
   private async update(change: (items: Record<string, string>) => void): Promise<void> {
     const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700).catch(() => undefined);
-    await withFileLock(`${this.path}.lock`, async () => {
-      const items = await this.read();
-      change(items);
-      const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, JSON.stringify(items, null, 2), { mode: 0o600, flag: 'wx' });
-        await rename(tmp, this.path);
-      } catch (e) {
-        await unlink(tmp).catch(() => undefined);
-        throw this.failed('write', e);
-      }
-    });
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700).catch(() => undefined);
+      // The lock file lives beside the secret file: a full or read-only disk fails here first.
+      await withFileLock(`${this.path}.lock`, async () => {
+        const items = await this.read();
+        change(items);
+        const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+        try {
+          await writeFile(tmp, JSON.stringify(items, null, 2), { mode: 0o600, flag: 'wx' });
+          await rename(tmp, this.path);
+        } catch (e) {
+          await unlink(tmp).catch(() => undefined);
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (e instanceof RayConnectError) throw e;
+      throw this.failed('write', e);
+    }
   }
 
-  private failed(what: string, e: unknown): RayConnectError {
+  private failed(what: 'read' | 'write', e: unknown): RayConnectError {
     const reason = e instanceof Error ? e.message : String(e);
+    const dir = dirname(this.path);
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    const unchanged = what === 'write' ? ` The secrets already in ${this.path} are unchanged.` : '';
+    const fix =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `Free some space on the disk holding ${dir} (df -h ${dir}), then try again.${unchanged}`
+        : code === 'EROFS'
+          ? `${dir} is on a read-only file system: remount it read-write or keep secrets elsewhere (the OS keychain or memory), then try again.${unchanged}`
+          : code === 'EACCES' || code === 'EPERM'
+            ? `Make ${dir} and ${this.path} owned and writable by your user (chmod 700 ${dir}; chmod 600 ${this.path}), then try again.${unchanged}`
+            : `Check ${dir} (free space, permissions), then try again.${unchanged}`;
     return new RayConnectError(
       'SECRET_STORE_FAILED',
       `Could not ${what} the secret file ${this.path}: ${reason}`,
       {
-        details: { file: this.path },
+        fix,
+        details: { file: this.path, ...(code !== undefined && { errno: code }) },
         cause: e,
       },
     );
