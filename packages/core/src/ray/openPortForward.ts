@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { RayConnectError } from '../errors.js';
-import type { KubeClient } from '../ports/KubeClient.js';
+import type { KubeClient, KubeWebSocketOptions } from '../ports/KubeClient.js';
 import { podsPath } from './kubeTypes.js';
 
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
@@ -38,12 +39,19 @@ export async function openPortForward(
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   url.searchParams.set('ports', String(port));
   const target = `pod ${namespace}/${pod} port ${port}`;
-  const agent = options.agent ?? (url.protocol === 'wss:' ? tlsSessions(kube) : undefined);
+  // Through a proxy its agent does the TLS from ca/cert/key; else one cached TLS context + session cache.
+  const tls = options.agent === undefined && url.protocol === 'wss:' ? tlsFor(kube, options) : undefined;
+  const agent = options.agent ?? tls?.agent;
   const ws = new WebSocket(url, [PORT_FORWARD_PROTOCOL], {
     headers: options.headers,
-    ...(options.ca !== undefined && { ca: options.ca }),
-    ...(options.cert !== undefined && { cert: options.cert }),
-    ...(options.key !== undefined && { key: options.key }),
+    ...(tls
+      ? { secureContext: tls.secureContext }
+      : {
+          ...(options.ca !== undefined && { ca: options.ca }),
+          ...(options.cert !== undefined && { cert: options.cert }),
+          ...(options.key !== undefined && { key: options.key }),
+        }),
+    ...(options.servername !== undefined && { servername: options.servername }),
     rejectUnauthorized: options.rejectUnauthorized,
     ...(agent !== undefined && { agent: agent as never }),
     perMessageDeflate: false,
@@ -132,17 +140,49 @@ function handshakeError(status: number, namespace: string, pod: string, target: 
   );
 }
 
-const agents = new WeakMap<KubeClient, Agent>();
+interface TlsCache {
+  ca: KubeWebSocketOptions['ca'];
+  cert: KubeWebSocketOptions['cert'];
+  key: KubeWebSocketOptions['key'];
+  secureContext: SecureContext;
+  agent: Agent;
+}
+
+const tlsCaches = new WeakMap<KubeClient, TlsCache>();
 
 /**
- * One https.Agent per KubeClient, for its TLS session cache: every local connection opens a websocket, and
- * resuming the TLS session skips most of the handshake. No keep-alive (an upgraded socket is never reused).
+ * One TLS context and one https.Agent (for its TLS session cache) per KubeClient, made again when its CA or client
+ * certificate changes (a new identity never resumes the old one's session). Every local connection opens a
+ * websocket: building a context parses the CA, certificate and key (milliseconds of CPU each time), and resuming
+ * the TLS session skips most of the handshake. No keep-alive (an upgraded socket is never reused).
  */
-function tlsSessions(kube: KubeClient): Agent {
-  let agent = agents.get(kube);
-  if (!agent) {
-    agent = new Agent({ keepAlive: false, maxCachedSessions: 16 });
-    agents.set(kube, agent);
-  }
-  return agent;
+function tlsFor(kube: KubeClient, options: KubeWebSocketOptions): TlsCache {
+  const cached = tlsCaches.get(kube);
+  if (
+    cached &&
+    same(cached.ca, options.ca) &&
+    same(cached.cert, options.cert) &&
+    same(cached.key, options.key)
+  )
+    return cached;
+  // The old agent is dropped, not destroyed: a handshake may still be using it (upgraded sockets leave it).
+  const entry: TlsCache = {
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    secureContext: createSecureContext({
+      ...(options.ca !== undefined && { ca: options.ca }),
+      ...(options.cert !== undefined && { cert: options.cert }),
+      ...(options.key !== undefined && { key: options.key }),
+    }),
+    agent: new Agent({ keepAlive: false, maxCachedSessions: 16 }),
+  };
+  tlsCaches.set(kube, entry);
+  return entry;
+}
+
+function same(a: string | Buffer | undefined, b: string | Buffer | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return Buffer.isBuffer(a) && Buffer.isBuffer(b) ? a.equals(b) : String(a) === String(b);
 }
