@@ -89,6 +89,39 @@ describe('startDeviceSignIn', () => {
     expect(clock.sleeps).toEqual([5000]);
   });
 
+  it('keeps polling through an unreachable provider (a network blip while the user approves), then signs in', async () => {
+    idp.devicePlan = ['pending'];
+    idp.deviceState = 'approved';
+    let failures = 2;
+    const flaky: typeof fetch = (url, options) => {
+      if (String(url).endsWith('/token') && failures-- > 0)
+        return Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+          }),
+        );
+      return fetch(url, options);
+    };
+    const session = await (await startDeviceSignIn({ ...input(), fetch: flaky }, deps)).done;
+    expect(session.info.identity?.username).toBe('oidc:alice');
+    expect(clock.sleeps).toEqual([2000, 2000, 2000, 2000]);
+  });
+
+  it('an unreachable provider until the code runs out -> IDP_UNREACHABLE naming the issuer, not a bare expiry', async () => {
+    const down: typeof fetch = (url, options) =>
+      String(url).endsWith('/token')
+        ? Promise.reject(
+            new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }),
+          )
+        : fetch(url, options);
+    const flow = await startDeviceSignIn({ ...input(), fetch: down }, deps);
+    await expect(flow.done).rejects.toMatchObject({
+      code: 'IDP_UNREACHABLE',
+      message: expect.stringContaining(idp.issuer),
+    });
+    expect(await store.keys('')).toEqual([]);
+  });
+
   it('reports DEVICE_CODE_EXPIRED when the provider says expired_token', async () => {
     idp.deviceState = 'expired';
     await expect((await startDeviceSignIn(input(), deps)).done).rejects.toMatchObject({

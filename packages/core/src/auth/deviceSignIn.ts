@@ -33,7 +33,9 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
  * OIDC device authorization grant (RFC 8628): asks for a user code, then polls the token endpoint at the
- * provider's interval (5 s more after each slow_down) until approved. Expiry -> DEVICE_CODE_EXPIRED,
+ * provider's interval (5 s more after each slow_down) until approved; an unreachable provider is polled again
+ * (a network blip must not end the sign-in) until the code expires. Expiry -> DEVICE_CODE_EXPIRED (IDP_UNREACHABLE
+ * when the last poll could not reach the provider),
  * cancel() -> LOGIN_CANCELLED. The id_token becomes the Kubernetes credential.
  */
 export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDeps): Promise<DeviceSignIn> {
@@ -55,22 +57,39 @@ export async function startDeviceSignIn(input: DeviceSignInInput, deps: SignInDe
     expiresAt,
   });
 
+  let unreachable: RayConnectError | undefined;
   const poll = async (): Promise<Session> => {
     let wait = interval;
     for (;;) {
       await sleepOrCancel(clock, wait * 1000, abort.signal);
-      if (clock.now() >= expiresAt) throw expired();
+      if (clock.now() >= expiresAt) throw expired(unreachable);
+      let tokens: oidc.TokenEndpointResponse;
       try {
-        const tokens = await oidc.genericGrantRequest(config, DEVICE_GRANT, {
+        tokens = await oidc.genericGrantRequest(config, DEVICE_GRANT, {
           device_code: response.device_code,
         });
-        return await finish(tokens);
       } catch (e) {
         if (e instanceof oidc.ResponseBodyError && e.error === 'authorization_pending') continue;
         if (e instanceof oidc.ResponseBodyError && e.error === 'slow_down') {
           wait += 5;
           continue;
         }
+        if (abort.signal.aborted) throw cancelled();
+        const error = mapIdpError(e, input.issuer, 'Signing in with the device code');
+        if (error.code === 'IDP_UNREACHABLE') {
+          // A network blip while the user approves must not end the sign-in: keep polling until the code expires.
+          unreachable = error;
+          deps.logger?.warn('Cannot reach the identity provider; polling again', {
+            issuer: input.issuer,
+            reason: error.message,
+          });
+          continue;
+        }
+        throw error;
+      }
+      try {
+        return await finish(tokens);
+      } catch (e) {
         if (abort.signal.aborted) throw cancelled();
         throw mapIdpError(e, input.issuer, 'Signing in with the device code');
       }
@@ -131,7 +150,9 @@ function cancelled(): RayConnectError {
   return new RayConnectError('LOGIN_CANCELLED', 'The sign-in was cancelled.');
 }
 
-function expired(): RayConnectError {
+function expired(unreachable?: RayConnectError): RayConnectError {
+  // The provider was unreachable at the last poll: say so, not only that the code expired.
+  if (unreachable !== undefined) return unreachable;
   return new RayConnectError('DEVICE_CODE_EXPIRED', 'The device code expired before it was approved.', {
     fix: 'Start the sign-in again and enter the new code.',
   });
