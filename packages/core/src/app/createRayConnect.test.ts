@@ -8,6 +8,8 @@ import { FakeBrowser } from '../ports/Browser.js';
 import { FakeClock } from '../ports/Clock.js';
 import { silentLogger } from '../ports/Logger.js';
 import { MemorySecretStore } from '../ports/SecretStore.js';
+import { SessionStore } from '../auth/sessionStore.js';
+import { Secret } from '../secret.js';
 import { createRayConnect, type RayConnect } from './createRayConnect.js';
 
 const SERVER = 'https://kube.example.test:6443';
@@ -115,6 +117,29 @@ describe('createRayConnect (fakes)', () => {
     expect(out.removed.join('\n')).toMatch(/Kubernetes token \(memory only\)/);
     expect((await api.listClusters()).find((c) => c.id === 'context:bare')?.signIn.status).toBe('signed-out');
     expect(await store.keys('')).toEqual([]);
+  });
+
+  it('a stored sign-in that ends while in use (expired, no refresh) is announced once as sign-in-changed "expired"', async () => {
+    const clusterId = 'context:bare';
+    await new SessionStore(store).save({
+      info: { clusterId, method: 'token', signedInAt: 0, refreshable: false, expiresAt: 1 },
+      token: new Secret('pasted-token'),
+    });
+    const errors: string[] = [];
+    for (let i = 0; i < 3; i++)
+      await api.listRayClusters(clusterId).then(
+        (l) => l.errors.forEach((e) => errors.push(e.error.code)),
+        (e: { code: string }) => errors.push(e.code),
+      );
+    expect(errors).toEqual(['TOKEN_EXPIRED', 'TOKEN_EXPIRED', 'TOKEN_EXPIRED']);
+    await new Promise((r) => setTimeout(r, 50));
+    const changed = events.filter((e) => e.type === 'sign-in-changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({
+      clusterId,
+      state: { status: 'expired', error: { code: 'TOKEN_EXPIRED', fix: 'Sign in again.' } },
+    });
+    expect(seen, 'the expired token was never sent').toEqual([]);
   });
 
   it('namespaces are saved as non-secret state; added clusters can be removed', async () => {

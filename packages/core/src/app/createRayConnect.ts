@@ -55,7 +55,18 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     }
   };
   const sessions = new SessionStore(deps.store);
-  const clients = new KubeClients(deps, sessions);
+  /** The sign-in state last announced per cluster, so an ended session is announced once, not per request. */
+  const announced = new Map<string, string>();
+  const stateKey = (s: SignInState) => `${s.status}:${s.error?.code ?? ''}`;
+  const clients = new KubeClients(deps, sessions, (clusterId) => {
+    void (async () => {
+      const { state, entry } = await clients.entryOf(clusterId);
+      const signIn = (await summaryOf(entry, state)).signIn;
+      if (announced.get(clusterId) === stateKey(signIn)) return;
+      announced.set(clusterId, stateKey(signIn));
+      emit({ type: 'sign-in-changed', clusterId, state: signIn });
+    })().catch(() => undefined);
+  });
   const connections = new Connections(deps, clients, emit);
   const flows = new SignInFlows();
 
@@ -85,6 +96,7 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     clients.forget(clusterId);
     const { state, entry } = await clients.entryOf(clusterId);
     const signIn = (await summaryOf(entry, state)).signIn;
+    announced.set(clusterId, stateKey(signIn));
     emit({ type: 'sign-in-changed', clusterId, state: signIn });
     return signIn;
   };

@@ -1,6 +1,6 @@
 import { sessionCredentialSource } from '../auth/sessionCredentialSource.js';
 import type { SessionStore } from '../auth/sessionStore.js';
-import { RayConnectError } from '../errors.js';
+import { isRayConnectError, RayConnectError } from '../errors.js';
 import type { CredentialSource } from '../kube/credential.js';
 import { whoAmI } from '../kube/whoAmI.js';
 import type { KubeClient, KubeIdentity } from '../ports/KubeClient.js';
@@ -25,6 +25,8 @@ export class KubeClients {
   constructor(
     private readonly deps: RayConnectDeps,
     private readonly sessions: SessionStore,
+    /** A stored sign-in just ended (REFRESH_FAILED, TOKEN_EXPIRED) while in use: the host should be told. */
+    private readonly onSessionEnded: (clusterId: string) => void = () => undefined,
   ) {}
 
   async load(): Promise<{ state: ConfigState; dir: ClusterDirectory }> {
@@ -85,13 +87,26 @@ export class KubeClients {
     const method = state.methods[entry.id];
     if (method === 'kubeconfig' || method === 'in-cluster') return undefined;
     const session = await this.sessions.load(entry.id);
-    if (session !== undefined)
-      return sessionCredentialSource(entry.id, {
+    if (session !== undefined) {
+      const source = sessionCredentialSource(entry.id, {
         store: this.deps.store,
         configDir: this.deps.configDir,
         clock: this.deps.clock,
         logger: this.deps.logger,
       });
+      return {
+        ...source,
+        get: async (signal?: AbortSignal) => {
+          try {
+            return await source.get(signal);
+          } catch (e) {
+            if (isRayConnectError(e, 'REFRESH_FAILED') || isRayConnectError(e, 'TOKEN_EXPIRED'))
+              this.onSessionEnded(entry.id);
+            throw e;
+          }
+        },
+      };
+    }
     if (!entry.ownCredentials)
       throw new RayConnectError('SIGNED_OUT', `Not signed in to ${entry.name}`, {
         fix: `Sign in: ray-connect login --context ${entry.name}`,
