@@ -11,7 +11,7 @@ export interface FaultSandbox {
   caFile: string;
   adminKubeconfig: string;
   namespace: string;
-  oidc: { issuer: string; clientId: string; caFile: string };
+  oidc: { issuer: string; clientId: string; caFile: string; tokenTtlSeconds: number };
   rayClusters: Record<string, string>;
   rayClusterDetails: Record<string, { name: string; headPod: string; secretName?: string; rayHead: string }>;
 }

@@ -67,6 +67,71 @@ export class ApiProxy {
   }
 }
 
+/**
+ * An HTTP CONNECT proxy (what HTTPS_PROXY names) that we can stop, slow down and count: the identity provider
+ * "down" (refused, open tunnels cut) or "slow" (every chunk from the provider held back `delayMs`) as the client
+ * sees it, while the shared provider keeps running and keeps its issuer URL. Only 127.0.0.1 targets are allowed.
+ */
+export class ConnectProxy {
+  port = 0;
+  delayMs = 0;
+  tunnels = 0;
+  private server: HttpServer | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  async start(): Promise<void> {
+    const server = createHttpServer((_req, res) => res.writeHead(405).end());
+    server.on('connect', (req, client: Socket, head: Buffer) => {
+      const [host, port] = (req.url ?? '').split(':');
+      if (host !== '127.0.0.1' || !port) return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      this.tunnels++;
+      const upstream = netConnect(Number(port), host);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      const done = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', done).on('close', done);
+      upstream.on('error', done).on('close', done);
+      upstream.once('connect', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length) upstream.write(head);
+        client.pipe(upstream);
+        upstream.on('data', (chunk: Buffer) => {
+          if (this.delayMs <= 0) return void client.write(chunk);
+          upstream.pause();
+          setTimeout(() => {
+            client.write(chunk);
+            upstream.resume();
+          }, this.delayMs);
+        });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Refuses new connections and cuts open tunnels. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
 /** A fake Ray dashboard (auth disabled): the endpoints connect probes, plus /bytes?n= and /slow for transfers. */
 export async function startFakeHead(): Promise<{
   server: HttpServer;
