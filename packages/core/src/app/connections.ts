@@ -7,7 +7,9 @@ import type {
 } from '@ray-connect/shared';
 import { join } from 'node:path';
 import { RayConnectError } from '../errors.js';
+import { nodeReadTextFile } from '../kube/readTextFile.js';
 import { connectRayCluster, type RayConnection } from '../ray/connectRayCluster.js';
+import { createFrontGet } from '../ray/detectFronting.js';
 import { getRayCluster } from '../ray/getRayCluster.js';
 import { getRayToken } from '../ray/getRayToken.js';
 import type { RayConnectDeps } from './deps.js';
@@ -46,6 +48,13 @@ export class Connections {
       logger: this.deps.logger,
       tokenDir: this.deps.tokenDir ?? join(this.deps.configDir, 'tokens'),
       username: await this.clients.username(ref.clusterId),
+      frontGet: createFrontGet({
+        env: this.deps.env,
+        readFile: this.deps.readFile ?? nodeReadTextFile,
+        logger: this.deps.logger,
+        ...(this.deps.caFile !== undefined && { caFile: this.deps.caFile }),
+        ...(this.deps.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }),
+      }),
       ...(this.deps.watchIntervalMs !== undefined && { watchIntervalMs: this.deps.watchIntervalMs }),
       onChange: (summary) => {
         this.emit({ type: 'connection-changed', connection: summary });

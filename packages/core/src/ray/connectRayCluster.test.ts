@@ -245,7 +245,21 @@ describe('connectRayCluster', () => {
         },
       ],
     });
-    connection = await connectRayCluster(ref, {}, deps());
+    const seen: { url: string; authorization?: string }[] = [];
+    const frontGet = (url: string, headers: Record<string, string>) => {
+      seen.push({
+        url,
+        ...(headers.authorization !== undefined && { authorization: headers.authorization }),
+      });
+      return Promise.resolve({ status: 200, body: '{"version":"4"}' });
+    };
+    connection = await connectRayCluster(ref, {}, { ...deps(), frontGet });
+    expect(seen).toEqual([
+      {
+        url: 'https://ray-dashboard-rc.apps.example.com/api/version',
+        authorization: 'Bearer fake-user-token',
+      },
+    ]);
     expect(connection.summary()).toMatchObject({
       state: 'ready',
       dashboardUrl: 'https://ray-dashboard-rc.apps.example.com',
@@ -255,6 +269,44 @@ describe('connectRayCluster', () => {
       RAY_AUTH_TOKEN: 'fake-user-token',
       RAY_ADDRESS: 'https://ray-dashboard-rc.apps.example.com',
     });
+    expect(api.opened).toBe(0);
+  });
+
+  it('OpenShift AI fronting: a 403 from the proxy is ACCESS_DENIED with the RBAC it checks, nothing left running', async () => {
+    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'disabled' }));
+    kube.on('GET', '/apis/gateway.networking.k8s.io/v1', { kind: 'APIResourceList' });
+    kube.on('GET', '/apis/gateway.networking.k8s.io/v1/httproutes', {
+      items: [
+        {
+          metadata: {
+            name: `${NS}-rc`,
+            namespace: 'opendatahub',
+            labels: { 'ray.io/cluster-name': 'rc', 'ray.io/cluster-namespace': NS },
+          },
+          spec: { hostnames: ['gw.apps.example.com'] },
+        },
+      ],
+    });
+    const frontGet = () => Promise.resolve({ status: 403, body: 'Forbidden' });
+    const err = await connectRayCluster(ref, {}, { ...deps(), frontGet, username: 'oidc:bob' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'ACCESS_DENIED',
+      message: expect.stringContaining(`get on services/rc-head-svc in ${NS}`),
+      fix: expect.stringContaining(
+        `--verb=get --resource=services --resource-name=rc-head-svc && kubectl create rolebinding ray-dashboard-rc -n ${NS} --role=ray-dashboard-rc --user=oidc:bob`,
+      ),
+    });
+    const unauthorized = await connectRayCluster(
+      ref,
+      {},
+      {
+        ...deps(),
+        frontGet: () => Promise.resolve({ status: 401, body: 'Unauthorized' }),
+      },
+    ).catch((e: unknown) => e);
+    expect(unauthorized).toMatchObject({ code: 'TOKEN_INVALID' });
     expect(api.opened).toBe(0);
   });
 

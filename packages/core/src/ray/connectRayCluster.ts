@@ -13,7 +13,8 @@ import type { KubeClient } from '../ports/KubeClient.js';
 import type { Logger } from '../ports/Logger.js';
 import { buildSessionEnv } from './buildSessionEnv.js';
 import { checkAccess } from './checkAccess.js';
-import { detectFronting } from './detectFronting.js';
+import { createFrontGet, detectFronting, type FrontGet, verifyFronting } from './detectFronting.js';
+import { nodeReadTextFile } from '../kube/readTextFile.js';
 import { findHeadPod } from './findHeadPod.js';
 import { forwardPort, type PortForward } from './forwardPort.js';
 import { getRayCluster } from './getRayCluster.js';
@@ -34,6 +35,8 @@ export interface ConnectRayClusterDeps {
   username?: string | undefined;
   /** Every change of the connection's summary (state, token version). */
   onChange(summary: ConnectionSummary): void;
+  /** GET through an OpenShift AI proxy (TLS: the ingress CA). Default: system roots, process env. */
+  frontGet?: FrontGet;
   /** Supervisor tuning (tests). */
   watchIntervalMs?: number;
   backoff?: { initialMs: number; maxMs: number; attempts: number };
@@ -135,6 +138,14 @@ export async function connectRayCluster(
   };
 
   try {
+    if (cluster.frontedBy)
+      await verifyFronting(
+        cluster.frontedBy,
+        token?.token,
+        ref,
+        deps.frontGet ?? createFrontGet({ env: process.env, readFile: nodeReadTextFile, logger }),
+        deps.username,
+      );
     if (supervisor) {
       const fwdDeps = {
         target: () => supervisor.target(),
