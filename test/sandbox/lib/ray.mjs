@@ -86,11 +86,23 @@ function extraPorts(h) {
   };
 }
 
+/**
+ * Ports Ray takes from the environment, not from flags. Their defaults (44227, 44217) are the same for every Ray
+ * instance, so without these the second and third head lose them (Ray logs the error and goes on).
+ */
+function envPorts(h) {
+  return {
+    DASHBOARD_METRIC_PORT: h.block + 6,
+    AUTOSCALER_METRIC_PORT: h.block + 7,
+  };
+}
+
 /** Every TCP port a head listens on with a fixed number (the worker range excluded). */
 export function headPorts(name) {
   const h = HEADS[name];
   const x = extraPorts(h);
   return [
+    ...Object.values(envPorts(h)),
     h.gcs,
     h.client,
     h.dashboard,
@@ -204,10 +216,27 @@ async function lock(file, log) {
  * @param {string} [o.saTokenFile] token of a ServiceAccount allowed to create tokenreviews + subjectaccessreviews
  *                                 and ray:write on raycluster-rbac (becomes the in-pod SA token)
  * @param {string[]} [o.heads]     which heads (default: all three; rbac skipped with a warning without apiServer)
+ * @param {number} [o.attempts]    starts per head before giving up (default RC_RAY_START_ATTEMPTS or 3); a failed
+ *                                 start is stopped (all its processes) before the next one
+ * @param {Record<number, Record<string, string>>} [o.attemptEnv]  tests only: extra env for a given attempt
+ *                                 (e.g. {1: {RAY_DASHBOARD_SUBPROCESS_MODULE_WAIT_READY_TIMEOUT: '0.01'}} makes
+ *                                 the first start fail the way a loaded machine does)
  * @param {(m: string) => void} [o.log]
- * @returns {Promise<Record<string, {name, mode, dashboard, gcs, client, url, pids}>>}
+ * @returns {Promise<Record<string, {name, mode, dashboard, gcs, client, url, pids}>>} the heads; when one is still
+ *   not up after the last attempt it rejects with an Error whose `heads` are the ones that are up and `failed` the
+ *   names of the others (each other head is still started)
  */
-export async function startRayHeads({ stateDir, token, apiServer, caFile, saTokenFile, heads, log = noop }) {
+export async function startRayHeads({
+  stateDir,
+  token,
+  apiServer,
+  caFile,
+  saTokenFile,
+  heads,
+  attempts = Number(process.env.RC_RAY_START_ATTEMPTS) || 3,
+  attemptEnv = {},
+  log = noop,
+}) {
   if (!stateDir) throw new Error('startRayHeads: stateDir is required');
   await ensureRayVenv({ log });
   const wanted = heads ?? HEAD_NAMES.filter((n) => n !== 'rbac' || apiServer);
@@ -215,6 +244,7 @@ export async function startRayHeads({ stateDir, token, apiServer, caFile, saToke
   const dir = rayDir(stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const result = {};
+  const failed = {};
   for (const name of wanted) {
     const h = HEADS[name];
     if (!h) throw new Error(`unknown Ray head "${name}" (known: ${HEAD_NAMES.join(', ')})`);
@@ -231,9 +261,33 @@ export async function startRayHeads({ stateDir, token, apiServer, caFile, saToke
         log(`restarting Ray head "${name}" (configuration changed or not answering)`);
         await killHead(stateDir, name);
       }
-      await startHead(stateDir, name, cfg, log);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const extra = attemptEnv[attempt];
+          await startHead(stateDir, name, extra ? { ...cfg, env: { ...cfg.env, ...extra } } : cfg, log);
+          break;
+        } catch (e) {
+          const why = e.message.split('\n')[0];
+          if (e.permanent || attempt >= attempts) {
+            log(`Ray head "${name}" failed to start (attempt ${attempt}/${attempts}), giving up: ${why}`);
+            failed[name] = e;
+            break;
+          }
+          log(`Ray head "${name}" failed to start (attempt ${attempt}/${attempts}): ${why}; stopped, starting again`);
+        }
+      }
     }
-    result[name] = describe(name, headPids(stateDir, name));
+    if (!failed[name]) result[name] = describe(name, headPids(stateDir, name));
+  }
+  if (Object.keys(failed).length) {
+    const names = Object.keys(failed);
+    const err = new Error(
+      `Ray head${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} not up: ` +
+        names.map((n) => `${n}: ${failed[n].message}`).join('\n'),
+    );
+    err.heads = result;
+    err.failed = names;
+    throw err;
   }
   return result;
 }
@@ -309,7 +363,18 @@ function writeState(stateDir, state) {
 
 /** The env and a hash of the configuration (the hash never contains a secret in the clear). */
 function headConfig(name, { token, apiServer, caFile, saTokenFile }) {
-  const env = { RAY_USAGE_STATS_ENABLED: '0' };
+  const env = {
+    RAY_USAGE_STATS_ENABLED: '0',
+    // Ray turns --node-ip-address=127.0.0.1 into the machine's outward address (and then binds the client server,
+    // agents and metrics to it, and GCS/raylet to all interfaces) unless it thinks multi-node clusters are off:
+    // with this it keeps 127.0.0.1 and binds loopback only. See README "What listens where".
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER: '0',
+    // 2 cores under load: dashboard modules (MetricsHead, ...) need more than the default 30 s to report ready.
+    RAY_DASHBOARD_SUBPROCESS_MODULE_WAIT_READY_TIMEOUT: '90',
+    ...Object.fromEntries(Object.entries(envPorts(HEADS[name])).map(([k, v]) => [k, String(v)])),
+  };
+  // The env above is not in the hash on purpose: a changed env does not restart running heads (the sandbox is
+  // shared while it runs); `down` + `up` applies it.
   let hashInput = name;
   if (name === 'token') {
     if (!token) throw new Error('startRayHeads: the token head needs `token`');
@@ -356,7 +421,7 @@ async function startHead(stateDir, name, cfg, log) {
   const tempDir = rayTempDir(stateDir, name);
   for (const port of headPorts(name)) {
     if (!(await portFree(port))) {
-      throw new Error(
+      throw permanent(
         `port 127.0.0.1:${port} is in use: Ray head "${name}" needs it (see HEADS in test/sandbox/lib/ray.mjs)`,
       );
     }
@@ -437,16 +502,29 @@ async function startHead(stateDir, name, cfg, log) {
     );
   }
   const deadline = Date.now() + 120_000;
-  for (;;) {
+  const logs = join(dir, name, 'session_latest', 'logs');
+  for (let gone = 0; ; ) {
     const mode = await probeMode(h.dashboard);
     if (mode === h.mode) break;
+    // `ray start` exits 0 even when the dashboard fails while starting (e.g. "Module MetricsHead failed to start";
+    // the process may even stay): notice it instead of waiting for the deadline
+    const dashLog = readText(join(logs, 'dashboard.log')) ?? '';
+    const failedLine = /The dashboard on node .* failed with the following error/.test(dashLog);
+    gone = mode === undefined && (failedLine || !dashboardAlive(stateDir, name)) ? gone + 1 : 0;
+    if (gone >= 4) {
+      await killHead(stateDir, name);
+      const reason = /Module \w+ failed to start[^\n]*/.exec(dashLog);
+      throw new Error(
+        `Ray head "${name}": the dashboard failed while starting${reason ? ` (${reason[0]})` : ''}; see ${logs}\n` +
+          tail(join(logs, 'dashboard.log'), cfg.env.RAY_AUTH_TOKEN),
+      );
+    }
     if (mode && mode !== h.mode) {
       await killHead(stateDir, name);
-      throw new Error(`Ray head "${name}" answers authentication_mode=${mode}, expected ${h.mode}`);
+      throw permanent(`Ray head "${name}" answers authentication_mode=${mode}, expected ${h.mode}`);
     }
     if (Date.now() > deadline) {
       await killHead(stateDir, name);
-      const logs = join(dir, name, 'session_latest', 'logs');
       throw new Error(
         `Ray head "${name}" did not answer /api/authentication_mode on :${h.dashboard}; see ${logs}\n` +
           tail(join(logs, 'dashboard.log'), cfg.env.RAY_AUTH_TOKEN),
@@ -457,6 +535,15 @@ async function startHead(stateDir, name, cfg, log) {
   log(
     `Ray head "${name}" ready at http://127.0.0.1:${h.dashboard} (auth ${h.mode}${name === 'rbac' ? ', Kubernetes RBAC' : ''})`,
   );
+}
+
+function permanent(message) {
+  return Object.assign(new Error(message), { permanent: true });
+}
+
+/** True while the head's dashboard process (ray/dashboard/dashboard.py) runs. */
+function dashboardAlive(stateDir, name) {
+  return headPids(stateDir, name).some((p) => (readText(`/proc/${p}/cmdline`) ?? '').includes('dashboard/dashboard.py'));
 }
 
 // AF_UNIX socket paths are limited to 107 bytes, and Ray puts sockets at
