@@ -2,10 +2,11 @@ import * as vscode from 'vscode';
 import { refKey, type RayConnectApi, type ViewModel } from '@ray-connect/shared';
 import { Redactor } from './host/redact';
 import { ChannelLogger } from './host/logger';
-import { VsCodeSecretStore } from './host/secretStore';
 import { HostEvents } from './host/events';
 import { readSettings } from './host/settings';
-import { createApi } from './api/createApi';
+import type { CreatedApi } from './api/createApi';
+import { LazyApi } from './api/lazyApi';
+import { loadCore } from './api/loadCore';
 import { Store } from './state';
 import { EnvInjector } from './terminal/envInjector';
 import { KernelInjector } from './kernels/kernelInjector';
@@ -28,32 +29,48 @@ export interface RayConnectExports {
   /** Keys (not values) stored in SecretStorage by Ray Connect. */
   secretKeys(): Promise<string[]>;
   ready: Promise<void>;
+  /** Where the time went (ms): inside activate(), loading the core (dist/core.js), activation to ready. */
+  timings: { activateMs: number; coreLoadMs?: number; readyMs?: number };
 }
 
-/** Composition root: wires SecretStorage, LogOutputChannel, openExternal, the terminal env collection and Jupyter into the core. */
-export async function activate(context: vscode.ExtensionContext): Promise<RayConnectExports> {
-  const started = Date.now();
+/**
+ * Composition root: wires SecretStorage, LogOutputChannel, openExternal, the terminal env collection and Jupyter into
+ * the core. Activation is cheap and synchronous: this bundle (dist/extension.js) holds only the views, commands and
+ * status bar; the core with its protocol libraries (dist/core.js) is loaded right after activate() returned, while
+ * the tree shows its loading state, or earlier by the first command that needs it (LazyApi).
+ */
+export function activate(context: vscode.ExtensionContext): RayConnectExports {
+  const started = performance.now();
+  const timings: RayConnectExports['timings'] = { activateMs: 0 };
   const output = vscode.window.createOutputChannel('Ray Connect', { log: true });
   const redactor = new Redactor();
   const settings = readSettings();
   const log = new ChannelLogger(output, redactor, settings.logLevel);
-  const secrets = new VsCodeSecretStore(context.secrets, context.globalState);
-  const browser = { open: (url: string) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url))) };
-  await vscode.workspace.fs.createDirectory(context.globalStorageUri);
-  const oidc: { issuer?: string; clientId?: string } = {};
-  if (settings.oidcIssuer) oidc.issuer = settings.oidcIssuer;
-  if (settings.oidcClientId) oidc.clientId = settings.oidcClientId;
-  const created = createApi({
-    secrets,
-    logger: log,
-    browser,
-    configDir: context.globalStorageUri.fsPath,
-    version: String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0'),
-    caFile: settings.caFile,
-    insecureSkipTlsVerify: settings.insecureSkipTlsVerify,
-    oidc,
+  const fake = process.env.RAY_CONNECT_FAKE === '1';
+  let created: CreatedApi | undefined;
+  let secretKeys: (() => Promise<string[]>) | undefined;
+  const api = new LazyApi(async () => {
+    const t0 = performance.now();
+    await vscode.workspace.fs.createDirectory(context.globalStorageUri);
+    const core = loadCore();
+    const secrets = new core.VsCodeSecretStore(context.secrets, context.globalState);
+    secretKeys = () => secrets.keys('');
+    const oidc: { issuer?: string; clientId?: string } = {};
+    if (settings.oidcIssuer) oidc.issuer = settings.oidcIssuer;
+    if (settings.oidcClientId) oidc.clientId = settings.oidcClientId;
+    created = core.createApi({
+      secrets,
+      logger: log,
+      browser: { open: (url: string) => Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(url))) },
+      configDir: context.globalStorageUri.fsPath,
+      version: String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0'),
+      caFile: settings.caFile,
+      insecureSkipTlsVerify: settings.insecureSkipTlsVerify,
+      oidc,
+    });
+    timings.coreLoadMs = performance.now() - t0;
+    return created.api;
   });
-  const { api, fake } = created;
   if (settings.insecureSkipTlsVerify)
     log.warn('rayConnect.insecureSkipTlsVerify is on: TLS certificates are NOT verified (security risk)');
 
@@ -136,7 +153,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     statusBar,
     kernels,
     { dispose: () => store.dispose() },
-    { dispose: () => void created.close().catch(() => undefined) },
+    { dispose: () => void created?.close().catch(() => undefined) },
     ...registerCommands(deps),
     vscode.window.onDidOpenTerminal(() => {
       for (const { ref } of env.refs())
@@ -165,17 +182,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
     }),
   );
 
-  const ready = store.refresh().then(
-    async () => {
-      log.info(`Ray Connect ready in ${Date.now() - started} ms`, { clusters: store.clusters.length, fake });
-      await applyNamespaces(deps, false);
-      if (readSettings().autoConnect) await autoConnect(context, store);
-    },
-    (e: unknown) => showError(deps, e, { retry: () => store.refresh(), attempting: 'reading clusters' }),
-  );
+  // The core loads after activate() returned (a macrotask later), so activation never waits for it.
+  const ready = new Promise<void>((resolve) => setTimeout(resolve, 0))
+    .then(() => store.refresh())
+    .then(
+      async () => {
+        timings.readyMs = performance.now() - started;
+        log.info(`Ray Connect ready in ${Math.round(timings.readyMs)} ms`, {
+          activateMs: Math.round(timings.activateMs),
+          coreLoadMs: Math.round(timings.coreLoadMs ?? 0),
+          clusters: store.clusters.length,
+          fake,
+        });
+        await applyNamespaces(deps, false);
+        if (readSettings().autoConnect) await autoConnect(context, store);
+      },
+      (e: unknown) => showError(deps, e, { retry: () => store.refresh(), attempting: 'reading clusters' }),
+    );
   updateContext();
+  timings.activateMs = performance.now() - started;
 
   return {
+    timings,
     api,
     fake,
     events,
@@ -187,7 +215,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<RayCon
       context.environmentVariableCollection.forEach((name) => names.push(name));
       return names;
     },
-    secretKeys: () => secrets.keys(''),
+    secretKeys: async () => {
+      await api.get();
+      return secretKeys ? secretKeys() : [];
+    },
   };
 }
 
