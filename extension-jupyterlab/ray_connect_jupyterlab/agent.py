@@ -143,8 +143,12 @@ class AgentProcess:
         self._stderr_task: asyncio.Task | None = None
         self._events_task: asyncio.Task | None = None
         self._listeners: list[EventListener] = []
+        self._watch_task: asyncio.Task | None = None
+        self._proc_was_ready = False
         self._stopped = False
         self.starts = 0
+        # exit code of the last agent that died without being stopped (None: none did)
+        self.last_exit: int | None = None
 
     # ---- lifecycle
     @property
@@ -162,10 +166,20 @@ class AgentProcess:
         async with self._lock:
             if self.running and self._ready:
                 return self._ready
-            if self._proc is not None:
-                self.log.warning("Ray Connect agent exited (code %s); restarting it", self._proc.returncode)
+            restart = self._proc is not None and self._proc_was_ready and not self._stopped
+            if restart:
+                assert self._proc is not None
+                if self._proc.returncode is None:  # started, never became ready, or its ready state was lost
+                    await self._kill(self._proc)
+                self.last_exit = self._proc.returncode
+                self.log.warning("Ray Connect agent exited (code %s); restarting it", self.last_exit)
             self._stopped = False
-            return await self._start()
+            ready = await self._start()
+            if restart:
+                # Its sign-ins kept in memory and its port-forwards died with it: listeners (the service, and
+                # through it the page) reload their state.
+                asyncio.ensure_future(self._dispatch({"type": "agent-restarted", "exitCode": self.last_exit}))
+            return ready
 
     def _resolve_command(self) -> list[str]:
         if callable(self._command):
@@ -175,6 +189,8 @@ class AgentProcess:
         return default_command()
 
     async def _start(self) -> AgentReady:
+        # not `running` until the new agent is ready: calls wait on the lock instead of reaching the old port
+        self._ready = None
         cmd = self._resolve_command()
         self._secret = secrets.token_urlsafe(32)
         env = dict(self._env if self._env is not None else os.environ)
@@ -195,6 +211,7 @@ class AgentProcess:
                 "AGENT_UNAVAILABLE", f"Could not start the Ray Connect agent ({cmd[0]}): {e.strerror}.", NODE_FIX, 503
             ) from e
         self._proc = proc
+        self._proc_was_ready = False
         self.starts += 1
         self._stderr_task = asyncio.ensure_future(self._drain_stderr(proc))
         try:
@@ -215,9 +232,26 @@ class AgentProcess:
             port=int(ready["port"]), version=str(ready.get("version", "")), protocol=int(ready.get("protocol", 0)), pid=int(ready.get("pid", proc.pid))
         )
         self.log.info("Ray Connect agent %s started (pid %s, port %s)", self._ready.version, proc.pid, self._ready.port)
+        self._proc_was_ready = True
+        self._watch_task = asyncio.ensure_future(self._watch(proc))
         if self._listeners:
             self._start_events()
         return self._ready
+
+    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
+        """Restarts the agent as soon as it dies without being stopped (killed, crashed), not at the next call."""
+        code = await proc.wait()
+        if self._stopped or proc is not self._proc:
+            return
+        self.log.warning("Ray Connect agent (pid %s) exited unexpectedly (code %s)", proc.pid, code)
+        delay = 1.0
+        while not self._stopped and not self.running:
+            try:
+                await self.ensure()
+            except AgentError as e:
+                self.log.error("Ray Connect agent restart failed: %s; retrying in %.0f s", e.message, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _drain_stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
@@ -247,6 +281,9 @@ class AgentProcess:
         if self._events_task:
             self._events_task.cancel()
             self._events_task = None
+        if self._watch_task:
+            self._watch_task.cancel()
+            self._watch_task = None
         if self._proc:
             await self._kill(self._proc)
         if self._stderr_task:
@@ -273,17 +310,33 @@ class AgentProcess:
             request_timeout=timeout,
             connect_timeout=10,
         )
+        proc = self._proc
         try:
             resp = await AsyncHTTPClient().fetch(req, raise_error=False)
         except (OSError, HTTPClientError) as e:
-            raise AgentError("AGENT_UNAVAILABLE", f"The Ray Connect agent did not answer ({type(e).__name__}).", None, 502) from e
+            raise await self._unanswered(proc, f" ({type(e).__name__})") from e
         if resp.code == 599:
-            raise AgentError("AGENT_UNAVAILABLE", "The Ray Connect agent did not answer.", None, 502)
+            raise await self._unanswered(proc, "")
         try:
             parsed = json.loads(resp.body or b"{}")
         except json.JSONDecodeError:
             parsed = {"error": {"code": "INTERNAL", "message": f"The agent answered {resp.code} without JSON."}}
         return resp.code, parsed
+
+    async def _unanswered(self, proc: asyncio.subprocess.Process | None, detail: str) -> AgentError:
+        if proc is not None and proc.returncode is None:
+            try:  # a killed agent drops the connection a moment before its exit is seen
+                await asyncio.wait_for(asyncio.shield(proc.wait()), 1.0)
+            except asyncio.TimeoutError:
+                pass
+        if proc is not None and proc.returncode is not None and not self._stopped:
+            return AgentError(
+                "AGENT_UNAVAILABLE",
+                f"The Ray Connect agent stopped (exit code {proc.returncode}) during this request; it is being restarted.",
+                "Try again. Sign-ins whose secrets were kept in memory only are gone: sign in again.",
+                503,
+            )
+        return AgentError("AGENT_UNAVAILABLE", f"The Ray Connect agent did not answer{detail}.", None, 502)
 
     async def call(self, method: str, *args: Any) -> Any:
         """A call whose error becomes an AgentError."""

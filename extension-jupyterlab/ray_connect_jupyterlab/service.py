@@ -132,7 +132,12 @@ class RayConnectService:
         self.emit(event)
         kind = event.get("type")
         try:
-            if kind == "connection-changed":
+            if kind == "agent-restarted":
+                # The connections (port-forwards) lived in the dead agent: kernels must not keep an env that points
+                # at them. The page reloads clusters and sign-ins from the new agent on this event.
+                self.log.warning("Ray Connect agent restarted (it exited with code %s): connections closed", event.get("exitCode"))
+                await self._change(self.book.clear())
+            elif kind == "connection-changed":
                 conn = event.get("connection") or {}
                 if conn.get("state") == "disconnected":
                     await self._change(self.book.remove(conn))

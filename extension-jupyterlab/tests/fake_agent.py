@@ -1,6 +1,7 @@
 """A stand-in for `ray-connect serve`: the same HTTP protocol (shared/src/protocol.ts) with canned state.
 
-Test-only extras, called directly on the agent (never through the proxy): testRotate, testCrash, testProcess.
+Test-only extras, called directly on the agent (never through the proxy): testRotate, testCrash, testProcess,
+testSleep (answers after args[0] seconds, without holding the state lock).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = os.environ.get("RAY_CONNECT_AGENT_SECRET", "")
@@ -167,6 +169,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length) or b"{}")
         method = self.path.rsplit("/", 1)[-1]
+        if method == "testSleep":
+            time.sleep(float(body.get("args", [1])[0]))
+            self._json(200, {"result": True})
+            return
         try:
             with LOCK:
                 result = handle(method, body.get("args", []))

@@ -198,8 +198,9 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
 async def test_dead_agent_is_restarted(call, service):
     await call("listClusters")
     first = service.agent.pid
+    proc = service.agent._proc
     await service.agent.call("testCrash")
-    await wait_for(lambda: service.agent._proc.returncode is not None, "agent exit")
+    await wait_for(lambda: proc.returncode is not None, "agent exit")
     clusters = (await call("listClusters"))["result"]
     assert clusters[0]["id"] == "context:fake"
     assert service.agent.pid != first and service.agent.starts == 2
