@@ -13,7 +13,10 @@ export function e2eHelpersDir(root) {
   return undefined;
 }
 
-export async function measureInExtensionHost(ctx, { rayClusters, namespace, profile = false, timeoutMs = 120_000 }) {
+export async function measureInExtensionHost(
+  ctx,
+  { rayClusters, namespace, profile = false, timeoutMs = 120_000, extensionPath, extensionId, name },
+) {
   const lib = e2eHelpersDir(ctx.root);
   const install = join(ctx.root, 'test', 'e2e-vscode', 'scripts', 'install.mjs');
   if (!lib) throw new Error('the e2e-vscode helpers (server.mjs, browser.mjs) are not there');
@@ -23,7 +26,7 @@ export async function measureInExtensionHost(ctx, { rayClusters, namespace, prof
   const { startServer, freePort } = await import(pathToFileURL(join(lib, 'server.mjs')).href);
   const { launchBrowser } = await import(pathToFileURL(join(lib, 'browser.mjs')).href);
 
-  const work = join(ctx.tmp, profile ? 'vscode-profile' : 'vscode');
+  const work = join(ctx.tmp, name ?? (profile ? 'vscode-profile' : 'vscode'));
   const folder = join(work, 'workspace');
   mkdirSync(folder, { recursive: true });
   const outFile = join(work, 'metrics.json');
@@ -37,6 +40,7 @@ export async function measureInExtensionHost(ctx, { rayClusters, namespace, prof
       RC_BENCH_VSCODE_RAYCLUSTERS: JSON.stringify(rayClusters),
       RC_BENCH_VSCODE_NAMESPACE: namespace,
       ...(profile ? { RC_BENCH_VSCODE_PROFILE: '1' } : {}),
+      ...(extensionId ? { RC_BENCH_VSCODE_EXTENSION_ID: extensionId } : {}),
     },
   });
   let browser;
@@ -49,7 +53,7 @@ export async function measureInExtensionHost(ctx, { rayClusters, namespace, prof
     await page.exposeFunction('codeAutomationLog', () => undefined);
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [
-      ['extensionDevelopmentPath', remote(join(ctx.root, 'extension-vscode'))],
+      ['extensionDevelopmentPath', remote(extensionPath ?? join(ctx.root, 'extension-vscode'))],
       ['extensionTestsPath', remote(join(ctx.benchDir, 'vscode', 'activation-runner.cjs'))],
     ];
     const url = `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
