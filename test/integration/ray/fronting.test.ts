@@ -17,7 +17,7 @@ import {
   startGateway,
   startKubeRbacProxy,
 } from './fronting.js';
-import { cliBin, cliEnv, run, type Run, tempDir, userKubeconfig } from './helpers.js';
+import { cliBin, cliEnv, rayVenv, run, type Run, tempDir, userKubeconfig } from './helpers.js';
 
 const NS = 'rc-it-fronting';
 const PLATFORM = 'opendatahub'; // the ODH operator's APPLICATION_NAMESPACE
@@ -140,7 +140,13 @@ async function applyObjects(gatewayPort: number): Promise<void> {
     ]),
     binding(NS, 'rc-it-raycluster-viewer', ['oidc:alice', 'oidc:bob']),
     role(NS, `ray-dashboard-${CLUSTER}`, [
-      { apiGroups: [''], resources: ['services'], resourceNames: [`${CLUSTER}-head-svc`], verbs: ['get'] },
+      // GET -> get; upstream kube-rbac-proxy takes the verb from the method, so job submit (POST) needs create
+      {
+        apiGroups: [''],
+        resources: ['services'],
+        resourceNames: [`${CLUSTER}-head-svc`],
+        verbs: ['get', 'create', 'delete'],
+      },
     ]),
     binding(NS, `ray-dashboard-${CLUSTER}`, ['oidc:alice']),
     // the ODH HTTPRoute (authentication_controller.go ensureHttpRoute): platform namespace, no hostnames
@@ -316,13 +322,15 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
   });
 
   /** The CLI with /etc/hosts naming the gateway host, the sandbox CA trusted for routes (as codeflare-sdk's). */
-  function cli(kubeconfig: string, args: string[]): Promise<Run> {
+  function cliIn(env: NodeJS.ProcessEnv, args: string[]): Promise<Run> {
     const [cmd, argv] = inMountNamespace([{ source: hosts, target: '/etc/hosts' }], process.execPath, [
       cliBin,
       ...args,
     ]);
-    return run(cmd, argv, { ...cliEnv(kubeconfig), CF_SDK_CA_CERT_PATH: s.caFile });
+    return run(cmd, argv, env);
   }
+  const cli = (kubeconfig: string, args: string[]) =>
+    cliIn({ ...cliEnv(kubeconfig), CF_SDK_CA_CERT_PATH: s.caFile }, args);
 
   it('alice lists the ODH cluster as fronted by its HTTPRoute (Gateway host and port) and the CodeFlare one by its Route', async (ctx) => {
     if (skip) return ctx.skip(skip);
@@ -352,8 +360,9 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
       NS,
       '--json',
     ]);
+    const env = { ...cliEnv(alice), CF_SDK_CA_CERT_PATH: s.caFile };
     const child = spawn(cmd, argv, {
-      env: { ...cliEnv(alice), CF_SDK_CA_CERT_PATH: s.caFile },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -379,6 +388,30 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
       authorized: true,
       status: 200,
     });
+
+    // Ray's own job client with the env `ray-connect env` hands out, through gateway -> kube-rbac-proxy -> Ray
+    const envOut = await cliIn(env, ['env', CLUSTER, '--namespace', NS, '--format', 'json']);
+    expect(envOut.code, envOut.stderr).toBe(0);
+    const session = (JSON.parse(envOut.stdout) as { env: Record<string, string> }).env;
+    expect(session).toMatchObject({ RAY_ADDRESS: url, RAY_AUTH_MODE: 'token' });
+    const marker = `fronted-job-${Date.now()}`;
+    const [rayCmd, rayArgv] = inMountNamespace(
+      [{ source: hosts, target: '/etc/hosts' }],
+      join(rayVenv, 'bin', 'ray'),
+      ['job', 'submit', '--', 'python', '-c', `print('${marker}')`],
+    );
+    const job = await run(rayCmd, rayArgv, {
+      PATH: `${join(rayVenv, 'bin')}:${process.env.PATH}`,
+      HOME: tempDir('rc-rayhome-'),
+      // Ray's clients (requests, aiohttp) trust the route's CA through the usual variables
+      REQUESTS_CA_BUNDLE: s.caFile,
+      SSL_CERT_FILE: s.caFile,
+      ...session,
+    });
+    expect(job.code, job.stdout + job.stderr).toBe(0);
+    expect(job.stdout).toContain(marker);
+    expect(gateway?.requests).toContainEqual({ path: `${PREFIX}/api/jobs/`, authorized: true, status: 200 });
+
     child.kill('SIGINT');
     expect(await exited).toBe(0);
 
@@ -419,7 +452,7 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(
       new RegExp(
-        `kube-rbac-proxy\\) requires get on services/${CLUSTER}-head-svc in ${NS}[\\s\\S]*kubectl create role ray-dashboard-${CLUSTER} -n ${NS} --verb=get --resource=services --resource-name=${CLUSTER}-head-svc[\\s\\S]*--user=oidc:bob`,
+        `kube-rbac-proxy\\) requires get on services/${CLUSTER}-head-svc in ${NS}[\\s\\S]*kubectl create role ray-dashboard-${CLUSTER} -n ${NS} --verb=get,create,delete --resource=services --resource-name=${CLUSTER}-head-svc[\\s\\S]*--user=oidc:bob`,
       ),
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import { homedir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { kubectl, readSandbox } from '../../sandbox/client.mjs';
 
@@ -279,6 +280,33 @@ export async function startGateway(o: {
       res.end();
     });
     req.pipe(upstream);
+  });
+  // WebSocket upgrades (Ray's job log tail) under the prefix: the raw request goes to the backend, then both ways.
+  server.on('upgrade', (req, socket, head) => {
+    const path = req.url ?? '/';
+    if ((req.headers.host ?? '').split(':')[0] !== o.hostname || !path.startsWith(`${o.prefix}/`)) {
+      requests.push({ path: path.split('?')[0] ?? '', authorized: !!req.headers.authorization, status: 404 });
+      return socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+    }
+    requests.push({ path: path.split('?')[0] ?? '', authorized: !!req.headers.authorization, status: 101 });
+    const upstream = tlsConnect({
+      host: '127.0.0.1',
+      port: o.backend.port,
+      ca: o.backend.ca,
+      servername: o.backend.servername,
+    });
+    upstream.on('secureConnect', () => {
+      const headers = { ...req.headers, host: `${o.backend.servername}:${o.backend.port}` };
+      const lines = [`${req.method} ${path.slice(o.prefix.length)} HTTP/1.1`];
+      for (const [k, v] of Object.entries(headers))
+        for (const value of Array.isArray(v) ? v : v === undefined ? [] : [v]) lines.push(`${k}: ${value}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

@@ -295,7 +295,7 @@ describe('connectRayCluster', () => {
       code: 'ACCESS_DENIED',
       message: expect.stringContaining(`get on services/rc-head-svc in ${NS}`),
       fix: expect.stringContaining(
-        `--verb=get --resource=services --resource-name=rc-head-svc && kubectl create rolebinding ray-dashboard-rc -n ${NS} --role=ray-dashboard-rc --user=oidc:bob`,
+        `--verb=get,create,delete --resource=services --resource-name=rc-head-svc && kubectl create rolebinding ray-dashboard-rc -n ${NS} --role=ray-dashboard-rc --user=oidc:bob`,
       ),
     });
     const unauthorized = await connectRayCluster(

@@ -304,7 +304,8 @@ export function createFrontGet(options: FrontGetOptions): FrontGet {
 /**
  * Proves the path through the OpenShift AI proxy: `GET <url>/api/version` with the user's Kubernetes token.
  * 401 -> TOKEN_INVALID (the proxy's TokenReview refused it); 403 -> ACCESS_DENIED with the exact RBAC the proxy
- * checks (ODH kube-rbac-proxy: get services/<c>-head-svc; CodeFlare oauth-proxy: get pods in the namespace).
+ * checks (ODH kube-rbac-proxy: get services/<c>-head-svc, and create/delete for job submit/delete when the proxy
+ * maps HTTP methods to verbs as upstream kube-rbac-proxy does; CodeFlare oauth-proxy: get pods in the namespace).
  */
 export async function verifyFronting(
   front: Fronting,
@@ -360,10 +361,10 @@ export async function verifyFronting(
     throw new RayConnectError(
       'ACCESS_DENIED',
       odh
-        ? `You may not use Ray cluster ${name} in ${namespace}: its OpenShift AI proxy (kube-rbac-proxy) requires get on services/${resourceName} in ${namespace}`
+        ? `You may not use Ray cluster ${name} in ${namespace}: its OpenShift AI proxy (kube-rbac-proxy) requires get on services/${resourceName} in ${namespace} (and create/delete to submit/delete jobs when the proxy takes the verb from the HTTP method)`
         : `You may not use Ray cluster ${name} in ${namespace}: its OpenShift AI proxy (oauth-proxy) requires get on pods in ${namespace}`,
       {
-        fix: `Ask a namespace admin to run: kubectl create role ${role} -n ${namespace} --verb=get --resource=${resource}${resourceName ? ` --resource-name=${resourceName}` : ''} && kubectl create rolebinding ${role} -n ${namespace} --role=${role} --user=${who}`,
+        fix: `Ask a namespace admin to run: kubectl create role ${role} -n ${namespace} --verb=${odh ? 'get,create,delete' : 'get'} --resource=${resource}${resourceName ? ` --resource-name=${resourceName}` : ''} && kubectl create rolebinding ${role} -n ${namespace} --role=${role} --user=${who}`,
         details: {
           ...details,
           verb: 'get',
