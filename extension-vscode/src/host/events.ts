@@ -1,10 +1,12 @@
 /**
  * Things the extension shows the user that automated tests need to see too (the device code shown in a
- * notification). Exposed on the extension's exports; holds no secret (a device user code is useless without the
- * user approving it with their own identity-provider login).
+ * notification, the sign-in page opened in the browser). Exposed on the extension's exports; holds no secret (a
+ * device user code, or an authorization URL with its PKCE challenge, is useless without the user signing in to the
+ * identity provider with their own login; the PKCE verifier never leaves the core).
  */
 export type HostEvent =
   | { type: 'device-code'; clusterId: string; userCode: string; verificationUri: string }
+  | { type: 'browser-sign-in'; clusterId: string; url: string }
   | { type: 'signed-in'; clusterId: string; username?: string }
   | { type: 'connected'; clusterId: string; namespace: string; name: string }
   | { type: 'error'; code: string; message: string };

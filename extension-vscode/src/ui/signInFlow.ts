@@ -106,13 +106,22 @@ async function browserFlow(
   cluster: ClusterSummary,
   p: Extract<SignInProgress, { kind: 'browser' }>,
 ): Promise<SignInState | undefined> {
-  const opened = await vscode.env.openExternal(vscode.Uri.parse(p.url));
-  if (!opened) {
+  deps.events.emit({ type: 'browser-sign-in', clusterId: cluster.id, url: p.url });
+  const cantOpen = () => {
     const copy = vscode.l10n.t('Copy link');
     void vscode.window
       .showWarningMessage(vscode.l10n.t('Could not open a browser. Open the sign-in link yourself.'), copy)
       .then((c) => (c === copy ? vscode.env.clipboard.writeText(p.url) : undefined));
-  }
+  };
+  // Not awaited: VS Code may ask before opening the link (trusted domains); the loopback listener already waits,
+  // and the progress notification (cancellable) is shown meanwhile.
+  Promise.resolve(vscode.env.openExternal(vscode.Uri.parse(p.url))).then(
+    (opened) => (opened ? undefined : cantOpen()),
+    (e: unknown) => {
+      deps.log.warn('opening the browser failed', { error: String(e) });
+      cantOpen();
+    },
+  );
   return waitWithProgress(
     deps,
     cluster,

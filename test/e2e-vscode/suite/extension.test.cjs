@@ -326,4 +326,56 @@ exports.tests = [
       assert.deepEqual(await secretKeysOf(exports), []);
     },
   },
+  {
+    name: 'sign in with the browser (authorization code + PKCE, loopback redirect) as alice, then sign out',
+    timeoutMs: 120000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      const { browserLogin, readSandbox } = await sandbox(ctx.config);
+      const env = readSandbox();
+      await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
+      let sub;
+      const seen = new Promise((resolve) => {
+        sub = exports.events.on((e) => {
+          if (e.type === 'browser-sign-in') resolve(e);
+        });
+      });
+      const command = run(exports, 'rayConnect.signInBrowser', CLUSTER);
+      const { url } = await seen;
+      sub.dispose();
+      // What the extension opened in the browser: the provider's authorization endpoint, PKCE S256, a loopback
+      // redirect on 127.0.0.1 (ours), no secret in the URL.
+      const authorize = new URL(url);
+      assert.equal(authorize.origin, new URL(env.oidc.issuer).origin);
+      assert.equal(authorize.searchParams.get('response_type'), 'code');
+      assert.equal(authorize.searchParams.get('client_id'), env.oidc.clientId);
+      assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+      assert.match(authorize.searchParams.get('code_challenge') ?? '', /^[\w-]{43}$/);
+      assert.ok(authorize.searchParams.get('state'), 'state');
+      assert.equal(authorize.searchParams.get('code_verifier'), null);
+      const redirect = new URL(authorize.searchParams.get('redirect_uri') ?? '');
+      assert.equal(redirect.protocol, 'http:');
+      assert.equal(redirect.hostname, '127.0.0.1');
+      // The test is the person at the browser: the provider's login and consent pages, then the redirect back to
+      // the extension's loopback listener, which answers with its "you can close this tab" page.
+      const back = await browserLogin(url, { user: 'alice' });
+      assert.equal(new URL(back.callbackUrl).origin, redirect.origin);
+      assert.equal(back.status, 200, `loopback page: ${back.status} ${back.body.slice(0, 200)}`);
+      await command;
+      const c = await waitFor(
+        'signed in as alice',
+        () => clusterNode(exports)?.contextValue === 'cluster.signedIn' && clusterNode(exports),
+      );
+      assert.match(c.description, /alice/);
+      await waitFor(
+        'Ray clusters listed for alice',
+        () =>
+          nodes(exports).filter((n) => n.kind === 'rayCluster').length >= Object.keys(env.rayClusters).length,
+      );
+      assert.ok((await secretKeysOf(exports)).length > 0, 'the OIDC session is kept in SecretStorage');
+      await run(exports, 'rayConnect.signOut', CLUSTER);
+      await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
+      assert.deepEqual(await secretKeysOf(exports), []);
+    },
+  },
 ];
