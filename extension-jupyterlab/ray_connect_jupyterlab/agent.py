@@ -336,6 +336,13 @@ class AgentProcess:
                 "Try again. Sign-ins whose secrets were kept in memory only are gone: sign in again.",
                 503,
             )
+        if self._stopped:
+            return AgentError(
+                "AGENT_UNAVAILABLE",
+                "The Ray Connect agent was stopped during this request (the Jupyter server is shutting down).",
+                "Reload the page once the Jupyter server runs again.",
+                503,
+            )
         return AgentError("AGENT_UNAVAILABLE", f"The Ray Connect agent did not answer{detail}.", None, 502)
 
     async def call(self, method: str, *args: Any) -> Any:

@@ -26,6 +26,12 @@ export class RayModel {
   fatal: ErrorInfo | undefined;
   loading = true;
   logs: string[] = [];
+  /**
+   * What happened to the connection behind the panel, shown above the tree: the Jupyter server is unreachable
+   * (`lost`), or the agent or the server restarted and sign-ins kept in memory are gone (`restarted`).
+   */
+  notice: { kind: 'lost' | 'restarted'; message: string } | undefined;
+  private _lost = false;
 
   private readonly _changed = new Signal<this, void>(this);
   private readonly _event = new Signal<this, ServerEvent>(this);
@@ -58,10 +64,56 @@ export class RayModel {
     }
     void followEvents(
       (e) => this.onEvent(e),
-      () => void this.refresh(),
+      () => void this.reopened(),
       this._abort.signal,
+      () => this.lost(),
     );
     await this.refresh();
+  }
+
+  private lost(): void {
+    if (this._lost) return;
+    this._lost = true;
+    this.notice = {
+      kind: 'lost',
+      message: this.t('The Jupyter server does not answer; reconnecting...'),
+    };
+    this._changed.emit();
+  }
+
+  /** The event stream is open again: after a server restart the agent is new, so reload and say what is gone. */
+  private async reopened(): Promise<void> {
+    if (!this._lost) return this.refresh();
+    this._lost = false;
+    if (this.notice?.kind === 'lost') this.notice = undefined;
+    await this.reloadAfterRestart(
+      this.t('The Jupyter server was unreachable or restarted; Ray Connect reloaded its state.'),
+      false,
+    );
+  }
+
+  /** Reloads everything and says what happened; names the clusters whose sign-in is gone (kept in memory only). */
+  private async reloadAfterRestart(what: string, always = true): Promise<void> {
+    const before = new Set(this.clusters.filter((c) => c.signIn.status === 'signed-in').map((c) => c.id));
+    const hadConnections = this.connections.length > 0;
+    await this.refresh();
+    const gone = this.clusters.filter((c) => before.has(c.id) && c.signIn.status !== 'signed-in');
+    if (gone.length || always || hadConnections) {
+      const again = gone.length
+        ? ' ' +
+          this.t(
+            'Sign in again to {0}: its secrets were kept in memory only.',
+            gone.map((c) => c.name).join(', '),
+          )
+        : '';
+      this.notice = { kind: 'restarted', message: what + again };
+    }
+    this._changed.emit();
+  }
+
+  dismissNotice(): void {
+    this.notice = undefined;
+    this._changed.emit();
   }
 
   dispose(): void {
@@ -81,6 +133,16 @@ export class RayModel {
       case 'agent-error':
         this.fatal = event.error;
         this._changed.emit();
+        break;
+      case 'agent-restarted':
+        this.log(`warning: the Ray Connect agent exited (code ${event.exitCode}) and was restarted`);
+        this.connections = [];
+        void this.reloadAfterRestart(
+          this.t(
+            'The Ray Connect agent stopped (exit code {0}) and was restarted; its connections were closed.',
+            String(event.exitCode),
+          ),
+        );
         break;
       case 'connection-changed': {
         const others = this.connections.filter(

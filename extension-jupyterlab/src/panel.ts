@@ -64,6 +64,24 @@ export class RayPanel extends Widget {
     header.appendChild(refresh);
     root.appendChild(header);
 
+    const notice = this.model.notice;
+    if (notice) {
+      const box = el('div', `rc-notice rc-notice-${notice.kind}`);
+      box.setAttribute('role', notice.kind === 'lost' ? 'status' : 'alert');
+      box.appendChild(el('span', 'rc-notice-text', notice.message));
+      if (notice.kind !== 'lost') {
+        const close = el(
+          'button',
+          'rc-notice-dismiss jp-Button jp-mod-styled jp-mod-reject',
+          this.trans.__('Dismiss'),
+        );
+        close.type = 'button';
+        close.addEventListener('click', () => this.model.dismissNotice());
+        box.appendChild(close);
+      }
+      root.appendChild(box);
+    }
+
     if (this.model.fatal) {
       const msg = messageFor(this.model.fatal, { t: this.t });
       const box = el('div', 'rc-error');

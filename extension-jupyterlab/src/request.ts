@@ -77,16 +77,20 @@ export type ServerEvent =
       active: { clusterId: string; namespace: string; name: string } | null;
       tokenVersion: number | null;
     }
-  | { type: 'agent-error'; error: ErrorInfo };
+  | { type: 'agent-error'; error: ErrorInfo }
+  /** The agent process exited without being stopped (killed, crashed) and the server started a new one. */
+  | { type: 'agent-restarted'; exitCode: number | null };
 
 /**
  * Follows `GET /ray-connect/events` (server-sent events) with fetch, so Jupyter's auth headers apply. Reconnects until
- * `signal` aborts; `onOpen` runs on every (re)connect so callers can reload state they may have missed.
+ * `signal` aborts; `onOpen` runs on every (re)connect so callers can reload state they may have missed; `onLost`
+ * each time the stream is gone (before the next try).
  */
 export async function followEvents(
   onEvent: (event: ServerEvent) => void,
   onOpen: () => void,
   signal: AbortSignal,
+  onLost: () => void = () => undefined,
 ): Promise<void> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'ray-connect', 'events');
@@ -124,7 +128,11 @@ export async function followEvents(
     } catch {
       // network error or aborted: retry below unless aborted
     }
-    if (!signal.aborted) await new Promise((r) => setTimeout(r, 3000));
+    if (!signal.aborted) {
+      // the stream ended or the server did not answer (e.g. the Jupyter server is restarting)
+      onLost();
+      await new Promise((r) => setTimeout(r, 3000));
+    }
   }
 }
 

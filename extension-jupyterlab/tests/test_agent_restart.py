@@ -101,3 +101,17 @@ async def test_crash_loop_backs_off_and_recovers(call, service, monkeypatch):
     service.agent._command = good
     await wait_for(lambda: service.agent.running, "recovered agent")
     assert (await call("listClusters"))["result"][0]["id"] == "context:fake"
+
+
+async def test_request_in_flight_when_the_server_stops_says_so(call, service):
+    await call("listClusters")
+    pending = asyncio.ensure_future(service.agent.request("testSleep", [60]))
+    await asyncio.sleep(0.3)
+    await service.agent.stop()
+    from ray_connect_jupyterlab.agent import AgentError
+
+    try:
+        await asyncio.wait_for(pending, 10)
+        raise AssertionError("the request did not fail")
+    except AgentError as e:
+        assert e.status == 503 and "shutting down" in e.message
