@@ -38,7 +38,16 @@ export class Connections {
   async connect(ref: RayClusterRef, options: ConnectOptions): Promise<ConnectionSummary> {
     const key = refKey(ref);
     const existing = this.live.get(key);
-    if (existing && !['failed', 'disconnected'].includes(existing.summary().state)) return existing.summary();
+    if (existing && !['failed', 'disconnected'].includes(existing.summary().state)) {
+      // Connecting again to a live connection picks up a rotated token Secret (a read failure keeps the old one).
+      await existing.recheckToken().catch((e: unknown) =>
+        this.deps.logger.warn('Could not read the Ray token again', {
+          name: ref.name,
+          reason: e instanceof Error ? e.message : String(e),
+        }),
+      );
+      return existing.summary();
+    }
     if (existing) await this.disconnect(ref);
     const kube = await this.clients.get(ref.clusterId);
     let lastVersion = 1;
@@ -109,10 +118,11 @@ export class Connections {
     return c.sessionEnv();
   }
 
-  /** The Ray token: the connection's (kept fresh), else read now without connecting. */
+  /** The Ray token: the connection's (kept fresh; a token Secret is read again), else read now without connecting. */
   async rayToken(ref: RayClusterRef): Promise<{ token: string; expiresAt?: number }> {
     const c = this.live.get(refKey(ref));
-    let token = c?.token();
+    // A live connection re-reads its Secret: a rotated token is picked up, a deleted one is reported.
+    let token = await c?.recheckToken();
     if (!c) {
       const kube = await this.clients.get(ref.clusterId);
       token = await getRayToken(await getRayCluster(ref, kube), kube);

@@ -49,6 +49,11 @@ export interface RayConnection {
   summary(): ConnectionSummary;
   sessionEnv(): SessionEnv;
   token(): RayToken | undefined;
+  /**
+   * Token mode (a Secret): reads the Secret again and, when it was rotated, takes the new token (token version + 1,
+   * token file rewritten, onChange). Throws what reading it throws (a deleted Secret: RAY_TOKEN_NOT_FOUND).
+   */
+  recheckToken(): Promise<RayToken | undefined>;
   /** Stops forwards and refresh, removes the token file; says what it removed. */
   stop(): Promise<string[]>;
 }
@@ -72,6 +77,22 @@ export async function connectRayCluster(
       fix: `Resume it: kubectl patch raycluster ${ref.name} -n ${ref.namespace} --type merge -p '{"spec":{"suspend":false}}'`,
       details: { ...ref },
     });
+  if (!cluster.frontedBy && (cluster.state === 'provisioning' || cluster.state === 'failed')) {
+    // KubeRay says the head is not ready: fail now unless a head pod runs anyway (the supervisor would otherwise
+    // retry for minutes while connect() waits).
+    await findHeadPod(kube, ref.namespace, ref.name, cluster.headPod).catch((e: unknown) => {
+      if (!(e instanceof RayConnectError) || e.code !== 'RAYCLUSTER_NOT_READY') throw e;
+      const why = cluster.stateReason ? `: ${cluster.stateReason}` : '';
+      throw new RayConnectError(
+        'RAYCLUSTER_NOT_READY',
+        `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running`,
+        {
+          fix: `Connect once it is ready: kubectl get raycluster ${ref.name} -n ${ref.namespace}; check the head pod: kubectl describe pods -n ${ref.namespace} -l ray.io/cluster=${ref.name},ray.io/node-type=head`,
+          details: { ...ref, state: cluster.state },
+        },
+      );
+    });
+  }
   if (cluster.authMode === 'kubernetes' && !cluster.frontedBy) {
     // What the head will ask the API server (ray:write on this RayCluster): fail early with the exact RBAC.
     const access = await checkAccess(cluster, kube, deps.username);
@@ -213,6 +234,18 @@ export async function connectRayCluster(
     cluster,
     summary,
     token: () => token,
+    recheckToken: async () => {
+      if (cluster.frontedBy || authMode === 'none' || cluster.tokenSource.kind !== 'secret') return token;
+      const next = await getRayToken({ ...cluster, authMode }, kube);
+      if (next && !(token && next.token.equals(token.token))) {
+        token = next;
+        tokenVersion += 1;
+        if (tokenFile) await writeTokenFile(tokenFile, next.token);
+        logger.info('Ray token changed in its Secret; using the new one', { ...ref, tokenVersion });
+        deps.onChange(summary());
+      }
+      return token;
+    },
     sessionEnv: () => {
       const s = summary();
       return buildSessionEnv({
