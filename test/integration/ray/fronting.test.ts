@@ -26,6 +26,7 @@ const CLUSTER = 'fronted'; // RHOAI 3.x: kube-rbac-proxy + HTTPRoute
 const CODEFLARE = 'fronted-codeflare'; // RHOAI 2.x: Route ray-dashboard-<c>
 const HOST = 'data-science-gateway.apps.sandbox.test';
 const PREFIX = `/ray/${NS}/${CLUSTER}`;
+const ROUTE_HOST = `ray-dashboard-${CODEFLARE}-${NS}.apps.sandbox.test`;
 
 interface Env {
   caFile: string;
@@ -242,12 +243,15 @@ async function applyObjects(gatewayPort: number): Promise<void> {
         labels: { 'ray.openshift.ai/cluster-name': CODEFLARE },
       },
       spec: {
-        host: `ray-dashboard-${CODEFLARE}-${NS}.apps.sandbox.test`,
+        host: ROUTE_HOST,
         to: { kind: 'Service', name: `${CODEFLARE}-head-svc` },
         port: { targetPort: 'dashboard' },
         tls: { termination: 'reencrypt' },
       },
     },
+    // CodeFlare's oauth-proxy SAR: get pods in the namespace (alice yes, bob no)
+    role(NS, 'rc-it-pod-reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]),
+    binding(NS, 'rc-it-pod-reader', ['oidc:alice']),
     role(NS, 'rc-it-route-reader', [
       { apiGroups: ['route.openshift.io'], resources: ['routes'], verbs: ['get', 'list'] },
     ]),
@@ -266,11 +270,12 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
   let hosts: string;
   let alice: string;
   let bob: string;
+  let bin: string;
+  let proxyKubeconfig: string;
 
   beforeAll(async () => {
     skip = mountNamespaceUnavailable();
     if (skip) return;
-    let bin: string;
     try {
       bin = ensureKubeRbacProxy();
     } catch (e) {
@@ -280,7 +285,7 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
     await installFrontingCrds();
     const ca = readFileSync(s.caFile, 'utf8');
     // the gateway's port is known before the Gateway object is written (its listener port)
-    const proxyKubeconfig = join(dir, 'kube-rbac-proxy.kubeconfig');
+    proxyKubeconfig = join(dir, 'kube-rbac-proxy.kubeconfig');
     await apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }]);
     await apply([
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kube-rbac-proxy', namespace: NS } },
@@ -312,7 +317,7 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
     });
     await applyObjects(gateway.port);
     hosts = join(dir, 'hosts');
-    writeFileSync(hosts, `${readFileSync('/etc/hosts', 'utf8')}\n127.0.0.1 ${HOST}\n`);
+    writeFileSync(hosts, `${readFileSync('/etc/hosts', 'utf8')}\n127.0.0.1 ${HOST} ${ROUTE_HOST}\n`);
     [alice, bob] = await Promise.all([userKubeconfig('alice', dir), userKubeconfig('bob', dir)]);
   }, 1_800_000);
 
@@ -344,7 +349,7 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
     });
     expect(byName[CODEFLARE]?.frontedBy).toEqual({
       kind: 'openshift-route',
-      url: `https://ray-dashboard-${CODEFLARE}-${NS}.apps.sandbox.test`,
+      url: `https://${ROUTE_HOST}`,
     });
     const table = await cli(alice, ['clusters', '--namespace', NS]);
     expect(table.stdout).toMatch(new RegExp(`${CLUSTER}\\s+ready\\s+\\S+ via odh-httproute`));
@@ -460,6 +465,90 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
       path: `${PREFIX}/api/version`,
       authorized: true,
       status: 403,
+    });
+  });
+  describe('CodeFlare Route (RHOAI 2.x): the proxy behind the Route on port 443', () => {
+    let routeProxy: Running | undefined;
+    let busy: string | undefined;
+
+    beforeAll(async () => {
+      if (skip) return;
+      // A Route's URL has no port: the proxy must answer on 443 (root, 127.0.0.1), like the router would.
+      const { createServer } = await import('node:net');
+      busy = await new Promise<string | undefined>((resolve) => {
+        const probe = createServer();
+        probe.once('error', (e) => resolve(`127.0.0.1:443 is in use (${(e as NodeJS.ErrnoException).code})`));
+        probe.listen(443, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+      });
+      if (busy) return;
+      // kube-rbac-proxy stands in for CodeFlare's oauth-proxy and asks what it asks: get pods in the namespace
+      routeProxy = await startKubeRbacProxy({
+        bin,
+        dir,
+        port: 443,
+        names: [ROUTE_HOST],
+        upstream: `${s.rayHeads.noauth?.url ?? 'http://127.0.0.1:18267'}/`,
+        config: [
+          'authorization:',
+          '  resourceAttributes:',
+          `    namespace: ${NS}`,
+          '    apiVersion: v1',
+          '    resource: pods',
+          '',
+        ].join('\n'),
+        kubeconfig: proxyKubeconfig,
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await routeProxy?.stop();
+    });
+
+    it('alice connects through the Route with her token; bob gets ACCESS_DENIED naming get pods', async (ctx) => {
+      if (skip) return ctx.skip(skip);
+      if (busy) return ctx.skip(busy);
+      const [cmd, argv] = inMountNamespace([{ source: hosts, target: '/etc/hosts' }], process.execPath, [
+        cliBin,
+        'connect',
+        CODEFLARE,
+        '--namespace',
+        NS,
+        '--json',
+      ]);
+      const child = spawn(cmd, argv, {
+        env: { ...cliEnv(alice), CF_SDK_CA_CERT_PATH: s.caFile },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const found = stdout.split('\n').find((l) => l.startsWith('{"connection"'));
+          if (found) resolve(found);
+        });
+        void exited.then((code) => reject(new Error(`connect exited ${code}: ${stderr}`)));
+      });
+      expect((JSON.parse(line) as { connection: unknown }).connection).toMatchObject({
+        state: 'ready',
+        dashboardUrl: `https://${ROUTE_HOST}`,
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+
+      const denied = await cli(bob, ['connect', CODEFLARE, '--namespace', NS]);
+      expect(denied.code, denied.stderr).toBe(4);
+      expect(denied.stderr).toMatch(
+        new RegExp(
+          `oauth-proxy\\) requires get on pods in ${NS}[\\s\\S]*--verb=get --resource=pods && kubectl create rolebinding ray-dashboard-${CODEFLARE} -n ${NS} --role=ray-dashboard-${CODEFLARE} --user=oidc:bob`,
+        ),
+      );
+      expect(denied.stderr).not.toMatch(/\n\s+at /);
+      const aliceToken = (JSON.parse(readFileSync(alice, 'utf8')) as { users: { user: { token: string } }[] })
+        .users[0]?.user.token;
+      expect(routeProxy?.log()).not.toContain(aliceToken);
     });
   });
 });

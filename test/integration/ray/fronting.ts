@@ -189,10 +189,16 @@ export async function startKubeRbacProxy(o: {
   upstream: string;
   config: string;
   kubeconfig: string;
+  /** Default: a free port. */
+  port?: number;
+  /** Certificate names (default 127.0.0.1, localhost); the first is used to check it is up. */
+  names?: string[];
 }): Promise<Running> {
-  const port = await freePort();
-  const { cert, key } = issueCert(o.dir, 'kube-rbac-proxy', ['127.0.0.1', 'localhost']);
-  const configFile = join(o.dir, 'kube-rbac-proxy.yaml');
+  const port = o.port ?? (await freePort());
+  const names = o.names ?? ['localhost', '127.0.0.1'];
+  const base = `kube-rbac-proxy-${port}`;
+  const { cert, key } = issueCert(o.dir, base, names);
+  const configFile = join(o.dir, `${base}.yaml`);
   writeFileSync(configFile, o.config);
   const child = spawn(
     o.bin,
@@ -213,7 +219,7 @@ export async function startKubeRbacProxy(o: {
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const s = readSandbox() as unknown as { caFile: string };
   try {
-    await waitTls(port, readFileSync(s.caFile, 'utf8'), 'localhost', child);
+    await waitTls(port, readFileSync(s.caFile, 'utf8'), names[0] ?? 'localhost', child);
   } catch (e) {
     child.kill();
     throw new Error(`kube-rbac-proxy did not start (${(e as Error).message}): ${log.slice(-2000)}`);
