@@ -132,8 +132,12 @@ export class ConnectProxy {
   }
 }
 
-/** A fake Ray dashboard (auth disabled): the endpoints connect probes, plus /bytes?n= and /slow for transfers. */
-export async function startFakeHead(): Promise<{
+/**
+ * A fake Ray dashboard: the endpoints connect probes, plus /bytes?n= and /slow for transfers. Auth disabled unless
+ * `token` is given: then it says `token` mode and, like Ray, answers 401 without a bearer token and 403 when
+ * `token()` (read on every request, so a test can rotate it) does not match.
+ */
+export async function startFakeHead(options: { token?: () => string } = {}): Promise<{
   server: HttpServer;
   port: number;
   requests: () => number;
@@ -144,7 +148,12 @@ export async function startFakeHead(): Promise<{
     requests++;
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/api/authentication_mode')
-      return void res.end(JSON.stringify({ authentication_mode: 'disabled' }));
+      return void res.end(JSON.stringify({ authentication_mode: options.token ? 'token' : 'disabled' }));
+    if (options.token) {
+      const auth = req.headers.authorization;
+      if (!auth?.startsWith('Bearer ')) return void res.writeHead(401).end('{"error":"no token"}');
+      if (auth.slice(7) !== options.token()) return void res.writeHead(403).end('{"error":"wrong token"}');
+    }
     if (url.pathname === '/api/version')
       return void res.end(JSON.stringify({ version: '4', ray_version: '2.59.0', ray_commit: 'x' }));
     if (url.pathname === '/bytes') {
@@ -352,6 +361,126 @@ export async function createWorld(): Promise<World> {
   };
 }
 
+export interface ExtraCluster {
+  name: string;
+  headPod: string;
+  createPod(): Promise<void>;
+  deletePod(): Promise<void>;
+}
+
+/**
+ * Another RayCluster in our namespace: `spec.authOptions` as given, a head pod on `node` (default the sandbox's
+ * kwok node; `null` = no node, so it stays Pending: the sandbox has no scheduler) with a kwok PortForward to a local
+ * port, and a status saying ready (or, with `ready: false`, that the head pod is not ready).
+ */
+export async function addRayCluster(
+  namespace: string,
+  o: {
+    name: string;
+    headPort: number;
+    authOptions?: Record<string, unknown>;
+    node?: string | null;
+    ready?: boolean;
+  },
+): Promise<ExtraCluster> {
+  const headPod = `${o.name}-head-fghij`;
+  const labels = {
+    'ray.io/cluster': o.name,
+    'ray.io/node-type': 'head',
+    'ray.io/group': 'headgroup',
+    'ray.io/is-ray-node': 'yes',
+  };
+  const ports = [
+    { name: 'dashboard', containerPort: 8265 },
+    { name: 'client', containerPort: 10001 },
+  ];
+  const container = { name: 'ray-head', image: 'rayproject/ray:2.59.0', ports };
+  const node = o.node === undefined ? NODE : o.node;
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: headPod, namespace, labels },
+    spec: {
+      ...(node !== null && { nodeName: node }),
+      containers: [container],
+      tolerations: [{ operator: 'Exists' }],
+    },
+  };
+  await k(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'kwok.x-k8s.io/v1alpha1',
+          kind: 'PortForward',
+          metadata: { name: headPod, namespace },
+          spec: { forwards: [{ ports: [8265, 10001], target: { port: o.headPort, address: '127.0.0.1' } }] },
+        },
+        {
+          apiVersion: 'ray.io/v1',
+          kind: 'RayCluster',
+          metadata: { name: o.name, namespace },
+          spec: {
+            rayVersion: '2.59.0',
+            ...(o.authOptions && { authOptions: o.authOptions }),
+            headGroupSpec: { rayStartParams: {}, template: { spec: { containers: [container] } } },
+          },
+        },
+      ],
+    }),
+  );
+  const createPod = async () => {
+    await k(['create', '-f', '-'], JSON.stringify(pod));
+    if (node === null) return;
+    await waitFor(
+      async () => {
+        const r = await kubectl(['get', 'pod', headPod, '-n', namespace, '-o', 'jsonpath={.status.phase}']);
+        return r.code === 0 && r.stdout.trim() === 'Running';
+      },
+      60_000,
+      `pod ${headPod} Running`,
+    );
+  };
+  await createPod();
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const ready = o.ready !== false;
+  const status = {
+    ...(ready && { state: 'ready' }),
+    head: { podName: headPod, serviceName: `${o.name}-head-svc` },
+    endpoints: { dashboard: '8265', client: '10001' },
+    conditions: [
+      {
+        type: 'HeadPodReady',
+        status: ready ? 'True' : 'False',
+        reason: ready ? 'HeadPodRunningAndReady' : 'HeadPodNotReady',
+        message: ready ? '' : 'the head pod is Pending',
+        lastTransitionTime: now,
+      },
+    ],
+  };
+  await k([
+    'patch',
+    'rayclusters.ray.io',
+    o.name,
+    '-n',
+    namespace,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+  return {
+    name: o.name,
+    headPod,
+    createPod,
+    deletePod: async () => {
+      await k(['delete', 'pod', headPod, '-n', namespace, '--wait=true', '--grace-period=0', '--force']);
+    },
+  };
+}
+
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
@@ -385,7 +514,15 @@ export function get(
  */
 export async function deleteNamespace(namespace: string): Promise<void> {
   if (!namespace.startsWith('faults-')) throw new Error(`refusing to delete ${namespace}`);
-  for (const kind of ['pods', 'portforwards.kwok.x-k8s.io', 'rayclusters.ray.io'])
+  for (const kind of [
+    'pods',
+    'portforwards.kwok.x-k8s.io',
+    'rayclusters.ray.io',
+    'secrets',
+    'rolebindings',
+    'roles',
+    'serviceaccounts',
+  ])
     await kubectl(['delete', kind, '--all', '-n', namespace, '--wait=false', '--grace-period=0', '--force']);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
   const got = await kubectl(['get', 'namespace', namespace, '-o', 'json']);
