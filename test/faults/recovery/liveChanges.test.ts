@@ -132,9 +132,7 @@ beforeAll(async () => {
     users: [{ name: 'nobody', user: {} }],
     contexts: [{ name: 'f', context: { cluster: 'sandbox', user: 'nobody', namespace: ns } }],
   });
-  // world.facade() reads the admin kubeconfig; this one has no user, so the pasted ServiceAccount token is used
-  const { createRayConnect, FakeBrowser, MemoryLogger, MemorySecretStore, systemClock } =
-    await import('../../../packages/core/src/index.js');
+  // not world.facade(): that one uses the admin kubeconfig; this one has no user, so the pasted token is used
   api = createRayConnect({
     store: new MemorySecretStore(),
     logger: new MemoryLogger(),
