@@ -3,7 +3,9 @@
 //   2. builds and packages the extension (.vsix)
 //   3. extension tests: server-main.js + smoke-test driver, Chromium opens the workbench with
 //      extensionDevelopmentPath/extensionTestsPath; suite/ runs in the real extension host
-//   4. UI test: the .vsix installed into a fresh server; Chromium opens the Ray view, clicks "Paste a token",
+//   4. with --rotation (or RC_E2E_ROTATION=1; alone: --only rotation): suite/rotation.test.cjs in its own server,
+//      a real token refresh while connected (waits about the sandbox's token lifetime)
+//   5. UI test: the .vsix installed into a fresh server; Chromium opens the Ray view, clicks "Paste a token",
 //      types a token, sees the Ray clusters; screenshot in artifacts/
 // Writes /work/main/test-results/e2e-vscode.json = { passed, failed, skipped, tests }.
 import { spawnSync } from 'node:child_process';
@@ -71,30 +73,38 @@ function buildExtension() {
   return join(extensionDir, 'dist', 'ray-connect.vsix');
 }
 
-async function runExtensionTests(sandbox) {
+async function runExtensionTests(sandbox, suite = 'extension') {
   const workDir = mkdtempSync(join(cacheDir, 'e2e-vscode-run-'));
   const folder = writeWorkspace(join(workDir, 'workspace'), sandbox);
   const kubeconfig = writeKubeconfig(join(workDir, 'kubeconfig'), sandbox);
   const suiteResults = join(workDir, 'suite-results.json');
   mkdirSync(artifacts, { recursive: true });
-  writeFileSync(
-    join(artifacts, 'run-config.json'),
-    JSON.stringify(
-      {
-        workDir,
-        resultsFile: suiteResults,
-        sandboxClient: join(root, 'test', 'sandbox', 'client.mjs'),
-        rayBin: join(cacheDir, 'ray-venv', 'bin', 'ray'),
-      },
-      null,
-      2,
-    ),
+  const config = JSON.stringify(
+    {
+      suite,
+      workDir,
+      resultsFile: suiteResults,
+      sandboxClient: join(root, 'test', 'sandbox', 'client.mjs'),
+      rayBin: join(cacheDir, 'ray-venv', 'bin', 'ray'),
+    },
+    null,
+    2,
   );
+  const configFile = join(workDir, 'run-config.json');
+  writeFileSync(configFile, config);
+  // The default suite's config also where a desktop VS Code run finds it (extension-vscode/test-electron).
+  if (suite === 'extension') writeFileSync(join(artifacts, 'run-config.json'), config);
+  const ttl = Number(sandbox.oidc?.tokenTtlSeconds) || 600;
   const port = await freePort();
   const server = await startServer({
     port,
     dataDir: join(workDir, 'server'),
-    env: { KUBECONFIG: kubeconfig, HOME: process.env.HOME },
+    env: {
+      KUBECONFIG: kubeconfig,
+      HOME: process.env.HOME,
+      RC_E2E_RUN_CONFIG: configFile,
+      RC_E2E_TOKEN_TTL: String(ttl),
+    },
   });
   say(`server ${server.url} (log ${server.log}); work dir ${workDir}`);
   const browser = await launchBrowser();
@@ -115,17 +125,18 @@ async function runExtensionTests(sandbox) {
       `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
     );
     let timer;
-    const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), 15 * 60_000)));
+    const limitMs = suite === 'rotation' ? (ttl + 600) * 1000 : 15 * 60_000;
+    const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), limitMs)));
     const code = await Promise.race([exit, timeout]);
     clearTimeout(timer); // a pending 15-minute timer kept the tier alive 14 minutes after the tests ended
-    await page.screenshot({ path: join(artifacts, 'extension-tests-end.png') }).catch(() => undefined);
-    say(`extension tests exit code ${code}`);
+    await page.screenshot({ path: join(artifacts, `${suite}-tests-end.png`) }).catch(() => undefined);
+    say(`${suite} tests exit code ${code}`);
     if (existsSync(suiteResults)) {
       for (const r of JSON.parse(readFileSync(suiteResults, 'utf8')))
-        record(`extension: ${r.name}`, r.status, r.error ?? r.reason);
+        record(`${suite}: ${r.name}`, r.status, r.error ?? r.reason);
     } else {
       record(
-        'extension tests ran',
+        `${suite} tests ran`,
         'failed',
         `no results (exit ${code}); see ${join(workDir, 'suite.log')} and ${server.log}`,
       );
@@ -157,6 +168,17 @@ async function main() {
       await runExtensionTests(sandbox);
     } catch (e) {
       record('extension tests', 'failed', e.stack ?? e);
+    }
+  }
+  // The slow suite (a real token refresh: about the sandbox's token lifetime, 10 min by default): opt-in.
+  if (
+    only === 'rotation' ||
+    (!only && (process.argv.includes('--rotation') || process.env.RC_E2E_ROTATION === '1'))
+  ) {
+    try {
+      await runExtensionTests(sandbox, 'rotation');
+    } catch (e) {
+      record('rotation tests', 'failed', e.stack ?? e);
     }
   }
   if (!only || only === 'ui') {

@@ -4,13 +4,18 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const configFile = path.join(__dirname, '..', 'artifacts', 'run-config.json');
+// RC_E2E_RUN_CONFIG (set by ../run.mjs on the server it starts) names this run's config; the default one is what a
+// desktop VS Code run (extension-vscode/test-electron) reads.
+const configFile =
+  process.env.RC_E2E_RUN_CONFIG || path.join(__dirname, '..', 'artifacts', 'run-config.json');
+/** config.suite -> the test file: `extension` (default) or `rotation` (slow: waits for a real token refresh). */
+const SUITES = { extension: './extension.test.cjs', rotation: './rotation.test.cjs' };
 
 exports.run = async function run() {
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
   const logFile = path.join(config.workDir, 'suite.log');
   const log = (line) => fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
-  const { tests } = require('./extension.test.cjs');
+  const { tests } = require(SUITES[config.suite ?? 'extension'] ?? SUITES.extension);
   const results = [];
   const ctx = { config, log, state: {} };
   let previousFailed = false;
