@@ -219,6 +219,10 @@ exports.tests = [
       await waitFor('connected row', () =>
         nodes(exports).find((n) => n.label === ref.name && n.contextValue === 'rayCluster.connected'),
       );
+      // The status bar: the connected Ray cluster and the time left on alice's token (it expires: OIDC id_token).
+      await waitFor(`status bar "Ray: ${ref.name} - <time left>" (is: ${exports.statusText()})`, () =>
+        new RegExp(`Ray: ${ref.name} - \\d+[smh]`).test(exports.statusText()),
+      );
       const job = await inNewTerminal(ctx, `${ctx.config.rayBin} job submit -- python -c "print(40 + 2)"`, {
         timeoutMs: 200000,
       });
