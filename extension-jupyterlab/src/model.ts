@@ -92,13 +92,16 @@ export class RayModel {
     );
   }
 
-  /** Reloads everything and says what happened; names the clusters whose sign-in is gone (kept in memory only). */
+  /**
+   * Reloads everything and says what happened (`always`, or when a sign-in or a connection is gone: a mere reconnect
+   * of the event stream stays quiet); names the clusters whose sign-in is gone (kept in memory only).
+   */
   private async reloadAfterRestart(what: string, always = true): Promise<void> {
     const before = new Set(this.clusters.filter((c) => c.signIn.status === 'signed-in').map((c) => c.id));
-    const hadConnections = this.connections.length > 0;
+    const connectionsBefore = this.connections.length;
     await this.refresh();
     const gone = this.clusters.filter((c) => before.has(c.id) && c.signIn.status !== 'signed-in');
-    if (gone.length || always || hadConnections) {
+    if (gone.length || always || this.connections.length < connectionsBefore) {
       const again = gone.length
         ? ' ' +
           this.t(

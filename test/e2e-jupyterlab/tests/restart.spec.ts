@@ -32,8 +32,9 @@ mkdirSync(artifacts, { recursive: true });
 const sandbox = readSandbox();
 const NS: string = sandbox.namespace;
 const CLUSTER = 'li.rc-kind-cluster[aria-label^="sandbox,"]';
-const work = mkdtempSync(join(tmpdir(), 'rc-e2e-restart-'));
-const configDir = join(work, 'ray-connect');
+// made in beforeAll: Playwright also loads this file in its main process, which runs no hook
+let work = '';
+let configDir = '';
 let start: StartJupyterLab;
 let lab: Lab | undefined;
 let port = 0;
@@ -133,6 +134,8 @@ async function signInWithToken(page: Page) {
 }
 
 test.beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'rc-e2e-restart-'));
+  configDir = join(work, 'ray-connect');
   start = (await import(
     pathToFileURL(resolve(here, '..', '..', 'scripts', 'start-jupyterlab.mjs')).href
   )) as StartJupyterLab;
