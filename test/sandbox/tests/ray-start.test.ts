@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authMode, jobSucceeded, rayJobSubmit } from './helpers';
 
@@ -23,12 +23,17 @@ interface Run {
 }
 
 /** Runs one lib/ray.mjs call in a child Node with the port offset (the module reads it at load). */
-function rayCall(stateDir: string, call: 'start' | 'stop' | 'pids', opts: object = {}): Promise<Run> {
+function rayCall(
+  stateDir: string,
+  call: 'start' | 'stop' | 'pids' | 'tempdir',
+  opts: object = {},
+): Promise<Run> {
   const script = `
     const ray = await import(${JSON.stringify(rayModule)});
     const o = JSON.parse(process.env.RC_TEST_OPTS);
     const log = (m) => process.stderr.write('[ray] ' + m + '\\n');
-    if (o.call === 'stop') await ray.stopRayHeads({ stateDir: o.stateDir, heads: ['noauth'], log });
+    if (o.call === 'tempdir') console.log(ray.rayTempDir(o.stateDir, 'noauth'));
+    else if (o.call === 'stop') await ray.stopRayHeads({ stateDir: o.stateDir, heads: ['noauth'], log });
     else if (o.call === 'pids') console.log(JSON.stringify({ pids: ray.headPids(o.stateDir, 'noauth'), ports: ray.headPorts('noauth'), dashboard: ray.HEADS.noauth.dashboard }));
     else {
       try {
@@ -92,7 +97,10 @@ describe('a private no-auth head (ports +2000)', () => {
 
   afterAll(async () => {
     await rayCall(stateDir, 'stop');
+    const link = (await rayCall(stateDir, 'tempdir')).out.trim();
     rmSync(stateDir, { recursive: true, force: true });
+    // the short /tmp/rcray-* symlink lib/ray.mjs made for Ray's socket paths, if it made one
+    if (link && !link.startsWith(stateDir)) rmSync(dirname(link), { force: true });
   });
 
   it('a first start that fails like on a loaded machine (MetricsHead not ready) is stopped and retried', async () => {
