@@ -39,5 +39,9 @@ export async function serve(ctx: CliContext): Promise<number> {
   });
   await agent.close();
   await ctx.api.close();
+  // Stopped by a signal, stdin is still open and would keep the process alive: let go of it.
+  const stdin = ctx.io.stdin as NodeJS.ReadableStream & { destroy?: () => void };
+  stdin.pause();
+  stdin.destroy?.();
   return 0;
 }
