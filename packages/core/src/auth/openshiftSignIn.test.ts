@@ -56,6 +56,37 @@ describe('startOpenShiftSignIn', () => {
     });
   });
 
+  it.each([401, 403])(
+    'says the cluster is not OpenShift when a plain API server refuses the anonymous discovery (%i)',
+    async (status) => {
+      // what kube-apiserver answers with the default RBAC (no anonymous access to non-resource paths)
+      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status });
+      const stub = async () =>
+        new Response(body, { status, headers: { 'content-type': 'application/json' } });
+      await expect(
+        startOpenShiftSignIn(
+          { clusterId: 'k', server: 'https://k8s.example:6443', fetch: stub },
+          { store: new MemorySecretStore(), verifyIdentity: async () => ({ username: 'x', groups: [] }) },
+        ),
+      ).rejects.toMatchObject({
+        code: 'IDP_ERROR',
+        message: expect.stringContaining(`no OpenShift OAuth server`),
+        fix: expect.stringContaining('not an OpenShift cluster'),
+        details: { status },
+      });
+    },
+  );
+
+  it('reports another failure of the discovery with its status', async () => {
+    const stub = async () => new Response('oops', { status: 500 });
+    await expect(
+      startOpenShiftSignIn(
+        { clusterId: 'k', server: 'https://k8s.example:6443', fetch: stub },
+        { store: new MemorySecretStore(), verifyIdentity: async () => ({ username: 'x', groups: [] }) },
+      ),
+    ).rejects.toMatchObject({ code: 'IDP_ERROR', message: expect.stringContaining('answered HTTP 500') });
+  });
+
   it('names the display-token page', () => {
     expect(openShiftTokenRequestUrl('https://oauth-openshift.apps.example.com')).toBe(
       'https://oauth-openshift.apps.example.com/oauth/token/request',

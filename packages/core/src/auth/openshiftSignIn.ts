@@ -81,6 +81,8 @@ export function openShiftTokenRequestUrl(oauthIssuer: string): string {
   return new URL('/oauth/token/request', oauthIssuer).href;
 }
 
+const NOT_OPENSHIFT = new Set([401, 403, 404]);
+
 /** Reads `<api>/.well-known/oauth-authorization-server` (served by the OpenShift API server). */
 export async function discoverOpenShiftOAuth(
   input: OpenShiftSignInInput,
@@ -95,13 +97,15 @@ export async function discoverOpenShiftOAuth(
       body: undefined,
       redirect: 'manual',
     });
-    if (response.status === 404) {
+    // OpenShift serves this path to anyone. A plain Kubernetes API server answers 404, or 401/403 when
+    // anonymous requests are disabled or not allowed to read non-resource paths (the default RBAC).
+    if (NOT_OPENSHIFT.has(response.status)) {
       throw new RayConnectError(
         'IDP_ERROR',
-        `${input.server} has no OpenShift OAuth server (${where} answered 404).`,
+        `${input.server} has no OpenShift OAuth server (${where} answered ${response.status}).`,
         {
           fix: 'This is not an OpenShift cluster: sign in another way.',
-          details: { url: where },
+          details: { url: where, status: response.status },
         },
       );
     }
