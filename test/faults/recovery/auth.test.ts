@@ -47,16 +47,16 @@ const signIn = async () => (await api.listClusters()).find((c) => c.id === clust
 
 /** Lists RayClusters in our namespace: 'ok' or the error code the user sees. */
 async function listing(): Promise<string> {
+  let error: { code?: string; message?: string } | undefined;
   try {
     const l = await api.listRayClusters(clusterId);
-    return l.errors.length
-      ? l.errors[0]!.error.code
-      : l.items.length === 1
-        ? 'ok'
-        : `items:${l.items.length}`;
+    if (!l.errors.length) return l.items.length === 1 ? 'ok' : `items:${l.items.length}`;
+    error = l.errors[0]!.error;
   } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
+    error = e as { code?: string; message?: string };
   }
+  console.log(`listing: ${error.code}: ${error.message}`); // shown with a failure, to tell outages apart
+  return error.code ?? String(error);
 }
 
 async function deviceSignIn(): Promise<string> {
