@@ -48,7 +48,8 @@ export async function listenForRedirect(
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  server.unref();
+  // Not unref'd: a process whose only work left is waiting for the browser (the CLI's `login --browser`) must stay
+  // alive until the redirect comes; the flow's timeout or cancel closes the listener.
   return {
     redirectUri: `http://127.0.0.1:${port()}/callback`,
     // Stops listening at once; a page being answered is still delivered, then its connection closes.
