@@ -1,6 +1,7 @@
 // The sandbox identity provider: oidc-provider v9 over https. Runs under Node >= 22 from $RC_CACHE/oidc
 // (started by lib/oidc.mjs). argv[2] is a JSON config file; secrets (passwords, keys) are read from files.
 //  - public client `kubernetes` (no secret): device_code, authorization_code (+PKCE, loopback redirect any port), refresh_token
+//  - public client `openshift-cli-client` (OpenShift `oc login --web` stand-in): authorization_code + PKCE, loopback
 //  - dev interactions (login + consent pages) with a password check in front of them
 //  - id_token carries email and groups (conformIdTokenClaims: false), RS256, refresh tokens rotate
 //  - /.well-known/oauth-authorization-server: the same metadata (OpenShift-style discovery)
@@ -35,6 +36,16 @@ const provider = new Provider(cfg.issuer, {
       redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
       post_logout_redirect_uris: ['http://127.0.0.1/logout', 'http://localhost/logout'],
     },
+    {
+      // OpenShift's built-in CLI client (`oc login --web`): public, authorization code + PKCE, loopback redirect any port
+      client_id: 'openshift-cli-client',
+      client_name: 'OpenShift CLI (Ray Connect sandbox)',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    },
   ],
   async findAccount(_ctx, id) {
     const u = users[id];
@@ -52,7 +63,8 @@ const provider = new Provider(cfg.issuer, {
     profile: ['name', 'preferred_username'],
     groups: ['groups'],
   },
-  scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
+  // user:full: the scope OpenShift's CLI asks for (the opaque access token is what the token webhook accepts)
+  scopes: ['openid', 'offline_access', 'email', 'profile', 'groups', 'user:full'],
   conformIdTokenClaims: false,
   jwks: { keys: [jwk] },
   cookies: { keys: [cfg.cookieKey || randomBytes(32).toString('hex')] },
