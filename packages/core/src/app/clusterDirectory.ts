@@ -8,6 +8,7 @@ import type { KubeconfigView, KubeUser } from '../kube/kubeconfigTypes.js';
 import { loadKubeconfig } from '../kube/loadKubeconfig.js';
 import { nodeReadTextFile } from '../kube/readTextFile.js';
 import { resolveCa } from '../kube/resolveCa.js';
+import { resolveContext } from '../kube/resolveContext.js';
 import type { KubeClient } from '../ports/KubeClient.js';
 import type { ConfigState } from './configState.js';
 import type { RayConnectDeps } from './deps.js';
@@ -145,6 +146,29 @@ export async function kubeClientFor(
       insecureSkipTlsVerify: true,
     }),
   });
+}
+
+/**
+ * The CA the cluster's API server is trusted with (as kubeClientFor resolves it): the setting, the kubeconfig
+ * cluster's certificate-authority(-data), the in-cluster ca.crt, ...; undefined = the system roots.
+ */
+export async function clusterCaFor(
+  dir: ClusterDirectory,
+  entry: ClusterEntry,
+  deps: RayConnectDeps,
+): Promise<string[] | undefined> {
+  const caFile = entry.added?.caFile ?? deps.caFile;
+  if (entry.inCluster?.ca !== undefined && !caFile) return [entry.inCluster.ca];
+  const kubeconfig =
+    entry.context !== undefined ? resolveContext(dir.view, entry.context).cluster.value : undefined;
+  const resolved = await resolveCa({
+    readFile: deps.readFile ?? nodeReadTextFile,
+    env: deps.env,
+    logger: deps.logger,
+    ...(caFile !== undefined && { setting: caFile }),
+    ...(kubeconfig !== undefined && { kubeconfig }),
+  });
+  return resolved.ca;
 }
 
 function hasCredentials(user: KubeUser): boolean {

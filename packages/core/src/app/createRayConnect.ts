@@ -25,7 +25,7 @@ import { whoAmI } from '../kube/whoAmI.js';
 import { checkAccess } from '../ray/checkAccess.js';
 import { getRayCluster } from '../ray/getRayCluster.js';
 import { listRayClusters } from '../ray/listRayClusters.js';
-import { type ClusterEntry, kubeClientFor } from './clusterDirectory.js';
+import { type ClusterEntry, clusterCaFor, kubeClientFor } from './clusterDirectory.js';
 import { clusterSignInState } from './clusterSignIn.js';
 import { type ConfigState, readConfigState, updateConfigState } from './configState.js';
 import { Connections } from './connections.js';
@@ -183,7 +183,8 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
         browser: deps.browser,
         verifyIdentity: async (credential) => whoAmI(await kubeClientFor(dir, entry, deps, credential)),
       };
-      const { progress, session } = await flows.begin(entry, input, signInDeps, deps);
+      const clusterCa = input.method === 'openshift' ? await clusterCaFor(dir, entry, deps) : undefined;
+      const { progress, session } = await flows.begin(entry, input, signInDeps, deps, clusterCa);
       if (session !== undefined) {
         await setMethod(clusterId, session.info.method);
         return { kind: 'done', state: await signInChanged(clusterId) };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import type { SignInInput, SignInProgress } from '@ray-connect/shared';
 import { startBrowserSignIn } from '../auth/browserSignIn.js';
 import type { SignInDeps } from '../auth/deps.js';
@@ -32,6 +33,8 @@ export class SignInFlows {
     input: SignInInput,
     signInDeps: SignInDeps,
     deps: RayConnectDeps,
+    /** The API server's CA (openshift: discovery is on the API server); undefined = the system roots. */
+    clusterCa?: string[],
   ): Promise<{ progress: SignInProgress; session?: Session }> {
     const clusterId = entry.id;
     switch (input.method) {
@@ -67,7 +70,13 @@ export class SignInFlows {
         };
       }
       case 'openshift': {
-        const ca = await idpCa(deps);
+        // Discovery is on the API server (its CA, often only in the kubeconfig), the OAuth server is usually
+        // behind the ingress (system roots or the CA setting): trust both.
+        const idp = await idpCa(deps);
+        const ca =
+          clusterCa === undefined && idp === undefined
+            ? undefined
+            : [...rootCertificates, ...(clusterCa ?? []), ...(idp !== undefined ? [idp] : [])];
         const flow = await startOpenShiftSignIn(
           {
             clusterId,
@@ -82,6 +91,7 @@ export class SignInFlows {
             kind: 'browser',
             loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }),
             url: flow.url,
+            tokenRequestUrl: flow.tokenRequestUrl,
           },
         };
       }
