@@ -143,6 +143,23 @@ export function browserDialog<T>(
   link.target = '_blank';
   link.rel = 'noopener noreferrer';
   body.node.appendChild(link);
+  if (progress.tokenRequestUrl) {
+    // OpenShift: the redirect goes to 127.0.0.1 of the Jupyter server, which a remote browser cannot reach.
+    body.node.appendChild(
+      el(
+        'p',
+        '',
+        trans.__(
+          'JupyterLab on a remote server? Get a token on the display-token page, cancel this, and sign in with the token.',
+        ),
+      ),
+    );
+    const tokenPage = el('a', 'rc-browser-link', trans.__('Open the display-token page'));
+    tokenPage.href = progress.tokenRequestUrl;
+    tokenPage.target = '_blank';
+    tokenPage.rel = 'noopener noreferrer';
+    body.node.appendChild(tokenPage);
+  }
   window.open(progress.url, '_blank', 'noopener');
   return waitingDialog(trans.__('Sign in with browser'), body, wait, cancel, trans);
 }

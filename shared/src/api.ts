@@ -114,6 +114,11 @@ export type SignInProgress =
       loginId: string;
       /** Open this in the user's browser; the loopback listener waits for the redirect. */
       url: string;
+      /**
+       * OpenShift: the "display token" page, for when the browser cannot come back to the loopback listener
+       * (remote sessions): the user gets a token there and pastes it (sign in with a token).
+       */
+      tokenRequestUrl?: string;
     };
 
 export interface SignOutResult {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ClusterSummary, SignInInput, SignInProgress, SignInState } from '@ray-connect/shared';
-import { formatDuration, toErrorInfo } from '@ray-connect/shared';
+import { CommandIds, formatDuration, toErrorInfo } from '@ray-connect/shared';
 import type { Deps } from '../commands/deps';
 import { showError } from './errors';
 
@@ -122,6 +122,7 @@ async function browserFlow(
       cantOpen();
     },
   );
+  if (p.tokenRequestUrl) offerTokenPage(deps, cluster, p.loginId, p.tokenRequestUrl);
   return waitWithProgress(
     deps,
     cluster,
@@ -129,6 +130,25 @@ async function browserFlow(
     undefined,
     vscode.l10n.t('Waiting for the browser sign-in to finish'),
   );
+}
+
+/** OpenShift's "display token" page: the way out when the browser cannot reach this machine (remote sessions). */
+function offerTokenPage(deps: Deps, cluster: ClusterSummary, loginId: string, url: string): void {
+  const getToken = vscode.l10n.t('Get a token instead');
+  void vscode.window
+    .showInformationMessage(
+      vscode.l10n.t(
+        'If the browser cannot come back to VS Code (remote session), get a token from {0} and paste it.',
+        cluster.name,
+      ),
+      getToken,
+    )
+    .then(async (choice) => {
+      if (choice !== getToken) return;
+      await deps.api.cancelSignIn(loginId).catch(() => undefined);
+      await vscode.env.openExternal(vscode.Uri.parse(url));
+      await vscode.commands.executeCommand(CommandIds.signInToken, cluster.id);
+    });
 }
 
 async function waitWithProgress(

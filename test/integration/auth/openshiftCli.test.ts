@@ -62,6 +62,10 @@ describe('ray-connect login --openshift (sandbox)', () => {
     expect(callback.status).toBe(200);
     expect(await exited, stderr).toBe(0);
     expect(stdout).toMatch(/Signed in to ocp as oidc:alice \(openshift\)/);
+    // The display-token fallback for a browser that cannot come back to this machine.
+    expect(stderr).toMatch(
+      /get a token at https:\/\/\S+\/oauth\/token\/request and run: ray-connect login --token-stdin/,
+    );
 
     const who = await run(process.execPath, [cliBin, 'whoami', '--json'], env);
     expect(who.code, who.stderr).toBe(0);

@@ -72,6 +72,10 @@ export async function login(ctx: CliContext): Promise<number> {
         `To sign in to ${cluster.name}, open this URL in a browser on this machine (it was opened if possible):`,
       );
       ctx.err(progress.url);
+      if (progress.tokenRequestUrl)
+        ctx.err(
+          `If the browser cannot come back here, get a token at ${progress.tokenRequestUrl} and run: ray-connect login --token-stdin`,
+        );
     }
     if (ctx.json) ctx.out(JSON.stringify({ progress }));
     const onSignal = () => void ctx.api.cancelSignIn(progress.loginId);
