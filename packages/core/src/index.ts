@@ -135,3 +135,4 @@ export { buildSessionEnv } from './ray/buildSessionEnv.js';
 export type { RayConnectDeps } from './app/deps.js';
 export type { RayConnect } from './app/createRayConnect.js';
 export { createRayConnect } from './app/createRayConnect.js';
+export { openSpdyPortForward, closeSpdySessions, SPDY_TUNNEL_PROTOCOL } from './ray/spdy/spdyPortForward.js';

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Agent } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
@@ -33,6 +33,8 @@ export async function openPortForward(
   pod: string,
   port: number,
   signal?: AbortSignal,
+  /** Experimental: spdy/spdyPortForward.ts opens its tunnel with SPDY_TUNNEL_PROTOCOL. */
+  protocol: string = PORT_FORWARD_PROTOCOL,
 ): Promise<OpenedPortForward> {
   const options = await kube.webSocketOptions();
   const url = new URL(kube.server.replace(/\/+$/, '') + podsPath(namespace, pod) + '/portforward');
@@ -42,7 +44,10 @@ export async function openPortForward(
   // Through a proxy its agent does the TLS from ca/cert/key; else one cached TLS context + session cache.
   const tls = options.agent === undefined && url.protocol === 'wss:' ? tlsFor(kube, options) : undefined;
   const agent = options.agent ?? tls?.agent;
-  const ws = new WebSocket(url, [PORT_FORWARD_PROTOCOL], {
+  // ws offers only RFC 7230 tokens; the SPDY tunnel's protocol has a '/': offer it by header, map the answer.
+  const wsProtocol = TOKEN.test(protocol) ? protocol : 'x-ray-connect-tunnel';
+  const ws = new WebSocket(url, [wsProtocol], {
+    ...(wsProtocol !== protocol && { finishRequest: offerProtocol(protocol, wsProtocol) }),
     headers: options.headers,
     ...(tls
       ? { secureContext: tls.secureContext }
@@ -77,13 +82,13 @@ export async function openPortForward(
       );
     const onOpen = () => {
       cleanup();
-      if (ws.protocol !== PORT_FORWARD_PROTOCOL) {
+      if (ws.protocol !== wsProtocol) {
         ws.on('error', () => undefined);
         ws.terminate();
         reject(
           new RayConnectError(
             'PORT_FORWARD_FAILED',
-            `The API server did not accept port-forward protocol ${PORT_FORWARD_PROTOCOL} for ${target}`,
+            `The API server did not accept port-forward protocol ${protocol} for ${target}`,
             { details: { target } },
           ),
         );
@@ -112,6 +117,19 @@ export async function openPortForward(
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+
+function offerProtocol(protocol: string, placeholder: string) {
+  return (req: ClientRequest) => {
+    req.setHeader('Sec-WebSocket-Protocol', protocol);
+    req.prependListener('upgrade', (res: IncomingMessage) => {
+      if (res.headers['sec-websocket-protocol'] === protocol)
+        res.headers['sec-websocket-protocol'] = placeholder;
+    });
+    req.end();
+  };
 }
 
 function handshakeError(status: number, namespace: string, pod: string, target: string): RayConnectError {
