@@ -6,7 +6,7 @@ import { figure, notAvailable, ratio, reasonOf } from '../lib/figures.mjs';
 import { latency, throughput } from '../lib/http.mjs';
 import { kubectlPortForward } from '../lib/kube.mjs';
 import { createForwardedPod, BENCH_NS } from '../lib/kwokTarget.mjs';
-import { startOursForward } from '../lib/ours.mjs';
+import { startOursForward, startOursForwards } from '../lib/ours.mjs';
 import { cpuMs, startChild, stopChild } from '../lib/proc.mjs';
 import { summary } from '../lib/stats.mjs';
 import { performance } from 'node:perf_hooks';
@@ -53,6 +53,16 @@ export async function run(ctx) {
     } catch (e) {
       oursMissing = reasonOf(e);
       ctx.log(`port-forward: ours not available: ${oursMissing}`);
+    }
+    // Experimental: the core's opt-in SPDY-over-websocket transport (kubectl's tunnel), measured, no target.
+    try {
+      const spdy = await startOursForwards(ctx, [
+        { namespace: BENCH_NS, pod: POD, port: POD_PORT, transport: 'spdy' },
+      ]);
+      cleanups.push(spdy.stop);
+      modes.push({ name: 'ours-spdy', port: spdy.ports[0], pid: spdy.pid, how: spdy.how });
+    } catch (e) {
+      ctx.log(`port-forward: ours-spdy not available: ${reasonOf(e)}`);
     }
     const url = (m, path) => `http://127.0.0.1:${m.port}${path}`;
 
@@ -157,6 +167,7 @@ export async function run(ctx) {
       if (m.pid) extra.note = `forwarder process used ${cpuPerGiB.toFixed(2)} CPU s per GiB moved`;
       m.cpuPerGiB = cpuPerGiB;
       if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(tp[m.name], tp.direct) };
+      if (m.name === 'ours-spdy') extra.ratios['vs kubectl'] = ratio(tp[m.name], tp.kubectl);
       if (m.name === 'ours') {
         extra.ratios['vs kubectl'] = ratio(tp.ours, tp.kubectl);
         extra.target = { on: 'vs kubectl', op: '>=', value: 1.0, text: '>= 1.0x kubectl' };
@@ -198,6 +209,8 @@ export async function run(ctx) {
           };
           if (s.errors) extra.note = `${s.errors} request(s) failed: ${lat[k.key][m.name].err}`;
           if (m.name !== 'direct') extra.ratios = { 'of direct': ratio(s[pct], stats.direct?.[pct]) };
+          if (m.name === 'ours-spdy' && stats.kubectl)
+            extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
           if (m.name === 'ours' && stats.kubectl) {
             extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
             if (pct === 'p99' && k.key !== 'newconn')
@@ -226,6 +239,9 @@ export async function run(ctx) {
     );
     notes.push(
       'stream setup (new connection each): ours opens one WebSocket per local TCP connection (TCP + TLS to the apiserver, authentication, upgrade, apiserver dial to the kubelet); kubectl 1.34 opens one tunnel and adds a stream per connection, so its per-connection cost is a stream, not a handshake. Browsers and Ray clients keep connections alive, which the keep-alive figures measure',
+    );
+    notes.push(
+      "ours-spdy (experimental, opt-in, no target): the same forwarder with openSpdyPortForward, which speaks kubectl's SPDY/3.1+portforward.k8s.io tunnel: one websocket per pod port, a SPDY stream pair per local connection",
     );
     notes.push(
       '"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency',
