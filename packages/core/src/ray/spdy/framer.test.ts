@@ -63,4 +63,28 @@ describe('SPDY/3.1 framer', () => {
     expect(r).toMatchObject({ kind: 'control', type: TYPE_RST_STREAM });
     expect(r?.kind === 'control' && r.payload.readUInt32BE(4)).toBe(5);
   });
+
+  it('reassembles many frames split at arbitrary points', () => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 200; i++) {
+      const payload = Buffer.alloc((i * 7919) % 5000, i & 0xff);
+      frames.push(i % 5 === 4 ? rstStream(i) : Buffer.concat([dataHeader(i, 0, payload.length), payload]));
+    }
+    const wire = Buffer.concat(frames);
+    const got: SpdyFrame[] = [];
+    const p = new FrameParser();
+    let off = 0;
+    for (let n = 1; off < wire.length; n = (n * 31 + 7) % 9000) {
+      p.push(wire.subarray(off, off + n), (f) => got.push(f));
+      off += n;
+    }
+    expect(got).toHaveLength(200);
+    got.forEach((f, i) => {
+      if (i % 5 === 4) expect(f).toMatchObject({ kind: 'control', type: TYPE_RST_STREAM });
+      else {
+        expect(f).toMatchObject({ kind: 'data', streamId: i });
+        expect(f.kind === 'data' && f.data.equals(Buffer.alloc((i * 7919) % 5000, i & 0xff))).toBe(true);
+      }
+    });
+  });
 });

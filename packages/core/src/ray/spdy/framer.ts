@@ -170,15 +170,37 @@ export class FrameParser {
   private pendingLength = 0;
 
   push(chunk: Buffer, onFrame: (frame: SpdyFrame) => void): void {
-    let buf: Buffer;
-    if (this.pendingLength === 0) buf = chunk;
-    else {
-      this.pending.push(chunk);
-      buf = Buffer.concat(this.pending, this.pendingLength + chunk.length);
+    let off = 0;
+    if (this.pendingLength > 0) {
+      // Complete the frame that straddles chunks, copying only its own bytes.
+      if (this.pendingLength < 8) {
+        const take = Math.min(8 - this.pendingLength, chunk.length);
+        this.pending.push(chunk.subarray(0, take));
+        this.pendingLength += take;
+        off = take;
+        if (this.pendingLength < 8) return;
+      }
+      const head = Buffer.concat(this.pending, this.pendingLength).subarray(0, 8);
+      const total = 8 + (head.readUInt32BE(4) & 0xffffff);
+      const take = Math.min(total - this.pendingLength, chunk.length - off);
+      this.pending.push(chunk.subarray(off, off + take));
+      this.pendingLength += take;
+      off += take;
+      if (this.pendingLength < total) return;
+      const frame = Buffer.concat(this.pending, total);
       this.pending = [];
       this.pendingLength = 0;
+      this.parse(frame, 0, onFrame);
     }
-    let off = 0;
+    const end = this.parse(chunk, off, onFrame);
+    if (end < chunk.length) {
+      this.pending.push(chunk.subarray(end));
+      this.pendingLength = chunk.length - end;
+    }
+  }
+
+  /** Emits the whole frames in buf from off; returns where the first incomplete one starts. */
+  private parse(buf: Buffer, off: number, onFrame: (frame: SpdyFrame) => void): number {
     while (buf.length - off >= 8) {
       const length = buf.readUInt32BE(off + 4) & 0xffffff;
       if (buf.length - off < 8 + length) break;
@@ -189,10 +211,6 @@ export class FrameParser {
       if (first & 0x80000000) onFrame({ kind: 'control', type: first & 0xffff, flags, payload: body });
       else onFrame({ kind: 'data', streamId: first & 0x7fffffff, flags, data: body });
     }
-    if (off < buf.length) {
-      const rest = buf.subarray(off);
-      this.pending.push(rest);
-      this.pendingLength = rest.length;
-    }
+    return off;
   }
 }
