@@ -168,6 +168,8 @@ export function streamIdOf(payload: Buffer): number {
 export class FrameParser {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  /** Size of the straddling frame, once its header is complete; 0 = not known yet. */
+  private total = 0;
 
   push(chunk: Buffer, onFrame: (frame: SpdyFrame) => void): void {
     let off = 0;
@@ -180,8 +182,9 @@ export class FrameParser {
         off = take;
         if (this.pendingLength < 8) return;
       }
-      const head = Buffer.concat(this.pending, this.pendingLength).subarray(0, 8);
-      const total = 8 + (head.readUInt32BE(4) & 0xffffff);
+      // The header is read once per straddling frame (the pieces are at least its 8 bytes by now).
+      this.total ||= 8 + (Buffer.concat(this.pending, 8).readUInt32BE(4) & 0xffffff);
+      const total = this.total;
       const take = Math.min(total - this.pendingLength, chunk.length - off);
       this.pending.push(chunk.subarray(off, off + take));
       this.pendingLength += take;
@@ -190,6 +193,7 @@ export class FrameParser {
       const frame = Buffer.concat(this.pending, total);
       this.pending = [];
       this.pendingLength = 0;
+      this.total = 0;
       this.parse(frame, 0, onFrame);
     }
     const end = this.parse(chunk, off, onFrame);
