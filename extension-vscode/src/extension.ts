@@ -28,6 +28,11 @@ export interface RayConnectExports {
   terminalEnvNames(): string[];
   /** Keys (not values) stored in SecretStorage by Ray Connect. */
   secretKeys(): Promise<string[]>;
+  /**
+   * Only when VS Code runs the extension's tests (ExtensionMode.Test): the values in SecretStorage, for the e2e leak
+   * search (kept in memory there). Absent otherwise.
+   */
+  testSecretValues?(): Promise<string[]>;
   ready: Promise<void>;
   /** Where the time went (ms): inside activate(), loading the core (dist/core.js), activation to ready. */
   timings: { activateMs: number; coreLoadMs?: number; readyMs?: number };
@@ -219,6 +224,19 @@ export function activate(context: vscode.ExtensionContext): RayConnectExports {
       await api.get();
       return secretKeys ? secretKeys() : [];
     },
+    ...(context.extensionMode === vscode.ExtensionMode.Test
+      ? {
+          testSecretValues: async () => {
+            await api.get();
+            const values: string[] = [];
+            for (const key of secretKeys ? await secretKeys() : []) {
+              const v = await context.secrets.get(key);
+              if (v) values.push(v);
+            }
+            return values;
+          },
+        }
+      : {}),
   };
 }
 

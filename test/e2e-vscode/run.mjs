@@ -131,6 +131,15 @@ async function runExtensionTests(sandbox, suite = 'extension') {
     clearTimeout(timer); // a pending 15-minute timer kept the tier alive 14 minutes after the tests ended
     await page.screenshot({ path: join(artifacts, `${suite}-tests-end.png`) }).catch(() => undefined);
     say(`${suite} tests exit code ${code}`);
+    // Where the web workbench keeps SecretStorage: in memory in the page, or encrypted in the page's localStorage
+    // (`secrets.provider`); either way in the browser, not on the server's disk (the leak search's note). Only its
+    // presence and size are looked at.
+    const kept = await page
+      .evaluate(() => localStorage.getItem('secrets.provider')?.length ?? -1)
+      .catch(() => undefined);
+    say(
+      `SecretStorage backing store: ${kept === undefined ? 'unknown' : kept < 0 ? 'in memory (no secrets.provider in localStorage)' : `localStorage secrets.provider, ${kept} chars (encrypted)`}`,
+    );
     if (existsSync(suiteResults)) {
       for (const r of JSON.parse(readFileSync(suiteResults, 'utf8')))
         record(`${suite}: ${r.name}`, r.status, r.error ?? r.reason);

@@ -2,6 +2,7 @@
 const vscode = require('vscode');
 const fs = require('node:fs');
 const path = require('node:path');
+const os = require('node:os');
 const assert = require('node:assert/strict');
 const {
   EXTENSION_ID,
@@ -16,7 +17,16 @@ const {
   findFiles,
   parseEnv,
   secretKeysOf,
+  addSecret,
+  harvestSecrets,
+  leakSearch,
 } = require('./lib.cjs');
+
+/** Every secret issued or used during the run, for the leak search at the end: in memory only, never written. */
+function secretsOf(ctx) {
+  ctx.state.secrets ??= new Set();
+  return ctx.state.secrets;
+}
 
 function expectedAuthLabel(key) {
   return {
@@ -51,12 +61,14 @@ exports.tests = [
       const { createToken, readSandbox } = await sandbox(ctx.config);
       const env = readSandbox();
       const token = await createToken(env.namespace, env.serviceAccounts.rayUser.name);
+      addSecret(secretsOf(ctx), token);
       await run(exports, 'rayConnect.signInToken', CLUSTER, { token });
       const c = await waitFor(
         'signed in',
         () => clusterNode(exports)?.contextValue === 'cluster.signedIn' && clusterNode(exports),
       );
       assert.match(c.description, /ray-user/);
+      await harvestSecrets(exports, secretsOf(ctx));
       assert.ok(
         (await secretKeysOf(exports)).length > 0 || (await exports.secretKeys()).length > 0,
         'the sign-in is kept in SecretStorage',
@@ -116,6 +128,10 @@ exports.tests = [
         'the terminal has the Ray token',
       );
       ctx.state.rayToken = termEnv.RAY_AUTH_TOKEN;
+      addSecret(secretsOf(ctx), termEnv.RAY_AUTH_TOKEN);
+      if (termEnv.RAY_AUTH_TOKEN_PATH && fs.existsSync(termEnv.RAY_AUTH_TOKEN_PATH))
+        addSecret(secretsOf(ctx), fs.readFileSync(termEnv.RAY_AUTH_TOKEN_PATH, 'utf8').trim());
+      await harvestSecrets(exports, secretsOf(ctx));
       const job = await inNewTerminal(ctx, `${ctx.config.rayBin} job submit -- python -c "print(40 + 2)"`, {
         timeoutMs: 200000,
       });
@@ -151,6 +167,10 @@ exports.tests = [
         exports.terminalEnvNames().includes('RAY_AUTH_TOKEN'),
         `env collection: ${exports.terminalEnvNames()}`,
       );
+      // The token of the second connection (the same or a new one).
+      const again = parseEnv((await inNewTerminal(ctx, "env | grep '^RAY_'")).output);
+      addSecret(secretsOf(ctx), again.RAY_AUTH_TOKEN);
+      await harvestSecrets(exports, secretsOf(ctx));
     },
   },
   {
@@ -159,6 +179,7 @@ exports.tests = [
     timeoutMs: 90000,
     fn: async (ctx) => {
       const exports = await rayConnect();
+      await harvestSecrets(exports, secretsOf(ctx));
       await run(exports, 'rayConnect.signOut', CLUSTER);
       await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
       assert.deepEqual(exports.terminalEnvNames(), []);
@@ -204,6 +225,7 @@ exports.tests = [
         () =>
           nodes(exports).filter((n) => n.kind === 'rayCluster').length >= Object.keys(env.rayClusters).length,
       );
+      await harvestSecrets(exports, secretsOf(ctx));
     },
   },
   {
@@ -228,6 +250,13 @@ exports.tests = [
       });
       fs.writeFileSync(path.join(ctx.config.workDir, 'ray-job-submit-rbac.log'), job.output);
       assert.equal(job.code, 0, `ray job submit (RBAC mode): ${job.output.slice(-800)}`);
+      const rbacEnv = parseEnv((await inNewTerminal(ctx, "env | grep '^RAY_'")).output);
+      addSecret(secretsOf(ctx), rbacEnv.RAY_AUTH_TOKEN);
+      if (rbacEnv.RAY_AUTH_TOKEN_PATH && fs.existsSync(rbacEnv.RAY_AUTH_TOKEN_PATH)) {
+        ctx.state.tokenFiles = [...(ctx.state.tokenFiles ?? []), rbacEnv.RAY_AUTH_TOKEN_PATH];
+        addSecret(secretsOf(ctx), fs.readFileSync(rbacEnv.RAY_AUTH_TOKEN_PATH, 'utf8').trim());
+      }
+      await harvestSecrets(exports, secretsOf(ctx));
       await run(exports, 'rayConnect.signOut', CLUSTER);
       await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
       assert.deepEqual(exports.terminalEnvNames(), []);
@@ -281,9 +310,52 @@ exports.tests = [
           nodes(exports).filter((n) => n.kind === 'rayCluster').length >= Object.keys(env.rayClusters).length,
       );
       assert.ok((await secretKeysOf(exports)).length > 0, 'the OIDC session is kept in SecretStorage');
+      await harvestSecrets(exports, secretsOf(ctx));
       await run(exports, 'rayConnect.signOut', CLUSTER);
       await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
       assert.deepEqual(await secretKeysOf(exports), []);
+    },
+  },
+  {
+    name: 'leak search: no secret of the run in any file of the server, workspace or extension dirs',
+    timeoutMs: 120000,
+    fn: async (ctx) => {
+      const exports = await rayConnect();
+      await waitFor('signed out', () => clusterNode(exports)?.contextValue === 'cluster.signedOut');
+      assert.deepEqual(await secretKeysOf(exports), [], 'SecretStorage is empty after sign-out');
+      const secrets = secretsOf(ctx);
+      // At least: the pasted ServiceAccount token, a Ray token, alice's id_token and refresh token.
+      assert.ok(secrets.size >= 4, `secrets collected: ${secrets.size}`);
+      // The run's work dir holds the server's data dir (user data: logs incl. the extension's "Ray Connect.log",
+      // globalStorage with the extension's config and tokens/ dir, workspaceStorage, server.log), the workspace
+      // folder, the kubeconfig, suite.log and workbench.log.
+      const dirs = [ctx.config.workDir];
+      const extraConfig = path.join(os.homedir(), '.config', 'ray-connect');
+      if (fs.existsSync(extraConfig)) dirs.push(extraConfig);
+      for (const f of ctx.state.tokenFiles ?? []) {
+        // The RAY_AUTH_TOKEN_PATH file of the RBAC connection: gone, or empty of every secret.
+        if (fs.existsSync(f)) dirs.push(path.dirname(f));
+      }
+      // The search itself finds what is there: a random non-secret canary (a JWT shape), whole and signature alone.
+      const canary = ['a', 'b', 'c'].map(() => require('node:crypto').randomBytes(24).toString('base64url'));
+      const canaryFile = path.join(ctx.config.workDir, 'leak-canary.txt');
+      fs.writeFileSync(canaryFile, `x${canary.join('.')} y${canary[2]}`);
+      try {
+        const c = leakSearch([ctx.config.workDir], new Set([canary.join('.')]));
+        assert.deepEqual(c.hits, [
+          `${canaryFile} @1 (secret #1, whole)`,
+          `${canaryFile} @${canary[0].length + canary[1].length + 3} (secret #1, signature)`,
+        ]);
+      } finally {
+        fs.rmSync(canaryFile, { force: true });
+      }
+      const r = leakSearch(dirs, secrets);
+      ctx.log(
+        `leak search: ${secrets.size} secrets (${r.needles} needles) in ${r.files} files, ${r.bytes} bytes` +
+          `${r.skipped.length ? `; skipped (over the size bound): ${r.skipped.join(', ')}` : ''}`,
+      );
+      assert.deepEqual(r.hits, [], `secrets found (file @offset):\n${r.hits.join('\n')}`);
+      assert.ok(r.files > 0, 'files were searched');
     },
   },
 ];

@@ -158,3 +158,98 @@ module.exports = {
   secretKeysOf,
   signInDevice,
 };
+
+/**
+ * Leak search helpers. Secrets are kept only in memory (a Set in ctx.state); never written anywhere.
+ * addSecret: the value, and when it is JSON (a stored session), every string in it long enough to be a token.
+ */
+function addSecret(set, value) {
+  if (typeof value !== 'string' || value.length < 12) return;
+  set.add(value);
+  let parsed;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return;
+  }
+  // Only the secret fields (idToken, refreshToken, token, ...) and JWT-shaped strings: a session also holds the
+  // issuer URL and the username, which are not secrets.
+  const jwt = /^[\w-]{8,}\.[\w-]{8,}\.[\w-]{16,}$/;
+  const walk = (v, key) => {
+    if (typeof v === 'string') {
+      if (v !== value && v.length >= 12 && (/token|secret|password|credential/i.test(key) || jwt.test(v)))
+        addSecret(set, v);
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(parsed, '');
+}
+
+/** What sits in the extension's SecretStorage now (test mode only), into the set. */
+async function harvestSecrets(exports, set) {
+  assert.equal(typeof exports.testSecretValues, 'function', 'the extension runs in test mode');
+  for (const v of await exports.testSecretValues()) addSecret(set, v);
+}
+
+const LEAK_MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Searches every file under `dirs` for every secret (and for JWTs their signature alone). Returns the hits as
+ * "<file> @<offset> (secret #n, whole|signature)" (never the value) and the files skipped (size).
+ */
+function leakSearch(dirs, secrets) {
+  const needles = [];
+  let n = 0;
+  for (const s of secrets) {
+    n++;
+    needles.push({ id: `secret #${n}, whole`, buf: Buffer.from(s, 'utf8') });
+    const parts = s.split('.');
+    if (parts.length === 3 && parts[2].length >= 16)
+      needles.push({ id: `secret #${n}, signature`, buf: Buffer.from(parts[2], 'utf8') });
+  }
+  const hits = [];
+  const skipped = [];
+  let files = 0;
+  let bytes = 0;
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        let st;
+        try {
+          st = fs.statSync(p);
+        } catch {
+          continue;
+        }
+        if (st.size > LEAK_MAX_FILE_BYTES) {
+          skipped.push(`${p} (${st.size} bytes)`);
+          continue;
+        }
+        let buf;
+        try {
+          buf = fs.readFileSync(p);
+        } catch {
+          continue;
+        }
+        files++;
+        bytes += buf.length;
+        for (const nd of needles) {
+          const at = buf.indexOf(nd.buf);
+          if (at >= 0) hits.push(`${p} @${at} (${nd.id})`);
+        }
+      }
+    }
+  };
+  for (const d of dirs) walk(d);
+  return { hits, skipped, files, bytes, needles: needles.length };
+}
+
+module.exports.addSecret = addSecret;
+module.exports.harvestSecrets = harvestSecrets;
+module.exports.leakSearch = leakSearch;
