@@ -63,8 +63,19 @@ async function main() {
       RAY_CONNECT_OIDC_CLIENT_ID: sandbox.oidc.clientId,
       RAY_CONNECT_OIDC_CA_FILE: sandbox.oidc.caFile,
       JUPYTERLAB_GALATA_ROOT_DIR: notebooks,
+      // Every dir the server and its kernels write to is the tier's own (the leak search reads them all), not $HOME's.
+      JUPYTER_CONFIG_DIR: join(work, 'jupyter', 'config'),
+      JUPYTER_DATA_DIR: join(work, 'jupyter', 'data'),
+      JUPYTER_RUNTIME_DIR: join(work, 'jupyter', 'runtime'),
+      JUPYTERLAB_SETTINGS_DIR: join(work, 'jupyter', 'lab-settings'),
+      JUPYTERLAB_WORKSPACES_DIR: join(work, 'jupyter', 'lab-workspaces'),
+      IPYTHONDIR: join(work, 'jupyter', 'ipython'),
     },
-    extraArgs: [`--config=${join(here, 'jupyter_server_test_config.py')}`],
+    extraArgs: [
+      `--config=${join(here, 'jupyter_server_test_config.py')}`,
+      // galata's config puts the workspaces in a mkdtemp dir; the command line wins over the config file.
+      `--LabApp.workspaces_dir=${join(work, 'jupyter', 'lab-workspaces')}`,
+    ],
     logFile: join(work, 'jupyterlab.log'),
     log,
   });
@@ -84,6 +95,7 @@ async function main() {
           ...process.env,
           TARGET_URL: lab.baseUrl,
           RC_E2E_NOTEBOOKS: notebooks,
+          RC_E2E_WORK: work, // everything the run writes: the leak search's root
           RC_E2E_RESULTS: results,
           PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
         },

@@ -3,9 +3,11 @@
 import { test } from '@jupyterlab/galata/lib/fixtures.js';
 import { expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { approveDevice, createToken, readSandbox } from '../../sandbox/client.mjs';
+import { approveDevice, createToken, kubectl, readSandbox } from '../../sandbox/client.mjs';
+import { leakSearch } from './leakSearch';
 
 const artifacts = join(process.cwd(), 'artifacts');
 mkdirSync(artifacts, { recursive: true });
@@ -14,10 +16,14 @@ const sandbox = readSandbox();
 const NS: string = sandbox.namespace;
 const CLUSTER = 'li.rc-kind-cluster[aria-label^="sandbox,"]';
 const ray = (name: string) => `li.rc-kind-rayCluster[aria-label^="${name},"]`;
+/** Secrets of the run, for the leak search at the end: in memory only, never written or printed. */
+const secrets = new Set<string>();
 
 test.describe.configure({ mode: 'serial' });
 // No galata API mocks: its kernels mock answers a kernel restart with 201, which JupyterLab 4.6 rejects.
-test.use({ autoGoto: true, serverFiles: 'off', kernels: null, sessions: null, terminals: null });
+// serverFiles 'on': each test's tmpPath (its notebooks) stays in the server root for the leak search at the end
+// (run.mjs empties the root at the start).
+test.use({ autoGoto: true, serverFiles: 'on', kernels: null, sessions: null, terminals: null });
 
 async function openPanel(page: Page) {
   // Clicking the tab of an open panel closes it.
@@ -142,6 +148,7 @@ test('sign in with a token shows the identity and the sandbox RayClusters', asyn
   await openPanel(page);
   await signOutIfSignedIn(page);
   const token: string = await createToken(NS, 'ray-user', { expirationSeconds: 600 });
+  secrets.add(token);
   await chooseSignIn(page, 'Paste a token');
   await page.locator('.jp-Dialog .rc-token-input').fill(token);
   await page.locator('.jp-Dialog .jp-mod-accept').click();
@@ -207,6 +214,7 @@ test('connect: a running kernel, a new kernel and a new terminal get the env; a 
   // A kernel started after connecting inherits the server's env.
   await page.notebook.createNew('after.ipynb');
   expect(await runCell(page, ENV_CELL)).toMatch(/ADDR http:\/\/127\.0\.0\.1:\d+ MODE token TOKLEN [1-9]/);
+  expect(await page.notebook.save(), 'after.ipynb saved with its outputs (for the leak search)').toBe(true);
 
   // A new terminal inherits the server's env.
   const term = await terminalEnv(page, 'term-connected.txt');
@@ -222,10 +230,63 @@ test('connect: a running kernel, a new kernel and a new terminal get the env; a 
   await page.locator(`${CLUSTER} > .rc-row .rc-action-signOut`).click();
   await expect(page.locator(`${CLUSTER} > .rc-row .rc-action-signIn`)).toBeVisible();
   await cellUntil(page, ENV_CELL, /ADDR None MODE None TOKLEN 0/);
+  expect(await page.notebook.save(), 'before.ipynb saved with its outputs (for the leak search)').toBe(true);
   const after = await terminalEnv(page, 'term-signed-out.txt');
   expect(after).not.toContain('RAY_AUTH_TOKEN');
   expect(after).toContain('token-length=0');
   const env = await page.request.get('/ray-connect/env');
   expect((await env.json()).active).toBeNull();
   await shot(page, '10-signed-out');
+});
+
+test('leak search: neither the pasted token nor the Ray token is in any file the run wrote', async () => {
+  const work = process.env.RC_E2E_WORK ?? '';
+  expect(work, 'run.mjs passes its work dir').not.toBe('');
+  expect(secrets.size, 'the token sign-in test ran first').toBe(1);
+  // The Ray token of the token-mode RayCluster, read as the sandbox admin (kept in memory only).
+  const detail = sandbox.rayClusterDetails.token;
+  const got = await kubectl([
+    '-n',
+    NS,
+    'get',
+    'secret',
+    detail?.secretName ?? 'raycluster-token',
+    '-o',
+    'jsonpath={.data.auth_token}',
+  ]);
+  expect(got.code, 'kubectl get secret').toBe(0);
+  const rayToken = Buffer.from(got.stdout.trim(), 'base64').toString('utf8').trim();
+  expect(rayToken.length, 'the Ray token').toBeGreaterThanOrEqual(12);
+  secrets.add(rayToken);
+
+  // The search finds what is there: a random non-secret canary (a JWT shape), whole and its signature alone.
+  const canary = ['a', 'b', 'c'].map(() => randomBytes(24).toString('base64url'));
+  const canaryFile = join(work, 'notebooks', 'leak-canary.txt');
+  writeFileSync(canaryFile, `x${canary.join('.')} y${canary[2]}`);
+  try {
+    expect(leakSearch([work], [canary.join('.')]).hits).toEqual([
+      `${canaryFile} @1 (secret #1, whole)`,
+      `${canaryFile} @${canary[0]!.length + canary[1]!.length + 3} (secret #1, signature)`,
+    ]);
+  } finally {
+    rmSync(canaryFile, { force: true });
+  }
+
+  // The work dir holds everything the run wrote: the server root (notebooks, terminal output files), the Jupyter
+  // config/data/runtime dirs, lab settings and workspaces, IPYTHONDIR, the server log, the agent's config dir with
+  // its tokens/ dir, and the kubeconfig.
+  const r = leakSearch([work], secrets);
+  console.log(
+    `leak search: ${secrets.size} secrets (${r.needles} needles) in ${r.files} files, ${r.bytes} bytes` +
+      `${r.skipped.length ? `; skipped (over 8 MB): ${r.skipped.join(', ')}` : ''}`,
+  );
+  expect(r.hits, `secrets found (file @offset):\n${r.hits.join('\n')}`).toEqual([]);
+  expect(r.files, 'files were searched').toBeGreaterThan(10);
+  expect(existsSync(join(work, 'jupyterlab.log')), 'the server log was searched').toBe(true);
+  const saved = readdirSync(join(work, 'notebooks'), { recursive: true }).map(String);
+  for (const nb of ['before.ipynb', 'after.ipynb'])
+    expect(
+      saved.some((f) => f.endsWith(nb)),
+      `${nb} (with its outputs) was searched`,
+    ).toBe(true);
 });
