@@ -485,7 +485,9 @@ async function startHead(stateDir, name, cfg, log) {
   const logFile = join(dir, `${name}.start.log`);
   const fd = openSync(logFile, 'w');
   // detached: the child leads a new session that every Ray process of this head inherits (see headPids).
-  const child = spawn(cmd, argv, { env, stdio: ['ignore', fd, fd], detached: true });
+  // cwd: the head's own dir, not the checkout that ran `up` (jobs run in the raylet's cwd; a deleted checkout made
+  // every job fail with "getcwd() failed").
+  const child = spawn(cmd, argv, { env, cwd: dir, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   const state = readState(stateDir);
   state[name] = { sid: child.pid, config: cfg.hash, startedAt: new Date().toISOString() };
