@@ -127,6 +127,14 @@ export function deviceCodeDialog<T>(
   );
 }
 
+function newTabLink(text: string, href: string): HTMLAnchorElement {
+  const link = el('a', 'rc-browser-link', text);
+  link.href = href;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  return link;
+}
+
 export function browserDialog<T>(
   progress: BrowserProgress,
   wait: Promise<T>,
@@ -138,11 +146,7 @@ export function browserDialog<T>(
   body.node.appendChild(
     el('p', '', trans.__('Finish signing in in the browser tab that opened. If none opened:')),
   );
-  const link = el('a', 'rc-browser-link', trans.__('Open the sign-in page'));
-  link.href = progress.url;
-  link.target = '_blank';
-  link.rel = 'noopener noreferrer';
-  body.node.appendChild(link);
+  body.node.appendChild(newTabLink(trans.__('Open the sign-in page'), progress.url));
   if (progress.tokenRequestUrl) {
     // OpenShift: the redirect goes to 127.0.0.1 of the Jupyter server, which a remote browser cannot reach.
     body.node.appendChild(
@@ -154,11 +158,7 @@ export function browserDialog<T>(
         ),
       ),
     );
-    const tokenPage = el('a', 'rc-browser-link', trans.__('Open the display-token page'));
-    tokenPage.href = progress.tokenRequestUrl;
-    tokenPage.target = '_blank';
-    tokenPage.rel = 'noopener noreferrer';
-    body.node.appendChild(tokenPage);
+    body.node.appendChild(newTabLink(trans.__('Open the display-token page'), progress.tokenRequestUrl));
   }
   window.open(progress.url, '_blank', 'noopener');
   return waitingDialog(trans.__('Sign in with browser'), body, wait, cancel, trans);

@@ -126,22 +126,13 @@ export async function kubeClientFor(
       fix: `Sign in: ray-connect login --context ${entry.id}`,
       details: { cluster: entry.id },
     });
-  const caFile = entry.added?.caFile ?? deps.caFile;
-  const ca =
-    entry.inCluster?.ca !== undefined && !caFile
-      ? { ca: [entry.inCluster.ca] }
-      : await resolveCa({
-          readFile: deps.readFile ?? nodeReadTextFile,
-          env: deps.env,
-          logger: deps.logger,
-          ...(caFile !== undefined && { setting: caFile }),
-        });
+  const ca = await clusterCaFor(dir, entry, deps);
   return createKubeClient({
     ...common,
     server: entry.server,
     credential: chosen,
     namespace: entry.namespace,
-    ...(ca.ca !== undefined && { ca: ca.ca }),
+    ...(ca !== undefined && { ca }),
     ...((entry.added?.insecureSkipTlsVerify || deps.insecureSkipTlsVerify) && {
       insecureSkipTlsVerify: true,
     }),
