@@ -32,6 +32,10 @@ export class RayModel {
    */
   notice: { kind: 'lost' | 'restarted'; message: string } | undefined;
   private _lost = false;
+  /** A sign-in-changed event came since the last load (a sign-in that went away was the user's doing). */
+  private _signInEvent = false;
+  /** Sign-ins a load saw go away unexplained (the agent restarted); named by the restart notice. */
+  private readonly _droppedSignIns = new Set<string>();
 
   private readonly _changed = new Signal<this, void>(this);
   private readonly _event = new Signal<this, ServerEvent>(this);
@@ -98,6 +102,8 @@ export class RayModel {
    */
   private async reloadAfterRestart(what: string, always = true): Promise<void> {
     const before = new Set(this.clusters.filter((c) => c.signIn.status === 'signed-in').map((c) => c.id));
+    for (const id of this._droppedSignIns) before.add(id);
+    this._droppedSignIns.clear();
     const connectionsBefore = this.connections.length;
     await this.refresh();
     const gone = this.clusters.filter((c) => before.has(c.id) && c.signIn.status !== 'signed-in');
@@ -162,6 +168,9 @@ export class RayModel {
       }
       case 'clusters-changed':
       case 'sign-in-changed':
+        this._signInEvent = true;
+        void this.refresh();
+        break;
       case 'ray-clusters-changed':
         void this.refresh();
         break;
@@ -189,7 +198,17 @@ export class RayModel {
 
   private async load(): Promise<void> {
     try {
+      const explained = this._signInEvent;
+      this._signInEvent = false;
       const [clusters, connections] = await Promise.all([call('listClusters'), call('listConnections')]);
+      // A sign-in gone with no sign-in-changed event: the agent restarted (this load may come before its event).
+      if (!explained)
+        for (const c of this.clusters)
+          if (
+            c.signIn.status === 'signed-in' &&
+            clusters.find((n) => n.id === c.id)?.signIn.status !== 'signed-in'
+          )
+            this._droppedSignIns.add(c.id);
       this.clusters = clusters;
       this.connections = connections;
       this.fatal = undefined;
