@@ -1,6 +1,6 @@
 // Child process: our forwarder (@ray-connect/core: forwardPort + openPortForward) from 127.0.0.1:<free port> to
-// each target in RC_BENCH_TARGETS (JSON [{namespace, pod, port, transport?}]; transport "spdy" = the core's
-// experimental SPDY-over-websocket transport, openSpdyPortForward), with the kubeconfig RC_BENCH_KUBECONFIG_FILE.
+// each target in RC_BENCH_TARGETS (JSON [{namespace, pod, port, warm?}]; warm = forwardPort's streams opened ahead
+// of use, 1 for the dashboard in connectRayCluster), with the kubeconfig RC_BENCH_KUBECONFIG_FILE.
 // One process holds all forwards, as in the editor. Prints {"ports":[...],"how":"..."} when listening, or
 // {"error":"..."} and exits 1. Exits when stdin closes or on SIGTERM.
 import { coreFn, makeKubeClient } from './core.mjs';
@@ -13,22 +13,18 @@ async function main() {
   const targets = JSON.parse(process.env.RC_BENCH_TARGETS);
   const { fn: forwardPort, from } = await coreFn(root, 'forwardPort', 'ray/forwardPort');
   const { fn: openPortForward } = await coreFn(root, 'openPortForward', 'ray/openPortForward');
-  const spdy = targets.some((t) => t.transport === 'spdy')
-    ? (await coreFn(root, 'openSpdyPortForward', 'ray/spdy/spdyPortForward')).fn
-    : undefined;
   const logger = (await import('./core.mjs').then((m) => m.loadCore(root))).silentLogger ?? silent;
   const ctx = { root, kubectl: process.env.RC_BENCH_KUBECTL, log: () => undefined };
   const { kube, how } = await makeKubeClient(ctx, process.env.RC_BENCH_KUBECONFIG_FILE);
   const forwards = await Promise.all(
     targets.map((t) =>
       forwardPort(
-        { remotePort: t.port, label: `bench ${t.pod}` },
-        { target: async () => t.pod, open: (pod, port) => (t.transport === 'spdy' ? spdy : openPortForward)(kube, t.namespace, pod, port), onStreamError: () => undefined, logger },
+        { remotePort: t.port, label: `bench ${t.pod}`, warm: t.warm ?? 0 },
+        { target: async () => t.pod, open: (pod, port) => openPortForward(kube, t.namespace, pod, port), onStreamError: () => undefined, logger },
       ),
     ),
   );
-  const opener = spdy ? 'openSpdyPortForward (experimental SPDY tunnel)' : 'openPortForward';
-  say({ ports: forwards.map((f) => f.localPort), how: `forwardPort + ${opener} from ${from}, KubeClient: ${how}` });
+  say({ ports: forwards.map((f) => f.localPort), how: `forwardPort + openPortForward from ${from}, KubeClient: ${how}` });
 }
 
 main().catch((e) => {

@@ -117,7 +117,7 @@ export { getRayToken } from './ray/getRayToken.js';
 // port-forward and connection
 export type { ForwardPortInput, ForwardPortDeps, PortForward } from './ray/forwardPort.js';
 export { forwardPort } from './ray/forwardPort.js';
-export type { OpenedPortForward } from './ray/openPortForward.js';
+export type { PortForwardSink, PortForwardSocket } from './ray/portForwardSocket.js';
 export { openPortForward, PORT_FORWARD_PROTOCOL } from './ray/openPortForward.js';
 export type { HeadSupervisor, HeadState, SuperviseHeadDeps } from './ray/superviseHead.js';
 export { superviseHead } from './ray/superviseHead.js';
@@ -125,7 +125,6 @@ export { probeAuthMode, verifyRayToken } from './ray/probeRay.js';
 export type { ConnectRayClusterDeps, RayConnection } from './ray/connectRayCluster.js';
 export { connectRayCluster } from './ray/connectRayCluster.js';
 export { FakeKubeClient } from './ray/fakeKubeClient.js';
-export { FakePortForwardServer } from './ray/fakePortForwardServer.js';
 
 // session env
 export type { SessionEnvInput } from './ray/buildSessionEnv.js';
@@ -135,4 +134,3 @@ export { buildSessionEnv } from './ray/buildSessionEnv.js';
 export type { RayConnectDeps } from './app/deps.js';
 export type { RayConnect } from './app/createRayConnect.js';
 export { createRayConnect } from './app/createRayConnect.js';
-export { openSpdyPortForward, closeSpdySessions, SPDY_TUNNEL_PROTOCOL } from './ray/spdy/spdyPortForward.js';

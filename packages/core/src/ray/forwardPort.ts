@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { isRayConnectError, RayConnectError, wrapError } from '../errors.js';
 import type { Logger } from '../ports/Logger.js';
-import type { OpenedPortForward } from './openPortForward.js';
+import type { PortForwardSocket } from './portForwardSocket.js';
 import { bridgeStream } from './portForwardStream.js';
 
 export interface ForwardPortInput {
@@ -22,8 +22,8 @@ export interface ForwardPortInput {
 export interface ForwardPortDeps {
   /** The pod to forward to now; waits while the supervisor reconnects, rejects when it failed. */
   target(): Promise<string>;
-  /** Opens an open port-forward websocket to pod:port (openPortForward). */
-  open(pod: string, port: number): Promise<OpenedPortForward>;
+  /** Opens a port-forward stream to pod:port (openPortForward). */
+  open(pod: string, port: number): Promise<PortForwardSocket>;
   /** A stream to the pod failed: the supervisor re-resolves the head pod. */
   onStreamError(pod: string, error: RayConnectError): void;
   logger: Logger;
@@ -43,7 +43,7 @@ const OPEN_ATTEMPTS = 3;
 
 /**
  * Our own listener on 127.0.0.1 for one remote port: every accepted TCP connection gets its own port-forward
- * websocket. Connections that arrive while the head pod is being re-resolved wait for it.
+ * port-forward stream. Connections that arrive while the head pod is being re-resolved wait for it.
  */
 export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps): Promise<PortForward> {
   const sockets = new Set<Socket>();
@@ -103,7 +103,7 @@ async function connect(
       const opened = warm.take(pod) ?? (await deps.open(pod, input.remotePort));
       warm.fill();
       if (socket.destroyed) {
-        opened.ws.close();
+        opened.close();
         return;
       }
       bridgeStream(socket, opened, `pod ${pod} port ${input.remotePort}`, {
@@ -150,9 +150,9 @@ function listen(server: Server, input: ForwardPortInput): Promise<number> {
   });
 }
 
-/** Streams opened ahead of use, for one pod at a time; a stream that closes while waiting is dropped. */
+/** Streams opened ahead of use, for one pod at a time; one that closed while waiting is dropped when taken. */
 class WarmStreams {
-  private readonly ready: { pod: string; opened: OpenedPortForward }[] = [];
+  private readonly ready: { pod: string; opened: PortForwardSocket }[] = [];
   private filling = false;
   private closed = false;
 
@@ -162,12 +162,11 @@ class WarmStreams {
   ) {}
 
   /** An open stream to `pod`, if one is waiting. */
-  take(pod: string): OpenedPortForward | undefined {
+  take(pod: string): PortForwardSocket | undefined {
     while (this.ready.length > 0) {
       const entry = this.ready.shift();
-      if (entry && entry.pod === pod && entry.opened.ws.readyState === entry.opened.ws.OPEN)
-        return entry.opened;
-      entry?.opened.ws.terminate();
+      if (entry && entry.pod === pod && entry.opened.isOpen) return entry.opened;
+      entry?.opened.destroy();
     }
     return undefined;
   }
@@ -183,16 +182,10 @@ class WarmStreams {
           const pod = await this.deps.target();
           const opened = await this.deps.open(pod, this.input.remotePort);
           if (this.closed) {
-            opened.ws.terminate();
+            opened.destroy();
             return;
           }
-          const entry = { pod, opened };
-          opened.ws.on('error', () => undefined);
-          opened.ws.once('close', () => {
-            const i = this.ready.indexOf(entry);
-            if (i !== -1) this.ready.splice(i, 1);
-          });
-          this.ready.push(entry);
+          this.ready.push({ pod, opened });
         }
       } catch (e) {
         this.deps.logger.debug('warm port-forward stream not opened', {
@@ -207,6 +200,6 @@ class WarmStreams {
 
   close(): void {
     this.closed = true;
-    for (const entry of this.ready.splice(0)) entry.opened.ws.terminate();
+    for (const entry of this.ready.splice(0)) entry.opened.destroy();
   }
 }

@@ -1,31 +1,24 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import { Agent } from 'node:https';
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import WebSocket from 'ws';
 import { RayConnectError } from '../errors.js';
 import type { KubeClient, KubeWebSocketOptions } from '../ports/KubeClient.js';
 import { podsPath } from './kubeTypes.js';
+import { PortForwardSocket } from './portForwardSocket.js';
 
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
 
-/**
- * An open port-forward websocket, and the frames that arrived with the handshake (the port headers often share
- * its TCP segment and are emitted before any later listener could attach): the bridge replays them first.
- */
-export interface OpenedPortForward {
-  ws: WebSocket;
-  early: { data: Buffer; isBinary: boolean }[];
-  /** Stops queueing into `early`; call before attaching your own 'message' listener. */
-  detach(): void;
-}
+/** RFC 6455's key for Sec-WebSocket-Accept. */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /**
- * Opens one port-forward websocket (`v4.channel.k8s.io`, the protocol of client-node's PortForward) to a pod
- * port through the API server, with the KubeClient's TLS and credentials. Resolves when open; rejects with a
- * RayConnectError naming what went wrong (pod gone, no permission, token expired, unreachable).
- *
- * Frames are masked with a zero key: masking protects browsers' proxies from script-chosen bytes, which this
- * client never sends, and skipping it avoids a copy of every uploaded chunk.
+ * Opens one port-forward stream (`v4.channel.k8s.io`, the protocol of client-node's PortForward) to a pod port
+ * through the API server, with the KubeClient's TLS and credentials. Resolves when the API server switched
+ * protocols; rejects with a RayConnectError naming what went wrong (pod gone, no permission, token expired,
+ * unreachable, cancelled).
  */
 export async function openPortForward(
   kube: KubeClient,
@@ -33,45 +26,42 @@ export async function openPortForward(
   pod: string,
   port: number,
   signal?: AbortSignal,
-  /** Experimental: spdy/spdyPortForward.ts opens its tunnel with SPDY_TUNNEL_PROTOCOL. */
-  protocol: string = PORT_FORWARD_PROTOCOL,
-): Promise<OpenedPortForward> {
+): Promise<PortForwardSocket> {
   const options = await kube.webSocketOptions();
   const url = new URL(kube.server.replace(/\/+$/, '') + podsPath(namespace, pod) + '/portforward');
-  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   url.searchParams.set('ports', String(port));
   const target = `pod ${namespace}/${pod} port ${port}`;
+  const secure = url.protocol === 'https:';
   // Through a proxy its agent does the TLS from ca/cert/key; else one cached TLS context + session cache.
-  const tls = options.agent === undefined && url.protocol === 'wss:' ? tlsFor(kube, options) : undefined;
-  const agent = options.agent ?? tls?.agent;
-  // ws offers only RFC 7230 tokens; the SPDY tunnel's protocol has a '/': offer it by header, map the answer.
-  const wsProtocol = TOKEN.test(protocol) ? protocol : 'x-ray-connect-tunnel';
-  const ws = new WebSocket(url, [wsProtocol], {
-    ...(wsProtocol !== protocol && { finishRequest: offerProtocol(protocol, wsProtocol) }),
-    headers: options.headers,
+  const tls = options.agent === undefined && secure ? tlsFor(kube, options) : undefined;
+  const key = randomBytes(16).toString('base64');
+  const req = (secure ? httpsRequest : httpRequest)(url, {
+    headers: {
+      ...options.headers,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': key,
+      'Sec-WebSocket-Protocol': PORT_FORWARD_PROTOCOL,
+    },
     ...(tls
-      ? { secureContext: tls.secureContext }
+      ? { secureContext: tls.secureContext, agent: tls.agent }
       : {
+          ...(options.agent !== undefined && { agent: options.agent as never }),
           ...(options.ca !== undefined && { ca: options.ca }),
           ...(options.cert !== undefined && { cert: options.cert }),
           ...(options.key !== undefined && { key: options.key }),
         }),
     ...(options.servername !== undefined && { servername: options.servername }),
     rejectUnauthorized: options.rejectUnauthorized,
-    ...(agent !== undefined && { agent: agent as never }),
-    perMessageDeflate: false,
-    generateMask: (mask: Buffer) => void mask.fill(0),
-    handshakeTimeout: 30_000,
   });
-  const early: OpenedPortForward['early'] = [];
-  const queue = (data: Buffer, isBinary: boolean) => early.push({ data, isBinary });
-  ws.on('message', queue);
-  const opened: OpenedPortForward = { ws, early, detach: () => ws.off('message', queue) };
-  return new Promise<OpenedPortForward>((resolve, reject) => {
+  return new Promise<PortForwardSocket>((resolve, reject) => {
+    let settled = false;
     const fail = (error: RayConnectError) => {
+      if (settled) return;
+      settled = true;
       cleanup();
-      ws.on('error', () => undefined);
-      ws.terminate();
+      req.destroy();
       reject(error);
     };
     const onAbort = () =>
@@ -80,56 +70,62 @@ export async function openPortForward(
           details: { target },
         }),
       );
-    const onOpen = () => {
-      cleanup();
-      if (ws.protocol !== wsProtocol) {
-        ws.on('error', () => undefined);
-        ws.terminate();
-        reject(
+    const timer = setTimeout(
+      () =>
+        fail(
+          new RayConnectError(
+            'CLUSTER_UNREACHABLE',
+            `Port-forward to ${target} failed: the API server did not answer in ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
+            { details: { target } },
+          ),
+        ),
+      HANDSHAKE_TIMEOUT_MS,
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (settled) return void socket.destroy();
+      const accept = createHash('sha1')
+        .update(key + WEBSOCKET_GUID)
+        .digest('base64');
+      const problem =
+        res.headers['sec-websocket-accept'] !== accept
+          ? 'a wrong Sec-WebSocket-Accept'
+          : res.headers['sec-websocket-protocol'] !== PORT_FORWARD_PROTOCOL
+            ? `protocol ${res.headers['sec-websocket-protocol'] ?? '(none)'}, not ${PORT_FORWARD_PROTOCOL}`
+            : undefined;
+      if (problem) {
+        socket.destroy();
+        return fail(
           new RayConnectError(
             'PORT_FORWARD_FAILED',
-            `The API server did not accept port-forward protocol ${protocol} for ${target}`,
+            `The API server answered port-forward to ${target} with ${problem}`,
             { details: { target } },
           ),
         );
-      } else resolve(opened);
-    };
-    const onResponse = (_req: unknown, res: IncomingMessage) => {
+      }
+      settled = true;
+      cleanup();
+      resolve(new PortForwardSocket(socket, head));
+    });
+    req.on('response', (res: IncomingMessage) => {
       res.resume();
       fail(handshakeError(res.statusCode ?? 0, namespace, pod, target));
-    };
-    const onError = (e: Error) =>
+    });
+    req.on('error', (e: Error) =>
       fail(
         new RayConnectError('CLUSTER_UNREACHABLE', `Port-forward to ${target} failed: ${e.message}`, {
           details: { target },
           cause: e,
         }),
-      );
-    const cleanup = () => {
-      ws.off('open', onOpen);
-      ws.off('unexpected-response', onResponse);
-      ws.off('error', onError);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    ws.on('open', onOpen);
-    ws.on('unexpected-response', onResponse);
-    ws.on('error', onError);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
-
-function offerProtocol(protocol: string, placeholder: string) {
-  return (req: ClientRequest) => {
-    req.setHeader('Sec-WebSocket-Protocol', protocol);
-    req.prependListener('upgrade', (res: IncomingMessage) => {
-      if (res.headers['sec-websocket-protocol'] === protocol)
-        res.headers['sec-websocket-protocol'] = placeholder;
-    });
+      ),
+    );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     req.end();
-  };
+  });
 }
 
 function handshakeError(status: number, namespace: string, pod: string, target: string): RayConnectError {
