@@ -9,7 +9,11 @@ import { freePort, startChild, stopChild } from './proc.mjs';
 import { e2eHelpersDir } from './vscodeHost.mjs';
 
 export async function measurePanelRender(ctx, { kubeconfig, expect, timeoutMs = 90_000 }) {
-  const venv = join(ctx.cacheDir, 'jupyter-venv');
+  // The venv is shared by every checkout on this machine (CI runs in a clone): point its editable install and
+  // labextension at this one (idempotent; what `pnpm start` and the e2e tier do too).
+  const { installExtension } = await import(pathToFileURL(join(ctx.root, 'scripts', 'start-jupyterlab.mjs')).href);
+  const venvPython = installExtension((line) => ctx.log(`jupyterlab: ${line}`));
+  const venv = join(venvPython, '..', '..');
   const jupyter = join(venv, 'bin', 'jupyter');
   if (!existsSync(jupyter)) throw new Error(`no JupyterLab venv at ${venv}`);
   const helpers = e2eHelpersDir(ctx.root);

@@ -14,13 +14,13 @@ import { performance } from 'node:perf_hooks';
 export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours)';
 
 const BULK_MB = Number(process.env.RC_BENCH_BULK_MB ?? 100);
-const ROUNDS = 5; // bulk downloads per mode, interleaved
+const ROUNDS = 9; // bulk downloads per mode, interleaved (9: one round hit by a stall moves the median little)
 const WARMUP_MB = 20; // one untimed download per mode before them
 // Small requests per keep-alive latency figure, split over LAT_ROUNDS interleaved rounds. A p99 of 50 concurrent
 // clients is decided by the few stalls (tens of ms, every connection at once) that hit a mode while it is measured:
 // with 4 rounds of 250 each mode was measured for a few hundred ms and its p99 swung 2-3x from run to run.
-const REQUESTS = 2000;
-const LAT_ROUNDS = 8;
+const REQUESTS = 4000;
+const LAT_ROUNDS = 16;
 const NEWCONN = 200; // requests on a new connection each, in NEWCONN_ROUNDS rounds
 const NEWCONN_ROUNDS = 4;
 const CONCURRENCY = 50;
