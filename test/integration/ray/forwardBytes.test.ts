@@ -184,6 +184,31 @@ describe('port-forward bytes through the real apiserver to a kwok pod', () => {
     expect(sha(r.body)).toBe(sha(body));
   }, 120_000);
 
+  it('a reader that stops for a while still gets every byte (backpressure both ways)', async () => {
+    const f = forwards[0] ?? (await forward(HTTP_PORT));
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: f.localPort, path: '/bulk', agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        let stopped = false;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (!stopped) {
+            stopped = true;
+            res.pause();
+            setTimeout(() => res.resume(), 1500);
+          }
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(got.length).toBe(BULK);
+    expect(sha(got)).toBe(sha(body));
+  }, 120_000);
+
   it('a 20 MB upload arrives byte for byte', async () => {
     const f = forwards[0] ?? (await forward(HTTP_PORT));
     const answer = await new Promise<string>((resolve, reject) => {

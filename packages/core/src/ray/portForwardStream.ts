@@ -35,6 +35,7 @@ export function bridgeStream(
     stream.close();
   };
 
+  let downloadWaits = false;
   stream.attach({
     data: (chunks) => {
       if (finished) return;
@@ -45,9 +46,13 @@ export function bridgeStream(
         for (const c of chunks) ok = socket.write(c);
         socket.uncork();
       }
-      if (!ok && socket.writableLength >= HIGH_WATER) {
+      if (!ok && !downloadWaits && socket.writableLength >= HIGH_WATER) {
+        downloadWaits = true; // one drain listener per stop, however many frames were already on their way
         stream.reading(false);
-        socket.once('drain', () => stream.reading(true));
+        socket.once('drain', () => {
+          downloadWaits = false;
+          stream.reading(true);
+        });
       }
     },
     remoteError: (text) => {
@@ -61,10 +66,15 @@ export function bridgeStream(
     closed: (failed) => finish(failed ? 'destroy' : 'end'),
   });
 
+  let uploadWaits = false;
   socket.on('data', (chunk: Buffer) => {
-    if (!stream.send(chunk)) {
+    if (!stream.send(chunk) && !uploadWaits) {
+      uploadWaits = true;
       socket.pause();
-      stream.onDrain(() => socket.resume());
+      stream.onDrain(() => {
+        uploadWaits = false;
+        socket.resume();
+      });
     }
   });
   // v4 has no half-close: a client's FIN closes the stream (what is already in flight is still delivered).
