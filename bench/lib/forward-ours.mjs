@@ -1,6 +1,5 @@
 // Child process: our forwarder (@ray-connect/core: forwardPort + openPortForward) from 127.0.0.1:<free port> to
-// each target in RC_BENCH_TARGETS (JSON [{namespace, pod, port, warm?}]; warm = forwardPort's streams opened ahead
-// of use, 1 for the dashboard in connectRayCluster), with the kubeconfig RC_BENCH_KUBECONFIG_FILE.
+// each target in RC_BENCH_TARGETS (JSON [{namespace, pod, port}]), with the kubeconfig RC_BENCH_KUBECONFIG_FILE.
 // One process holds all forwards, as in the editor. Prints {"ports":[...],"how":"..."} when listening, or
 // {"error":"..."} and exits 1. Exits when stdin closes or on SIGTERM.
 import { coreFn, makeKubeClient } from './core.mjs';
@@ -19,7 +18,7 @@ async function main() {
   const forwards = await Promise.all(
     targets.map((t) =>
       forwardPort(
-        { remotePort: t.port, label: `bench ${t.pod}`, warm: t.warm ?? 0 },
+        { remotePort: t.port, label: `bench ${t.pod}` },
         { target: async () => t.pod, open: (pod, port) => openPortForward(kube, t.namespace, pod, port), onStreamError: () => undefined, logger },
       ),
     ),

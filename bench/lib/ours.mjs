@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { startChild, stopChild } from './proc.mjs';
 
-/** targets: [{ namespace, pod, port, warm? }]. Resolves { ports, pid, how, stop }. */
+/** targets: [{ namespace, pod, port }]. Resolves { ports, pid, how, stop }. */
 export async function startOursForwards(ctx, targets, { kubeconfig } = {}) {
   const { child, match } = await startChild(process.execPath, [join(ctx.benchDir, 'lib', 'forward-ours.mjs')], {
     env: {
@@ -24,7 +24,7 @@ export async function startOursForwards(ctx, targets, { kubeconfig } = {}) {
   return { ports: match.ports, pid: child.pid, how: match.how, stop: () => stopChild(child) };
 }
 
-export async function startOursForward(ctx, { namespace, pod, port, kubeconfig, warm }) {
-  const r = await startOursForwards(ctx, [{ namespace, pod, port, warm }], { kubeconfig });
+export async function startOursForward(ctx, { namespace, pod, port, kubeconfig }) {
+  const r = await startOursForwards(ctx, [{ namespace, pod, port }], { kubeconfig });
   return { ...r, port: r.ports[0] };
 }

@@ -26,8 +26,6 @@ const NEWCONN_ROUNDS = 4;
 const CONCURRENCY = 50;
 const POD = 'bench-target';
 const POD_PORT = 8080;
-/** Streams ours opens ahead of use: what connectRayCluster gives the dashboard forward. */
-const OURS_WARM = 1;
 
 export async function run(ctx) {
   const figures = [];
@@ -49,12 +47,7 @@ export async function run(ctx) {
     modes.push({ name: 'kubectl', port: kc.port, pid: kc.child.pid });
     let oursMissing;
     try {
-      const ours = await startOursForward(ctx, {
-        namespace: BENCH_NS,
-        pod: POD,
-        port: POD_PORT,
-        warm: OURS_WARM,
-      });
+      const ours = await startOursForward(ctx, { namespace: BENCH_NS, pod: POD, port: POD_PORT });
       cleanups.push(ours.stop);
       modes.push({ name: 'ours', port: ours.port, pid: ours.pid, how: ours.how });
       if (ours.how) notes.push(`ours: ${ours.how}`);
@@ -251,7 +244,7 @@ export async function run(ctx) {
       `keep-alive figures: each round's client first opens its connections (${CONCURRENCY} for the concurrent one) with one untimed request each, so stream setup is not in them; it is in the new-connection figure`,
     );
     notes.push(
-      `stream setup (new connection each): ours opens one WebSocket per local TCP connection (TCP + TLS to the apiserver, authentication, upgrade, apiserver dial to the kubelet) and, as connectRayCluster does for the dashboard, keeps ${OURS_WARM} opened ahead of use (forwardPort's warm option), so a new connection takes that one while the next opens; kubectl 1.34 opens one tunnel and adds a stream per connection, so its per-connection cost is a stream, not a handshake. Browsers and Ray clients keep connections alive, which the keep-alive figures measure`,
+      `stream setup (new connection each): ours opens one WebSocket per local TCP connection (TCP + TLS to the apiserver, authentication, upgrade, apiserver dial to the kubelet); kubectl 1.34 opens one tunnel and adds a stream per connection, so its per-connection cost is a stream, not a handshake. Browsers and Ray clients keep connections alive, which the keep-alive figures measure`,
     );
     notes.push(
       '"of direct" for throughput is the fraction of the ceiling; for latency it is how many times the direct latency',

@@ -179,7 +179,6 @@ export async function connectRayCluster(
           label: 'dashboard',
           remotePort: cluster.ports.dashboard ?? 8265,
           localPort: options.dashboardPort ?? 0,
-          warm: 1,
         },
         fwdDeps,
       );

@@ -49,9 +49,9 @@ afterEach(async () => {
   await new Promise((r) => echo.close(r));
 });
 
-async function start(remotePort: number, pod = 'head-1', localPort?: number, warm = 0): Promise<PortForward> {
+async function start(remotePort: number, pod = 'head-1', localPort?: number): Promise<PortForward> {
   const f = await forwardPort(
-    { label: 'test', remotePort, warm, ...(localPort !== undefined && { localPort }) },
+    { label: 'test', remotePort, ...(localPort !== undefined && { localPort }) },
     {
       target: async () => pod,
       open: (p, port) => openPortForward(kube, 'ns', p, port),
@@ -101,16 +101,6 @@ describe('forwardPort over v4.channel.k8s.io', () => {
       Array.from({ length: 100 }, (_, i) => `/r/${i}`),
     );
     expect(api.opened).toBe(100);
-  });
-
-  it('keeps a warm stream open ahead of use, and closes it on close', async () => {
-    const f = await start(8265, 'head-1', undefined, 1);
-    await expect.poll(() => api.opened).toBe(1);
-    expect(JSON.parse((await get(f.localPort, '/a')).body.toString())).toEqual({ path: '/a' });
-    await expect.poll(() => api.opened).toBe(2); // the used one was warm; a new one waits
-    expect(JSON.parse((await get(f.localPort, '/b')).body.toString())).toEqual({ path: '/b' });
-    await f.close();
-    await expect.poll(() => api.sockets.size).toBe(0);
   });
 
   it('echoes raw bytes both ways', async () => {

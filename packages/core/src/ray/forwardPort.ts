@@ -11,12 +11,6 @@ export interface ForwardPortInput {
   localPort?: number;
   /** Label for messages and logs, e.g. "dashboard". */
   label: string;
-  /**
-   * Keep this many port-forward streams open ahead of use (default 0), so a new local connection skips the
-   * websocket handshake, API server authentication and the kubelet's dial. For request/response ports (the
-   * dashboard, where clients open many short connections), not for long-lived ones.
-   */
-  warm?: number;
 }
 
 export interface ForwardPortDeps {
@@ -47,13 +41,12 @@ const OPEN_ATTEMPTS = 3;
  */
 export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps): Promise<PortForward> {
   const sockets = new Set<Socket>();
-  const warm = new WarmStreams(input, deps);
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    void connect(socket, input, deps, warm);
+    void connect(socket, input, deps);
   });
   const localPort = await listen(server, input);
   server.on('error', (e) =>
@@ -64,7 +57,6 @@ export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps
     localPort,
     remotePort: input.remotePort,
   });
-  warm.fill();
   return {
     localPort,
     remotePort: input.remotePort,
@@ -73,19 +65,13 @@ export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps
     },
     close: () =>
       new Promise<void>((resolve) => {
-        warm.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
   };
 }
 
-async function connect(
-  socket: Socket,
-  input: ForwardPortInput,
-  deps: ForwardPortDeps,
-  warm: WarmStreams,
-): Promise<void> {
+async function connect(socket: Socket, input: ForwardPortInput, deps: ForwardPortDeps): Promise<void> {
   for (let attempt = 1; attempt <= OPEN_ATTEMPTS && !socket.destroyed; attempt++) {
     let pod: string;
     try {
@@ -100,8 +86,7 @@ async function connect(
     }
     if (socket.destroyed) return;
     try {
-      const opened = warm.take(pod) ?? (await deps.open(pod, input.remotePort));
-      warm.fill();
+      const opened = await deps.open(pod, input.remotePort);
       if (socket.destroyed) {
         opened.close();
         return;
@@ -148,58 +133,4 @@ function listen(server: Server, input: ForwardPortInput): Promise<number> {
       resolve(typeof address === 'object' && address !== null ? address.port : port);
     });
   });
-}
-
-/** Streams opened ahead of use, for one pod at a time; one that closed while waiting is dropped when taken. */
-class WarmStreams {
-  private readonly ready: { pod: string; opened: PortForwardSocket }[] = [];
-  private filling = false;
-  private closed = false;
-
-  constructor(
-    private readonly input: ForwardPortInput,
-    private readonly deps: ForwardPortDeps,
-  ) {}
-
-  /** An open stream to `pod`, if one is waiting. */
-  take(pod: string): PortForwardSocket | undefined {
-    while (this.ready.length > 0) {
-      const entry = this.ready.shift();
-      if (entry && entry.pod === pod && entry.opened.isOpen) return entry.opened;
-      entry?.opened.destroy();
-    }
-    return undefined;
-  }
-
-  /** Opens streams in the background until `warm` are waiting. Failures are left to real connections to report. */
-  fill(): void {
-    const want = this.input.warm ?? 0;
-    if (want <= 0 || this.filling || this.closed || this.ready.length >= want) return;
-    this.filling = true;
-    void (async () => {
-      try {
-        while (!this.closed && this.ready.length < want) {
-          const pod = await this.deps.target();
-          const opened = await this.deps.open(pod, this.input.remotePort);
-          if (this.closed) {
-            opened.destroy();
-            return;
-          }
-          this.ready.push({ pod, opened });
-        }
-      } catch (e) {
-        this.deps.logger.debug('warm port-forward stream not opened', {
-          label: this.input.label,
-          reason: e instanceof Error ? e.message : String(e),
-        });
-      } finally {
-        this.filling = false;
-      }
-    })();
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const entry of this.ready.splice(0)) entry.opened.destroy();
-  }
 }

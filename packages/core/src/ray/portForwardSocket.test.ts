@@ -195,7 +195,7 @@ describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
     expect(socket.written.length).toBe(n);
   });
 
-  it('counts as not open once the server ended its side (a warm stream is not taken)', () => {
+  it('counts as not open once the server ended its side', () => {
     const { socket, stream } = open();
     socket.emit('end');
     expect(stream.isOpen).toBe(false);

@@ -5,7 +5,7 @@ const DATA = 0;
 const ERROR = 1;
 /** Bytes of the error channel kept for the message (the kubelet's error text is short). */
 const ERROR_TEXT_MAX = 500;
-/** Arrived before a sink was attached (a warm stream): above this, stop reading until one is. */
+/** Arrived before a sink was attached: above this, stop reading until one is. */
 const EARLY_MAX = 256 * 1024;
 /** After our close frame, how long the API server gets to close the connection before it is destroyed. */
 const CLOSE_GRACE_MS = 10_000;
@@ -70,7 +70,7 @@ export class PortForwardSocket {
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.onChunk(chunk));
     socket.on('end', () => {
-      this.closing = true; // the server is gone: a warm stream must not be taken now
+      this.closing = true; // the server is gone: nothing more to send
       socket.end();
     });
     socket.on('error', () => this.finish(true));
