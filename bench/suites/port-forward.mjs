@@ -57,39 +57,9 @@ export async function run(ctx) {
     }
     const url = (m, path) => `http://127.0.0.1:${m.port}${path}`;
 
-    // Throughput: one untimed download per mode first (JIT, connection pools: a forwarder that stays up, as the
-    // agent and the extension do, is past both), then ROUNDS rounds, each mode once per round.
-    for (const m of modes)
-      await throughput(url(m, `/bulk?mb=${WARMUP_MB}`), { repeat: 1 }).catch(() => undefined);
-    const mbps = Object.fromEntries(modes.map((m) => [m.name, []]));
-    const bulkErrors = {};
-    const cpu = Object.fromEntries(modes.map((m) => [m.name, 0]));
-    // The path's other processes (the sandbox's, when it runs here): their CPU per GiB in each mode.
-    const path = await pathPids();
-    const pathCpu = Object.fromEntries(modes.map((m) => [m.name, {}]));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const m of rotate(modes, r)) {
-        if (bulkErrors[m.name]) continue;
-        const c0 = m.pid ? cpuMs(m.pid) : NaN;
-        const p0 = Object.fromEntries(Object.entries(path).map(([n, pid]) => [n, cpuMs(pid)]));
-        try {
-          const t = await throughput(url(m, `/bulk?mb=${BULK_MB}`), {
-            repeat: 1,
-            expectBytes: BULK_MB * 1024 * 1024,
-          });
-          mbps[m.name].push(t.runs[0]);
-        } catch (e) {
-          bulkErrors[m.name] = reasonOf(e);
-        }
-        cpu[m.name] += m.pid ? cpuMs(m.pid) - c0 : NaN;
-        for (const [n, pid] of Object.entries(path))
-          pathCpu[m.name][n] = (pathCpu[m.name][n] ?? 0) + cpuMs(pid) - p0[n];
-      }
-    }
-    const med = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined);
-    const tp = Object.fromEntries(modes.map((m) => [m.name, med(mbps[m.name])]));
-
-    // Latency: sequential keep-alive, 50 concurrent keep-alive, and sequential new connection per request.
+    // Latency first (sequential keep-alive, 50 concurrent keep-alive, sequential new connection per request): right
+    // after the bulk downloads every process on the path was still settling (collecting garbage, shrinking
+    // buffers), and the first rounds of every mode were the slowest.
     const kinds = [
       {
         key: 'seq',
@@ -121,8 +91,9 @@ export async function run(ctx) {
       const samplesByMode = Object.fromEntries(
         modes.map((m) => [m.name, { roundP99: [], errors: 0, err: undefined }]),
       );
-      for (let r = 0; r < k.rounds; r++) {
-        for (const m of rotate(modes, r)) {
+      // Round -1 is an untimed warm-up of each mode (JIT, the target's and the apiserver's connections).
+      for (let r = -1; r < k.rounds; r++) {
+        for (const m of r < 0 ? modes : rotate(modes, r)) {
           const c0 = m.pid ? cpuMs(m.pid) : NaN;
           const w0 = performance.now();
           try {
@@ -133,6 +104,7 @@ export async function run(ctx) {
               warmup: k.concurrency,
               raw: true,
             });
+            if (r < 0) continue;
             samplesByMode[m.name].raw = [...(samplesByMode[m.name].raw ?? []), ...s.samples];
             samplesByMode[m.name].roundP99.push(s.p99);
             samplesByMode[m.name].errors += s.errors;
@@ -147,6 +119,38 @@ export async function run(ctx) {
       }
       lat[k.key] = samplesByMode;
     }
+
+    // Throughput: one untimed download per mode first (JIT, connection pools: a forwarder that stays up, as the
+    // agent and the extension do, is past both), then ROUNDS rounds, each mode once per round.
+    for (const m of modes)
+      await throughput(url(m, `/bulk?mb=${WARMUP_MB}`), { repeat: 1 }).catch(() => undefined);
+    const mbps = Object.fromEntries(modes.map((m) => [m.name, []]));
+    const bulkErrors = {};
+    const cpu = Object.fromEntries(modes.map((m) => [m.name, 0]));
+    // The path's other processes (the sandbox's, when it runs here): their CPU per GiB in each mode.
+    const path = await pathPids();
+    const pathCpu = Object.fromEntries(modes.map((m) => [m.name, {}]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const m of rotate(modes, r)) {
+        if (bulkErrors[m.name]) continue;
+        const c0 = m.pid ? cpuMs(m.pid) : NaN;
+        const p0 = Object.fromEntries(Object.entries(path).map(([n, pid]) => [n, cpuMs(pid)]));
+        try {
+          const t = await throughput(url(m, `/bulk?mb=${BULK_MB}`), {
+            repeat: 1,
+            expectBytes: BULK_MB * 1024 * 1024,
+          });
+          mbps[m.name].push(t.runs[0]);
+        } catch (e) {
+          bulkErrors[m.name] = reasonOf(e);
+        }
+        cpu[m.name] += m.pid ? cpuMs(m.pid) - c0 : NaN;
+        for (const [n, pid] of Object.entries(path))
+          pathCpu[m.name][n] = (pathCpu[m.name][n] ?? 0) + cpuMs(pid) - p0[n];
+      }
+    }
+    const med = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined);
+    const tp = Object.fromEntries(modes.map((m) => [m.name, med(mbps[m.name])]));
 
     // Figures.
     for (const m of modes) {
@@ -238,7 +242,7 @@ export async function run(ctx) {
         );
     }
     notes.push(
-      `same target (local HTTP server, own process), same kwok pod ${BENCH_NS}/${POD}, same apiserver; modes interleaved: one untimed ${WARMUP_MB} MiB download per mode, then ${ROUNDS} rounds of bulk downloads, ${LAT_ROUNDS} rounds of ${REQUESTS / LAT_ROUNDS} requests per keep-alive latency figure (${NEWCONN_ROUNDS} of ${NEWCONN / NEWCONN_ROUNDS} for new connections), the order of the modes rotating from round to round (so no mode always runs right after another's connection setup or teardown)`,
+      `same target (local HTTP server, own process), same kwok pod ${BENCH_NS}/${POD}, same apiserver; modes interleaved: latency first, ${LAT_ROUNDS} rounds of ${REQUESTS / LAT_ROUNDS} requests per keep-alive latency figure (${NEWCONN_ROUNDS} of ${NEWCONN / NEWCONN_ROUNDS} for new connections), each after one untimed round per mode; then one untimed ${WARMUP_MB} MiB download per mode and ${ROUNDS} rounds of bulk downloads; the order of the modes rotating from round to round (so no mode always runs right after another's connection setup or teardown)`,
     );
     notes.push(
       `keep-alive figures: each round's client first opens its connections (${CONCURRENCY} for the concurrent one) with one untimed request each, so stream setup is not in them; it is in the new-connection figure`,
