@@ -289,8 +289,12 @@ export function explainMisses(figures, { modes, lat }) {
         : '';
       const pairs = Math.min(kr.length, or.length);
       const wins = or.slice(0, pairs).filter((x, i) => x >= kr[i]).length;
+      const perRound = or
+        .slice(0, pairs)
+        .map((x, i) => x / kr[i])
+        .sort((a, b) => a - b);
       const rounds = pairs
-        ? `ours was faster than kubectl in ${wins} of ${pairs} rounds (the two run back to back)`
+        ? `ours was faster than kubectl in ${wins} of ${pairs} rounds (the two run back to back; ours/kubectl per round ${perRound[0].toFixed(2)}-${perRound[pairs - 1].toFixed(2)}, median ${perRound[Math.floor(pairs / 2)].toFixed(2)})`
         : '';
       const total = (m) =>
         (m?.cpuPerGiB ?? 0) + Object.values(m?.pathCpuPerGiB ?? {}).reduce((a, b) => a + b, 0);
