@@ -9,7 +9,16 @@
 //      types a token, sees the Ray clusters; screenshot in artifacts/
 // Writes /work/main/test-results/e2e-vscode.json = { passed, failed, skipped, tests }.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheDir, install } from './scripts/install.mjs';
@@ -156,9 +165,24 @@ async function runExtensionTests(sandbox, suite = 'extension') {
   }
 }
 
+/** Work dirs of earlier runs (`e2e-vscode-run-*`, `e2e-vscode-ui-*`, ~3 MB each) older than a day go; newer
+ * ones stay: a run going on in another checkout of this machine may be using them. */
+function pruneOldWorkDirs(maxAgeMs = 24 * 3600 * 1000) {
+  for (const name of readdirSync(cacheDir)) {
+    if (!/^e2e-vscode-(run|ui)-/.test(name)) continue;
+    const dir = join(cacheDir, name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > maxAgeMs) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* gone already */
+    }
+  }
+}
+
 async function main() {
   let sandbox;
   try {
+    pruneOldWorkDirs();
     install();
     sandbox = await sandboxUp();
   } catch (e) {
