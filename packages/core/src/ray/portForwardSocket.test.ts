@@ -82,6 +82,14 @@ function open() {
   return { socket, stream };
 }
 
+/** open() with a recording sink attached. */
+function attached() {
+  const { socket, stream } = open();
+  const rec = recorder();
+  stream.attach(rec.sink);
+  return { socket, stream, ...rec };
+}
+
 describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
   const wire = Buffer.concat([
     portHeader(0),
@@ -100,9 +108,7 @@ describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
   it('reads channel 0 exactly, wherever the reads split the frames', () => {
     for (let cut = 0; cut <= wire.length; cut++) {
       for (const second of [cut, Math.min(wire.length, cut + 3)]) {
-        const { socket, stream } = open();
-        const { sink, text } = recorder();
-        stream.attach(sink);
+        const { socket, text } = attached();
         socket.arrive(wire.subarray(0, cut), wire.subarray(cut, second), wire.subarray(second));
         expect(text()).toBe(expected);
         expect(socket.sent().equals(frame(0x0a, Buffer.from('p1'), { mask: true }))).toBe(true);
@@ -111,17 +117,13 @@ describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
   });
 
   it('reads one byte at a time', () => {
-    const { socket, stream } = open();
-    const { sink, text } = recorder();
-    stream.attach(sink);
+    const { socket, text } = attached();
     for (const b of wire) socket.arrive(Buffer.from([b]));
     expect(text()).toBe(expected);
   });
 
   it('hands on a long frame (64-bit length) in slices that add up', () => {
-    const { socket, stream } = open();
-    const { sink, got } = recorder();
-    stream.attach(sink);
+    const { socket, got } = attached();
     const body = Buffer.alloc(200_000, 7);
     const bytes = Buffer.concat([portHeader(0), binary(0, body)]);
     for (let i = 0; i < bytes.length; i += 16384) socket.arrive(bytes.subarray(i, i + 16384));
@@ -155,9 +157,7 @@ describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
   });
 
   it('answers a close frame with one and says closed cleanly', () => {
-    const { socket, stream } = open();
-    const { sink, got } = recorder();
-    stream.attach(sink);
+    const { socket, stream, got } = attached();
     socket.arrive(frame(0x8, Buffer.from([0x03, 0xe8])));
     expect(got.closed).toEqual([false]);
     expect(socket.sent().equals(frame(0x8, Buffer.from([0x03, 0xe8]), { mask: true }))).toBe(true);
@@ -166,9 +166,7 @@ describe('PortForwardSocket (v4.channel.k8s.io client)', () => {
   });
 
   it('fails on a masked frame from the server (a protocol error)', () => {
-    const { socket, stream } = open();
-    const { sink, got } = recorder();
-    stream.attach(sink);
+    const { socket, got } = attached();
     socket.arrive(frame(0x2, Buffer.from([0, 1, 2]), { mask: true }));
     expect(got.closed).toEqual([true]);
     expect(socket.destroyed).toBe(true);

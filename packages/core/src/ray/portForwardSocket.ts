@@ -61,6 +61,8 @@ export class PortForwardSocket {
   private pendingError: string | undefined;
   private closing = false;
   private ended = false;
+  /** Destroys the connection if the server does not close it after our close frame. */
+  private grace: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -116,7 +118,7 @@ export class PortForwardSocket {
     this.closing = true;
     this.writeFrame(0x8, Buffer.from([0x03, 0xe8])); // 1000: normal closure
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    this.grace = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Drops the connection now. */
@@ -266,6 +268,7 @@ export class PortForwardSocket {
     if (this.ended) return;
     this.ended = true;
     this.closing = true;
+    clearTimeout(this.grace);
     this.sink?.closed(failed);
   }
 
