@@ -10,7 +10,9 @@ import { join } from 'node:path';
 
 export const cacheDir =
   process.env.RC_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ray-connect');
-export const venvDir = join(cacheDir, 'jupyter-venv');
+/** RC_WORK_TAG=<name>: a venv (and e2e work dirs) of its own, for several checkouts testing side by side. */
+export const workTag = process.env.RC_WORK_TAG ? `-${process.env.RC_WORK_TAG}` : '';
+export const venvDir = join(cacheDir, `jupyter-venv${workTag}`);
 export const venvPython = join(venvDir, 'bin', 'python');
 export const venvBin = (name) => join(venvDir, 'bin', name);
 

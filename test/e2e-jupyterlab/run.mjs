@@ -14,7 +14,7 @@ const log = (m) => process.stderr.write(`[e2e-jupyterlab] ${m}\n`);
 const { installExtension, launchJupyterLab, writeSandboxKubeconfig } = await import(
   pathToFileURL(join(root, 'scripts', 'start-jupyterlab.mjs')).href
 );
-const { cacheDir } = await import(
+const { cacheDir, workTag } = await import(
   pathToFileURL(join(root, 'extension-jupyterlab', 'scripts', 'venv.mjs')).href
 );
 const { readSandbox } = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
@@ -46,7 +46,7 @@ async function main() {
     );
   installExtension(log);
 
-  const work = join(cacheDir, 'e2e-jupyterlab');
+  const work = join(cacheDir, `e2e-jupyterlab${workTag}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const kubeconfig = writeSandboxKubeconfig(join(work, 'kubeconfig'), sandbox);
