@@ -57,7 +57,7 @@ export { SettingIds } from './settings.js';
 export type { SettingId } from './settings.js';
 
 // user messages (error code -> title, cause, fix, buttons)
-export { messageFor, formatMessage, toErrorInfo } from './messages.js';
+export { messageFor, formatMessage, toErrorInfo, StorageWords } from './messages.js';
 export type { UserMessage, MessageAction, MessageSeverity, MessageContext } from './messages.js';
 
 // view model (the tree) and status bar

@@ -189,3 +189,28 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   }
   return { code: 'INTERNAL', message: String(error) };
 }
+
+/**
+ * Where sign-ins are kept and for how long, in words (one source for the agent's storage line in the panel,
+ * `ray-connect whoami` / `login`, and VS Code): memory-only says until when, and how to keep them instead.
+ */
+export const StorageWords = {
+  /** Opt-in to the named file store (read by the CLI and the agent). */
+  fileStoreEnv: 'RAY_CONNECT_SECRET_STORE=file',
+  /** Who holds memory-only sign-ins: the agent lives as long as the Jupyter server that started it. */
+  agentHolder: 'this Jupyter server',
+  commandHolder: 'this ray-connect command',
+  memoryLabel: (holder: string) => `memory only: lost when ${holder} stops`,
+  /** `why`: "No OS keychain here (no Secret Service)." `fileStore`: where the file store would be. */
+  memoryReason: (why: string, holder: string, fileStore?: string) =>
+    `${why} Secrets are kept in memory until ${holder} stops.` +
+    (fileStore
+      ? ` To keep sign-ins across restarts, start it with ${StorageWords.fileStoreEnv}: they are then kept in ${fileStore} (readable by your user only; in a workbench or hub pod, on your home volume).`
+      : ''),
+  /** `ray-connect` using the sign-ins of the Jupyter server's agent. */
+  viaAgent: (pid: number, label: string) =>
+    `Using the sign-ins of the Ray Connect agent of the Jupyter server (pid ${pid}); secrets are kept in: ${label}.`,
+  /** `ray-connect login` with memory only and no agent: the sign-in ends with the command. */
+  cliMemoryOnly: (fileStore: string) =>
+    `No OS keychain and no running Ray Connect agent here: this sign-in lasts only while this command runs, so the next ray-connect command is signed out. To keep it, run export ${StorageWords.fileStoreEnv} (kept in ${fileStore}, readable by your user only), or sign in from the Ray Connect panel in JupyterLab: ray-connect in its terminals uses that sign-in.`,
+} as const;

@@ -1,6 +1,7 @@
 // The composition root of the `ray-connect` command and agent: the one place that picks real implementations
 // (secret store, logger, clock, browser, paths) and builds the facade. Commands get a CliContext.
 import { spawn } from 'node:child_process';
+import { unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,10 +12,14 @@ import {
   type Logger,
   MemorySecretStore,
   type RayConnect,
+  RayConnectError,
   type SecretStore,
   systemClock,
+  tildePath,
 } from '@ray-connect/core';
-import { AGENT_SECRET_ENV } from '@ray-connect/shared';
+import { AGENT_SECRET_ENV, PROTOCOL_VERSION, StorageWords } from '@ray-connect/shared';
+import { agentClient } from './agent/agentClient.js';
+import { type AgentRecord, findAgent } from './agent/discovery.js';
 import type { ParsedArgs } from './args.js';
 
 export const VERSION = '0.1.0';
@@ -33,6 +38,12 @@ export interface CliContext {
   json: boolean;
   configDir: string;
   logger: Logger;
+  /** Set when the commands go to the running agent of this user's Jupyter server (its sign-ins, its connections). */
+  agent?: { pid: number; port: number };
+  /** The command's own secret store is memory only (no keychain, no file opted in) and no agent serves it. */
+  memoryOnly: boolean;
+  /** Where the opted-in file store would be, for hints. */
+  fileStorePath: string;
   /** Writes a line to stdout. */
   out(text: string): void;
   /** Writes a line to stderr (progress, hints, warnings). */
@@ -43,12 +54,45 @@ export interface CliContext {
 export async function compose(
   args: ParsedArgs,
   io: Io,
-  holder = 'the ray-connect command',
+  holder: string = StorageWords.commandHolder,
 ): Promise<CliContext> {
   const env = io.env;
   const configDir = env.RAY_CONNECT_CONFIG_DIR || defaultConfigDir(env);
   const logger = stderrLogger(io.stderr, env);
+  const fileStorePath = join(configDir, 'secrets.json');
   const store = await secretStore(env, configDir, holder, logger);
+  const context = {
+    args,
+    io,
+    json: args.flags.get('json') === true,
+    configDir,
+    logger,
+    fileStorePath,
+    out: (text: string) => void io.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+    err: (text: string) => void io.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+  };
+  // Without a keychain the command's own memory dies with it: use the agent of this user's Jupyter server
+  // instead, so a terminal and the panel share one sign-in (RAY_CONNECT_AGENT=off: never; =on: always).
+  const memoryFallback = store.info.kind === 'memory' && env.RAY_CONNECT_SECRET_STORE !== 'memory';
+  const useAgent = env.RAY_CONNECT_AGENT ?? 'auto';
+  if (holder !== StorageWords.agentHolder && (useAgent === 'on' || (useAgent !== 'off' && memoryFallback))) {
+    const agent = await reachableAgent(configDir, logger);
+    if (agent)
+      return {
+        ...context,
+        api: agentClient(agent),
+        agent: { pid: agent.pid, port: agent.port },
+        memoryOnly: false,
+      };
+    if (useAgent === 'on')
+      throw new RayConnectError(
+        'AGENT_UNAVAILABLE',
+        `RAY_CONNECT_AGENT=on, but no Ray Connect agent of a Jupyter server of yours is running (none found in ${join(configDir, 'agents')})`,
+        {
+          fix: 'Open the Ray Connect panel in JupyterLab (it starts the agent), or unset RAY_CONNECT_AGENT.',
+        },
+      );
+  }
   const api = createRayConnect({
     store,
     logger,
@@ -67,16 +111,28 @@ export async function compose(
       ...(env.RAY_CONNECT_OIDC_CA_FILE && { caFile: env.RAY_CONNECT_OIDC_CA_FILE }),
     },
   });
-  return {
-    api,
-    args,
-    io,
-    json: args.flags.get('json') === true,
-    configDir,
-    logger,
-    out: (text) => void io.stdout.write(text.endsWith('\n') ? text : text + '\n'),
-    err: (text) => void io.stderr.write(text.endsWith('\n') ? text : text + '\n'),
-  };
+  return { ...context, api, memoryOnly: memoryFallback };
+}
+
+/** The newest agent of this user that answers with its secret; files of agents that do not answer are removed. */
+async function reachableAgent(configDir: string, logger: Logger): Promise<AgentRecord | undefined> {
+  const record = await findAgent(configDir, PROTOCOL_VERSION, {
+    warn: (m) => logger.warn(m),
+    debug: (m) => logger.debug(m),
+  });
+  if (!record) return undefined;
+  try {
+    await agentClient(record).version();
+    logger.debug('using the Ray Connect agent', { pid: record.pid, port: record.port });
+    return record;
+  } catch (e) {
+    logger.debug('the agent in the discovery file does not answer; removing the file', {
+      file: record.file,
+      reason: e instanceof Error ? e.message : String(e),
+    });
+    await unlink(record.file).catch(() => undefined);
+    return undefined;
+  }
 }
 
 /**
@@ -101,8 +157,12 @@ async function secretStore(
   } catch (e) {
     logger.debug('OS keychain unavailable', { reason: e instanceof Error ? e.message : String(e) });
     return new MemorySecretStore({
-      label: 'memory only',
-      degradedReason: `No OS keychain module here. Secrets are kept in memory until ${holder} stops (RAY_CONNECT_SECRET_STORE=file keeps them in a 0600 file).`,
+      label: StorageWords.memoryLabel(holder),
+      degradedReason: StorageWords.memoryReason(
+        'No OS keychain module in this installation.',
+        holder,
+        tildePath(join(configDir, 'secrets.json')),
+      ),
     });
   }
 }

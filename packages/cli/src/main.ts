@@ -1,3 +1,5 @@
+import { tildePath } from '@ray-connect/core';
+import { StorageWords } from '@ray-connect/shared';
 import { boolFlag, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { clusters, clustersHelp } from './commands/clusters.js';
 import { connect, connectHelp } from './commands/connect.js';
@@ -44,7 +46,8 @@ const GLOBAL_HELP = `Global options:
   -n, --namespace <ns> namespace of the Ray cluster
   --json               JSON output for scripts
   -h, --help           help for any command
-Environment: KUBECONFIG, RAY_CONNECT_SECRET_STORE=file|memory, RAY_CONNECT_CONFIG_DIR, RAY_CONNECT_DEBUG=1 (stack traces, debug log).
+Environment: KUBECONFIG, RAY_CONNECT_SECRET_STORE=file|memory, RAY_CONNECT_CONFIG_DIR, RAY_CONNECT_DEBUG=1 (stack traces, debug log),
+  RAY_CONNECT_AGENT=auto|on|off (auto: with no OS keychain, use the sign-ins of your Jupyter server's Ray Connect agent).
 Exit codes: 0 ok, 1 error, 2 usage, 3 sign-in needed, 4 access denied, 5 not found, 6 unreachable, 7 not connected, 130 interrupted.`;
 
 function usage(): string {
@@ -83,10 +86,18 @@ export async function main(
   }
   let ctx: CliContext | undefined;
   try {
-    ctx = await compose(args, io, args.command === 'serve' ? 'the agent' : 'the ray-connect command');
+    ctx = await compose(
+      args,
+      io,
+      args.command === 'serve' ? StorageWords.agentHolder : StorageWords.commandHolder,
+    );
     return await command.run(ctx);
   } catch (e) {
-    return reportError(e, io.stderr, io.env, json);
+    const code = reportError(e, io.stderr, io.env, json);
+    // Signed out because the command's own memory is all there is: say how to keep a sign-in here.
+    if (code === EXIT.signIn && ctx?.memoryOnly && !json)
+      io.stderr.write(`  note: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}\n`);
+    return code;
   } finally {
     if (ctx && args.command !== 'serve' && args.command !== 'connect')
       await ctx.api.close().catch(() => undefined);

@@ -53,7 +53,7 @@ export type { KeyringSecretStoreOptions } from './storage/keyringSecretStore.js'
 export { KeyringSecretStore } from './storage/keyringSecretStore.js';
 export { FileSecretStore } from './storage/fileSecretStore.js';
 export type { ChooseSecretStoreOptions } from './storage/chooseSecretStore.js';
-export { chooseSecretStore } from './storage/chooseSecretStore.js';
+export { chooseSecretStore, tildePath } from './storage/chooseSecretStore.js';
 export { clusterPrefix, clusterKey } from './storage/keys.js';
 export { defaultConfigDir } from './storage/paths.js';
 

@@ -59,6 +59,17 @@ export async function connect(ctx: CliContext): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   };
+  // Through the Jupyter server's agent, a connection the panel already had stays when this command stops.
+  const shared =
+    ctx.agent !== undefined &&
+    (await ctx.api.listConnections()).some(
+      (c) =>
+        c.clusterId === ref.clusterId &&
+        c.namespace === ref.namespace &&
+        c.name === ref.name &&
+        c.state !== 'failed' &&
+        c.state !== 'disconnected',
+    );
   const summary = await ctx.api.connect(ref, options).catch((e: unknown) => {
     stopSignals();
     unsubscribe();
@@ -93,6 +104,11 @@ export async function connect(ctx: CliContext): Promise<number> {
   stopSignals();
   unsubscribe();
   await unpublish();
+  if (shared) {
+    await ctx.api.close();
+    if (!ctx.json) ctx.err(`stopped; the Jupyter server's connection to ${ref.name} stays`);
+    return exitCode;
+  }
   const { removed } = await ctx.api.disconnect(ref);
   await ctx.api.close();
   if (!ctx.json) ctx.err(`stopped: ${removed.join('; ') || ref.name}`);

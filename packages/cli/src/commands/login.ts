@@ -1,4 +1,5 @@
-import type { SignInInput, SignInState } from '@ray-connect/shared';
+import { tildePath } from '@ray-connect/core';
+import { type SignInInput, type SignInState, StorageWords } from '@ray-connect/shared';
 import { allowOnly, boolFlag, stringFlag, UsageError } from '../args.js';
 import type { CliContext } from '../compose.js';
 import { selectCluster } from '../select.js';
@@ -87,12 +88,21 @@ export async function login(ctx: CliContext): Promise<number> {
     }
   }
   const storage = (await ctx.api.listClusters()).find((c) => c.id === cluster.id)?.storage;
-  if (ctx.json) ctx.out(JSON.stringify({ cluster: cluster.id, signIn: state, storage }));
+  if (ctx.json)
+    ctx.out(
+      JSON.stringify({ cluster: cluster.id, signIn: state, storage, ...(ctx.agent && { agent: ctx.agent }) }),
+    );
   else {
     const who = state.identity ? ` as ${state.identity.username}` : '';
     ctx.out(`Signed in to ${cluster.name}${who} (${state.method ?? method})`);
-    if (storage?.degradedReason && state.method !== 'kubeconfig' && state.method !== 'in-cluster')
-      ctx.err(`note: ${storage.degradedReason}`);
+    const stored = state.method !== 'kubeconfig' && state.method !== 'in-cluster';
+    if (stored && ctx.memoryOnly)
+      ctx.err(`warning: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
+    else if (stored && ctx.agent && storage)
+      ctx.err(
+        `note: ${StorageWords.viaAgent(ctx.agent.pid, storage.label)} ${storage.degradedReason ?? ''}`.trimEnd(),
+      );
+    else if (stored && storage?.degradedReason) ctx.err(`note: ${storage.degradedReason}`);
   }
   return 0;
 }

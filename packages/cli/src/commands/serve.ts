@@ -1,5 +1,6 @@
 import { AGENT_SECRET_ENV, type AgentReady, PROTOCOL_VERSION } from '@ray-connect/shared';
 import { createAgentServer } from '../agent/agentServer.js';
+import { agentsDir, publishAgent } from '../agent/discovery.js';
 import { allowOnly, portFlag, UsageError } from '../args.js';
 import { type CliContext, VERSION } from '../compose.js';
 
@@ -7,7 +8,8 @@ export const serveHelp = `Usage: ray-connect serve [--port <p>]
 The local agent for JupyterLab: JSON over HTTP on 127.0.0.1 (protocol in shared/src/protocol.ts).
 The parent passes a per-start secret in the environment variable ${AGENT_SECRET_ENV} (never argv); every
 request must send it as "Authorization: Bearer <secret>". When ready the agent prints one JSON line
-{"ready":true,"port":...}. It exits when its stdin closes (the parent died) or on SIGTERM.`;
+{"ready":true,"port":...}. It exits when its stdin closes (the parent died) or on SIGTERM.
+While it runs, <config dir>/agents/<pid>.json (0600) lets \`ray-connect\` commands of the same user use its sign-ins.`;
 
 export async function serve(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, ['port']);
@@ -26,6 +28,26 @@ export async function serve(ctx: CliContext): Promise<number> {
     protocol: PROTOCOL_VERSION,
     pid: process.pid,
   };
+  // Findable by its own user: `ray-connect` in a terminal of this Jupyter server uses this agent's sign-ins.
+  const published = await publishAgent(ctx.configDir, {
+    pid: process.pid,
+    port,
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    startedAt: Date.now(),
+    secret,
+  }).catch((e: unknown) => {
+    ctx.logger.warn(
+      'Could not write the agent discovery file: ray-connect in terminals will not find this agent',
+      {
+        dir: agentsDir(ctx.configDir),
+        reason: e instanceof Error ? e.message : String(e),
+      },
+    );
+    return undefined;
+  });
+  const removeOnExit = () => published?.removeSync();
+  process.once('exit', removeOnExit);
   ctx.out(JSON.stringify(ready));
 
   await new Promise<void>((resolve) => {
@@ -36,7 +58,10 @@ export async function serve(ctx: CliContext): Promise<number> {
     ctx.io.stdin.resume();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.once('SIGHUP', stop);
   });
+  await published?.remove();
+  process.off('exit', removeOnExit);
   await agent.close();
   await ctx.api.close();
   // Stopped by a signal, stdin is still open and would keep the process alive: let go of it.

@@ -1,3 +1,5 @@
+import { tildePath } from '@ray-connect/core';
+import { type ClusterSummary, StorageWords } from '@ray-connect/shared';
 import { allowOnly } from '../args.js';
 import type { CliContext } from '../compose.js';
 import { table } from '../output.js';
@@ -33,19 +35,38 @@ export async function whoami(ctx: CliContext): Promise<number> {
     if (progress.kind === 'done') cluster = { ...cluster, signIn: progress.state };
   }
   const s = cluster.signIn;
-  if (ctx.json)
+  if (ctx.json) {
     ctx.out(
-      JSON.stringify({ cluster: cluster.id, server: cluster.server, signIn: s, storage: cluster.storage }),
+      JSON.stringify({
+        cluster: cluster.id,
+        server: cluster.server,
+        signIn: s,
+        storage: cluster.storage,
+        ...(ctx.agent && { agent: ctx.agent }),
+      }),
     );
-  else if (s.status !== 'signed-in') {
-    ctx.out(`${cluster.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
-    return 3;
-  } else {
-    const groups = s.identity?.groups.length ? ` groups: ${s.identity.groups.join(', ')}` : '';
-    const expires = s.expiresAt ? ` expires: ${new Date(s.expiresAt).toISOString()}` : '';
-    ctx.out(
-      `${s.identity?.username ?? 'unknown user'} on ${cluster.name} (${cluster.server}) via ${s.method}${groups}${expires}`,
-    );
+    return 0;
   }
+  if (s.status !== 'signed-in') {
+    ctx.out(`${cluster.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
+    storageNote(ctx, cluster);
+    return 3;
+  }
+  const groups = s.identity?.groups.length ? ` groups: ${s.identity.groups.join(', ')}` : '';
+  const expires = s.expiresAt ? ` expires: ${new Date(s.expiresAt).toISOString()}` : '';
+  ctx.out(
+    `${s.identity?.username ?? 'unknown user'} on ${cluster.name} (${cluster.server}) via ${s.method}${groups}${expires}`,
+  );
+  if (s.method !== 'kubeconfig' && s.method !== 'in-cluster') storageNote(ctx, cluster);
   return 0;
+}
+
+/** How long the sign-in lasts here and how to keep it (stderr: stdout stays one line for scripts). */
+function storageNote(ctx: CliContext, cluster: ClusterSummary): void {
+  if (ctx.memoryOnly) ctx.err(`note: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
+  else if (ctx.agent)
+    ctx.err(
+      `note: ${StorageWords.viaAgent(ctx.agent.pid, cluster.storage.label)} ${cluster.storage.degradedReason ?? ''}`.trimEnd(),
+    );
+  else if (cluster.storage.degradedReason) ctx.err(`note: ${cluster.storage.degradedReason}`);
 }

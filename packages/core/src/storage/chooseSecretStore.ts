@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { StorageWords } from '@ray-connect/shared';
 import { isRayConnectError } from '../errors.js';
 import type { Logger } from '../ports/Logger.js';
 import { silentLogger } from '../ports/Logger.js';
@@ -40,8 +42,17 @@ export async function chooseSecretStore(options: ChooseSecretStoreOptions = {}):
       e.code === 'KEYCHAIN_LOCKED'
         ? 'The OS keychain is locked.'
         : 'No OS keychain here (no Secret Service).';
-    const degradedReason = `${why} Secrets are kept in memory until ${holder} stops.`;
+    const degradedReason = StorageWords.memoryReason(
+      why,
+      holder,
+      options.filePath && tildePath(options.filePath),
+    );
     logger.warn('Secrets are kept in memory only', { code: e.code, reason: e.message });
-    return new MemorySecretStore({ label: `memory only: lost when ${holder} stops`, degradedReason });
+    return new MemorySecretStore({ label: StorageWords.memoryLabel(holder), degradedReason });
   }
+}
+
+/** `~/.config/ray-connect/secrets.json` rather than the full home path, for messages. */
+export function tildePath(path: string, home = homedir()): string {
+  return home && path.startsWith(home + '/') ? `~${path.slice(home.length)}` : path;
 }
