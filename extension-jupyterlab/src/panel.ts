@@ -121,8 +121,9 @@ export class RayPanel extends Widget {
           s.kind === 'memory' ? 'rc-storage-line rc-warn' : 'rc-storage-line',
           this.trans.__('Secrets are kept in: %1', s.label),
         );
-        if (s.degradedReason) line.title = s.degradedReason;
         foot.appendChild(line);
+        // How long a sign-in lasts here and how to keep it (memory only in a pod): said, not hidden in a tooltip.
+        if (s.degradedReason) foot.appendChild(el('p', 'rc-muted rc-storage-reason', s.degradedReason));
       }
       if (this.model.server?.inPod)
         foot.appendChild(

@@ -208,8 +208,8 @@ export const StorageWords = {
       ? ` To keep sign-ins across restarts, start it with ${StorageWords.fileStoreEnv}: they are then kept in ${fileStore} (readable by your user only; in a workbench or hub pod, on your home volume).`
       : ''),
   /** `ray-connect` using the sign-ins of the Jupyter server's agent. */
-  viaAgent: (pid: number, label: string) =>
-    `Using the sign-ins of the Ray Connect agent of the Jupyter server (pid ${pid}); secrets are kept in: ${label}.`,
+  viaAgent: (pid: number, storage: { label: string; degradedReason?: string }) =>
+    `This uses the sign-ins of the Ray Connect agent of your Jupyter server (pid ${pid}), shared with the JupyterLab panel. ${storage.degradedReason ?? `Secrets are kept in: ${storage.label}.`}`,
   /** `ray-connect login` with memory only and no agent: the sign-in ends with the command. */
   cliMemoryOnly: (fileStore: string) =>
     `No OS keychain and no running Ray Connect agent here: this sign-in lasts only while this command runs, so the next ray-connect command is signed out. To keep it, run export ${StorageWords.fileStoreEnv} (kept in ${fileStore}, readable by your user only), or sign in from the Ray Connect panel in JupyterLab: ray-connect in its terminals uses that sign-in.`,

@@ -99,9 +99,7 @@ export async function login(ctx: CliContext): Promise<number> {
     if (stored && ctx.memoryOnly)
       ctx.err(`warning: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
     else if (stored && ctx.agent && storage)
-      ctx.err(
-        `note: ${StorageWords.viaAgent(ctx.agent.pid, storage.label)} ${storage.degradedReason ?? ''}`.trimEnd(),
-      );
+      ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, storage)}`);
     else if (stored && storage?.degradedReason) ctx.err(`note: ${storage.degradedReason}`);
   }
   return 0;

@@ -64,9 +64,6 @@ export async function whoami(ctx: CliContext): Promise<number> {
 /** How long the sign-in lasts here and how to keep it (stderr: stdout stays one line for scripts). */
 function storageNote(ctx: CliContext, cluster: ClusterSummary): void {
   if (ctx.memoryOnly) ctx.err(`note: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
-  else if (ctx.agent)
-    ctx.err(
-      `note: ${StorageWords.viaAgent(ctx.agent.pid, cluster.storage.label)} ${cluster.storage.degradedReason ?? ''}`.trimEnd(),
-    );
+  else if (ctx.agent) ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, cluster.storage)}`);
   else if (cluster.storage.degradedReason) ctx.err(`note: ${cluster.storage.degradedReason}`);
 }
