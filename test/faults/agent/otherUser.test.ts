@@ -68,6 +68,14 @@ describe.skipIf(!canSwitch)('another local user against the agent (setpriv to ui
     expect(list.body).not.toContain('evil.example');
   });
 
+  it('cannot read the discovery file that carries the secret (0600 in the 0700 config dir)', () => {
+    const file = join(configDir, 'agents', `${agent.child.pid}.json`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const r = asNobody(['cat', file]);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).not.toContain(agent.secret);
+  });
+
   it('cannot read the config dir the agent created (0700)', async () => {
     const added = await http(agent.port, '/v1/call/addCluster', {
       headers: { authorization: `Bearer ${agent.secret}`, 'content-type': 'application/json' },
