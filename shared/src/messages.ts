@@ -211,6 +211,6 @@ export const StorageWords = {
   viaAgent: (pid: number, storage: { label: string; degradedReason?: string }) =>
     `This uses the sign-ins of the Ray Connect agent of your Jupyter server (pid ${pid}), shared with the JupyterLab panel. ${storage.degradedReason ?? `Secrets are kept in: ${storage.label}.`}`,
   /** `ray-connect login` with memory only and no agent: the sign-in ends with the command. */
-  cliMemoryOnly: (fileStore: string) =>
-    `No OS keychain and no running Ray Connect agent here: this sign-in lasts only while this command runs, so the next ray-connect command is signed out. To keep it, run export ${StorageWords.fileStoreEnv} (kept in ${fileStore}, readable by your user only), or sign in from the Ray Connect panel in JupyterLab: ray-connect in its terminals uses that sign-in.`,
+  cliMemoryOnly: (fileStore: string, agentSkipped?: string) =>
+    `${agentSkipped ? `No OS keychain here, and ${agentSkipped}` : 'No OS keychain and no running Ray Connect agent here'}: this sign-in lasts only while this command runs, so the next ray-connect command is signed out. To keep it, run export ${StorageWords.fileStoreEnv} (kept in ${fileStore}, readable by your user only), or sign in from the Ray Connect panel in JupyterLab: ray-connect in its terminals uses that sign-in.`,
 } as const;

@@ -44,7 +44,7 @@ async function main() {
     log(
       `warning: the sandbox reports no token-mode Ray head${sandbox.rayHeadsError ? ` (${sandbox.rayHeadsError})` : ''}`,
     );
-  installExtension(log);
+  const venvPython = installExtension(log);
 
   const work = join(cacheDir, `e2e-jupyterlab${workTag}`);
   rmSync(work, { recursive: true, force: true });
@@ -95,6 +95,7 @@ async function main() {
           ...process.env,
           TARGET_URL: lab.baseUrl,
           RC_E2E_NOTEBOOKS: notebooks,
+          RC_E2E_VENV_BIN: dirname(venvPython), // where pip put the console scripts (ray-connect)
           RC_E2E_WORK: work, // everything the run writes: the leak search's root
           RC_E2E_RESULTS: results,
           PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',

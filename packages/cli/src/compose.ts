@@ -42,6 +42,8 @@ export interface CliContext {
   agent?: { pid: number; port: number };
   /** The command's own secret store is memory only (no keychain, no file opted in) and no agent serves it. */
   memoryOnly: boolean;
+  /** Why a running agent was not used (another KUBECONFIG), said with the memory-only hints. */
+  agentSkipped?: string;
   /** Where the opted-in file store would be, for hints. */
   fileStorePath: string;
   /** Writes a line to stdout. */
@@ -75,8 +77,16 @@ export async function compose(
   // instead, so a terminal and the panel share one sign-in (RAY_CONNECT_AGENT=off: never; =on: always).
   const memoryFallback = store.info.kind === 'memory' && env.RAY_CONNECT_SECRET_STORE !== 'memory';
   const useAgent = env.RAY_CONNECT_AGENT ?? 'auto';
+  let skipped: string | undefined;
   if (holder !== StorageWords.agentHolder && (useAgent === 'on' || (useAgent !== 'off' && memoryFallback))) {
-    const agent = await reachableAgent(configDir, logger);
+    const found = await reachableAgent(configDir, logger);
+    // Another KUBECONFIG than the agent's means other clusters: keep to the command's own view (auto only).
+    const mismatch =
+      found && useAgent !== 'on' && found.kubeconfig !== (env.KUBECONFIG ?? '')
+        ? `the Ray Connect agent of your Jupyter server (pid ${found.pid}) was not used: it reads KUBECONFIG=${found.kubeconfig || '(unset)'}, this command KUBECONFIG=${env.KUBECONFIG || '(unset)'} (RAY_CONNECT_AGENT=on uses it anyway)`
+        : undefined;
+    const agent = mismatch ? undefined : found;
+    skipped = mismatch;
     if (agent)
       return {
         ...context,
@@ -111,7 +121,7 @@ export async function compose(
       ...(env.RAY_CONNECT_OIDC_CA_FILE && { caFile: env.RAY_CONNECT_OIDC_CA_FILE }),
     },
   });
-  return { ...context, api, memoryOnly: memoryFallback };
+  return { ...context, api, memoryOnly: memoryFallback, ...(skipped && { agentSkipped: skipped }) };
 }
 
 /** The newest agent of this user that answers with its secret; files of agents that do not answer are removed. */
@@ -210,4 +220,9 @@ function cliBrowser(env: NodeJS.ProcessEnv, logger: Logger): Browser {
       });
     },
   };
+}
+
+/** With memory only and no agent: how long a sign-in lasts here and how to keep it. */
+export function memoryOnlyHint(ctx: CliContext): string {
+  return StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath), ctx.agentSkipped);
 }

@@ -1,4 +1,3 @@
-import { tildePath } from '@ray-connect/core';
 import { StorageWords } from '@ray-connect/shared';
 import { boolFlag, parseArgs, type ParsedArgs, UsageError } from './args.js';
 import { clusters, clustersHelp } from './commands/clusters.js';
@@ -9,7 +8,7 @@ import { logout, logoutHelp } from './commands/logout.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { token, tokenHelp } from './commands/token.js';
 import { whoami, whoamiHelp } from './commands/whoami.js';
-import { type CliContext, compose, type Io, VERSION } from './compose.js';
+import { type CliContext, compose, type Io, memoryOnlyHint, VERSION } from './compose.js';
 import { EXIT } from './exitCodes.js';
 import { reportError } from './output.js';
 
@@ -95,8 +94,7 @@ export async function main(
   } catch (e) {
     const code = reportError(e, io.stderr, io.env, json);
     // Signed out because the command's own memory is all there is: say how to keep a sign-in here.
-    if (code === EXIT.signIn && ctx?.memoryOnly && !json)
-      io.stderr.write(`  note: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}\n`);
+    if (code === EXIT.signIn && ctx?.memoryOnly && !json) io.stderr.write(`  note: ${memoryOnlyHint(ctx)}\n`);
     return code;
   } finally {
     if (ctx && args.command !== 'serve' && args.command !== 'connect')

@@ -86,6 +86,22 @@ async function terminalEnv(page: Page, file: string): Promise<string> {
   return readFileSync(path, 'utf8');
 }
 
+/** Runs `command` in a new terminal with its output (stdout and stderr, no secrets) written to `file`. */
+async function terminalRun(page: Page, command: string, file: string): Promise<string> {
+  const path = join(notebooksDir, file);
+  rmSync(path, { force: true });
+  await execute(page, 'terminal:create-new');
+  const term = page.locator('.jp-Terminal').last();
+  await expect(term).toBeVisible();
+  await page.waitForTimeout(1000); // the shell prints its prompt
+  await term.click();
+  await page.keyboard.type(
+    `cd "${notebooksDir}"; (${command}; echo "exit=$?") > ${file}.tmp 2>&1; mv ${file}.tmp ${file}\n`,
+  );
+  for (let i = 0; i < 60 && !existsSync(path); i++) await page.waitForTimeout(500);
+  return readFileSync(path, 'utf8');
+}
+
 const JOB_CELL = [
   'import time',
   'from ray.job_submission import JobSubmissionClient, JobStatus',
@@ -177,6 +193,27 @@ test('sign in with device code, approved in the identity provider', async ({ pag
   await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('alice');
   await expect(page.locator(ray('raycluster-token'))).toBeVisible();
   await shot(page, '05-signed-in-device');
+});
+
+test("a terminal's ray-connect (the package's console script) uses the panel's sign-in; both say how long it lasts", async ({
+  page,
+}) => {
+  await openPanel(page);
+  await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('alice');
+  await expect(page.locator('#ray-connect-panel .rc-storage-reason')).toContainText(
+    'until this Jupyter server stops',
+  );
+  await expect(page.locator('#ray-connect-panel .rc-storage-reason')).toContainText(
+    'RAY_CONNECT_SECRET_STORE=file',
+  );
+  const bin = join(process.env.RC_E2E_VENV_BIN ?? '', 'ray-connect');
+  const who = await terminalRun(page, `"${bin}" whoami`, 'cli-whoami.txt');
+  expect(who).toMatch(/oidc:alice on sandbox/);
+  expect(who).toMatch(/agent of your Jupyter server \(pid \d+\)/);
+  expect(who).toContain('exit=0');
+  const clusters = await terminalRun(page, `"${bin}" clusters`, 'cli-clusters.txt');
+  expect(clusters).toMatch(/raycluster-token\s+ready/);
+  await shot(page, '05b-terminal-cli');
 });
 
 test('connect: a running kernel, a new kernel and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({

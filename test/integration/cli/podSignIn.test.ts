@@ -218,6 +218,22 @@ describe('one sign-in in the pod: ray-connect uses the Jupyter server agent (san
     }
   });
 
+  it('another KUBECONFIG than the agent: the command keeps to its own view and says why', async () => {
+    const other = join(tempDir('rc-pod-other-'), 'other.kubeconfig');
+    writeFileSync(other, readFileSync(env.KUBECONFIG ?? '', 'utf8'), { mode: 0o600 });
+    const r = await run(process.execPath, [bundle, 'whoami'], { ...env, KUBECONFIG: other });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `agent of your Jupyter server (pid ${ready.pid}) was not used: it reads KUBECONFIG=`,
+    );
+    const forced = await run(process.execPath, [bundle, 'whoami'], {
+      ...env,
+      KUBECONFIG: other,
+      RAY_CONNECT_AGENT: 'on',
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+  });
+
   it('RAY_CONNECT_AGENT=off: the command keeps to its own (empty) memory', async () => {
     const r = await run(process.execPath, [bundle, 'whoami'], { ...env, RAY_CONNECT_AGENT: 'off' });
     expect(r.code).toBe(3);

@@ -17,6 +17,8 @@ export interface AgentRecord {
   protocol: number;
   /** Epoch ms when the agent started: the newest live agent wins. */
   startedAt: number;
+  /** The agent's KUBECONFIG ('' when unset): a command with another one would see other clusters. Not a secret. */
+  kubeconfig: string;
   secret: Secret;
   /** The discovery file it came from. */
   file: string;
@@ -59,6 +61,7 @@ export async function publishAgent(
     version: agent.version,
     protocol: agent.protocol,
     startedAt: agent.startedAt,
+    kubeconfig: agent.kubeconfig,
     secret: agent.secret,
   };
   try {
@@ -153,6 +156,7 @@ async function readRecord(
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
     const { pid, port, version, protocol, startedAt, secret } = v;
+    const kubeconfig = typeof v.kubeconfig === 'string' ? v.kubeconfig : '';
     if (
       !isInt(pid) ||
       !isInt(port) ||
@@ -165,7 +169,7 @@ async function readRecord(
       secret.length < 16
     )
       throw new Error('missing or malformed fields');
-    return { pid, port, version, protocol, startedAt, secret: new Secret(secret), file };
+    return { pid, port, version, protocol, startedAt, kubeconfig, secret: new Secret(secret), file };
   } catch (e) {
     warn(`ignoring the agent discovery file ${file}: not valid (${(e as Error).message}). Remove it.`);
     return undefined;

@@ -1,7 +1,6 @@
-import { tildePath } from '@ray-connect/core';
 import { type SignInInput, type SignInState, StorageWords } from '@ray-connect/shared';
 import { allowOnly, boolFlag, stringFlag, UsageError } from '../args.js';
-import type { CliContext } from '../compose.js';
+import { type CliContext, memoryOnlyHint } from '../compose.js';
 import { selectCluster } from '../select.js';
 
 export const loginHelp = `Usage: ray-connect login [--device | --browser | --openshift | --token-stdin | --kubeconfig | --in-cluster] [--context <name>]
@@ -96,8 +95,7 @@ export async function login(ctx: CliContext): Promise<number> {
     const who = state.identity ? ` as ${state.identity.username}` : '';
     ctx.out(`Signed in to ${cluster.name}${who} (${state.method ?? method})`);
     const stored = state.method !== 'kubeconfig' && state.method !== 'in-cluster';
-    if (stored && ctx.memoryOnly)
-      ctx.err(`warning: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
+    if (stored && ctx.memoryOnly) ctx.err(`warning: ${memoryOnlyHint(ctx)}`);
     else if (stored && ctx.agent && storage)
       ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, storage)}`);
     else if (stored && storage?.degradedReason) ctx.err(`note: ${storage.degradedReason}`);

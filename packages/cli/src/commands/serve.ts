@@ -35,6 +35,7 @@ export async function serve(ctx: CliContext): Promise<number> {
     version: VERSION,
     protocol: PROTOCOL_VERSION,
     startedAt: Date.now(),
+    kubeconfig: ctx.io.env.KUBECONFIG ?? '',
     secret,
   }).catch((e: unknown) => {
     ctx.logger.warn(

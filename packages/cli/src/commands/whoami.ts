@@ -1,7 +1,6 @@
-import { tildePath } from '@ray-connect/core';
 import { type ClusterSummary, StorageWords } from '@ray-connect/shared';
 import { allowOnly } from '../args.js';
-import type { CliContext } from '../compose.js';
+import { type CliContext, memoryOnlyHint } from '../compose.js';
 import { table } from '../output.js';
 import { selectCluster } from '../select.js';
 
@@ -63,7 +62,7 @@ export async function whoami(ctx: CliContext): Promise<number> {
 
 /** How long the sign-in lasts here and how to keep it (stderr: stdout stays one line for scripts). */
 function storageNote(ctx: CliContext, cluster: ClusterSummary): void {
-  if (ctx.memoryOnly) ctx.err(`note: ${StorageWords.cliMemoryOnly(tildePath(ctx.fileStorePath))}`);
+  if (ctx.memoryOnly) ctx.err(`note: ${memoryOnlyHint(ctx)}`);
   else if (ctx.agent) ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, cluster.storage)}`);
   else if (cluster.storage.degradedReason) ctx.err(`note: ${cluster.storage.degradedReason}`);
 }
