@@ -8,9 +8,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { agentsDir, findAgent, publishAgent } from './discovery.js';
 
 const SECRET = 's'.repeat(32);
@@ -38,11 +39,15 @@ function collect() {
 }
 
 describe('agent discovery', () => {
-  it('publishes a 0600 file in a 0700 dir, finds it, and removes it', async () => {
+  it('publishes a 0600 file in a 0700 dir, finds it (this process holds the port), and removes it', async () => {
     const configDir = tempConfig();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    onTestFinished(() => void server.close());
     const published = await publishAgent(configDir, {
       pid: process.pid,
-      port: 4321,
+      port,
       version: '0.1.0',
       protocol: 1,
       startedAt: Date.now(),
@@ -52,13 +57,26 @@ describe('agent discovery', () => {
     expect(statSync(published.file).mode & 0o777).toBe(0o600);
     const { warn, warnings } = collect();
     const found = await findAgent(configDir, 1, { warn });
-    expect(found).toMatchObject({ pid: process.pid, port: 4321, protocol: 1 });
+    expect(found).toMatchObject({ pid: process.pid, port, protocol: 1 });
     expect(found?.secret.reveal()).toBe(SECRET);
     expect(String(found?.secret)).toBe('[REDACTED]');
     expect(warnings).toEqual([]);
     await published.remove();
     expect(existsSync(published.file)).toBe(false);
     expect(await findAgent(configDir, 1, { warn })).toBeUndefined();
+  });
+
+  it('a live pid that does not hold the port (its agent died, the port is free or taken): ignored, file removed', async () => {
+    if (process.platform !== 'linux') return;
+    const configDir = tempConfig();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const file = plant(configDir, process.pid, { port });
+    const { warn } = collect();
+    expect(await findAgent(configDir, 1, { warn })).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
   });
 
   it('ignores and removes the files of dead pids; the newest live agent wins', async () => {
@@ -68,7 +86,11 @@ describe('agent discovery', () => {
     plant(configDir, 101, { startedAt: 1000 });
     plant(configDir, 102, { startedAt: 2000 });
     const { warn, warnings } = collect();
-    const found = await findAgent(configDir, 1, { warn, isAlive: (pid) => alive.has(pid) });
+    const found = await findAgent(configDir, 1, {
+      warn,
+      isAlive: (pid) => alive.has(pid),
+      holdsPort: async () => true,
+    });
     expect(found?.pid).toBe(102);
     expect(existsSync(dead)).toBe(false);
     expect(warnings).toEqual([]);
@@ -93,7 +115,9 @@ describe('agent discovery', () => {
     const configDir = tempConfig();
     const file = plant(configDir, 201, {}, 0o644);
     const { warn, warnings } = collect();
-    expect(await findAgent(configDir, 1, { warn, isAlive: () => true })).toBeUndefined();
+    expect(
+      await findAgent(configDir, 1, { warn, isAlive: () => true, holdsPort: async () => true }),
+    ).toBeUndefined();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(file);
     expect(warnings[0]).toMatch(/mode 0644, not 0600/);
@@ -106,7 +130,9 @@ describe('agent discovery', () => {
     plant(configDir, 202);
     const { warn, warnings } = collect();
     const other = (process.getuid?.() ?? 0) + 1;
-    expect(await findAgent(configDir, 1, { warn, uid: other, isAlive: () => true })).toBeUndefined();
+    expect(
+      await findAgent(configDir, 1, { warn, uid: other, isAlive: () => true, holdsPort: async () => true }),
+    ).toBeUndefined();
     expect(warnings[0]).toMatch(new RegExp(`owned by uid \\d+, not by you \\(uid ${other}\\)`));
   });
 
@@ -116,7 +142,9 @@ describe('agent discovery', () => {
     mkdirSync(agentsDir(configDir), { recursive: true });
     symlinkSync(target, join(agentsDir(configDir), '203.json'));
     const { warn, warnings } = collect();
-    expect(await findAgent(configDir, 1, { warn, isAlive: () => true })).toBeUndefined();
+    expect(
+      await findAgent(configDir, 1, { warn, isAlive: () => true, holdsPort: async () => true }),
+    ).toBeUndefined();
     expect(warnings[0]).toMatch(/symbolic link/);
   });
 
@@ -126,7 +154,9 @@ describe('agent discovery', () => {
     plant(configDir, 302, { port: 'x' });
     plant(configDir, 303, { protocol: 2, version: '9.0.0' });
     const { warn, warnings } = collect();
-    expect(await findAgent(configDir, 1, { warn, isAlive: () => true })).toBeUndefined();
+    expect(
+      await findAgent(configDir, 1, { warn, isAlive: () => true, holdsPort: async () => true }),
+    ).toBeUndefined();
     expect(warnings).toHaveLength(3);
     expect(warnings.join('\n')).toMatch(/speaks protocol 2, this ray-connect speaks 1/);
   });

@@ -5,8 +5,8 @@
 // mode 0600 (checked on the opened descriptor, not followed through a symlink): another local user could
 // otherwise point the CLI at a server of their own and receive the tokens it sends.
 import { randomBytes } from 'node:crypto';
-import { constants, unlinkSync } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants, statSync, unlinkSync } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, readlink, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Secret } from '@ray-connect/core';
 
@@ -38,8 +38,14 @@ export interface FindAgentOptions {
   debug?(message: string): void;
   /** The uid a trusted file must belong to. Default: this process's uid (no check where there is none). */
   uid?: number;
-  /** Whether a pid is a live process of this user. Default: `process.kill(pid, 0)`. */
+  /** Whether a pid is a live process of this user. Default: `process.kill(pid, 0)` and, on Linux, its /proc owner. */
   isAlive?(pid: number): boolean;
+  /**
+   * Whether `pid` is the process listening on 127.0.0.1:`port` (undefined: cannot tell on this system). Default:
+   * /proc/net/tcp and /proc/<pid>/fd on Linux. A port held by someone else (the agent died, its port was taken)
+   * must never receive the secret or a token.
+   */
+  holdsPort?(pid: number, port: number): Promise<boolean | undefined>;
 }
 
 export const agentsDir = (configDir: string) => join(configDir, 'agents');
@@ -94,8 +100,9 @@ export async function findAgent(
   options: FindAgentOptions,
 ): Promise<AgentRecord | undefined> {
   const dir = agentsDir(configDir);
-  const isAlive = options.isAlive ?? isAliveDefault;
   const uid = options.uid ?? process.getuid?.();
+  const isAlive = options.isAlive ?? ((pid: number) => isAliveDefault(pid) && procOwner(pid, uid));
+  const holdsPort = options.holdsPort ?? holdsPortDefault;
   let names: string[];
   try {
     names = await readdir(dir);
@@ -109,6 +116,11 @@ export async function findAgent(
     if (!record) continue;
     if (!isAlive(record.pid)) {
       options.debug?.(`removing the discovery file of a stopped agent: ${file}`);
+      await unlink(file).catch(() => undefined);
+      continue;
+    }
+    if ((await holdsPort(record.pid, record.port)) === false) {
+      options.debug?.(`removing a discovery file whose port is not held by its agent: ${file}`);
       await unlink(file).catch(() => undefined);
       continue;
     }
@@ -195,4 +207,43 @@ function isAliveDefault(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** On Linux, whether the process belongs to `uid` (root can signal anyone's: kill(pid, 0) alone does not say). */
+function procOwner(pid: number, uid: number | undefined): boolean {
+  if (uid === undefined || process.platform !== 'linux') return true;
+  try {
+    return statSync(`/proc/${pid}`).uid === uid;
+  } catch {
+    return false;
+  }
+}
+
+/** Linux: the LISTEN socket on 127.0.0.1:port (from /proc/net/tcp) is one of the pid's file descriptors. */
+async function holdsPortDefault(pid: number, port: number): Promise<boolean | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  let table: string;
+  try {
+    table = await readFile('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] === local && cols[3] === '0A' && cols[9]) inodes.add(`socket:[${cols[9]}]`);
+  }
+  if (inodes.size === 0) return false;
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (inodes.has(target)) return true;
+  }
+  return false;
 }

@@ -24,6 +24,8 @@ export async function whoami(ctx: CliContext): Promise<number> {
           c.signIn.identity?.username ?? '',
         ]);
       ctx.out(table(rows).trimEnd());
+      const first = clusters[0];
+      if (ctx.agent && first) ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, first.storage)}`);
     }
     return 0;
   }
