@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from './errors.js';
-import { formatMessage, messageFor, toErrorInfo } from './messages.js';
+import { formatMessage, messageFor, StorageWords, toErrorInfo } from './messages.js';
 
 describe('messageFor', () => {
   it('covers every error code, and every error has Show logs', () => {
@@ -90,5 +90,35 @@ describe('formatMessage / toErrorInfo', () => {
     expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
     expect(toErrorInfo({ code: 'NOPE', message: 'm' })).toEqual({ code: 'INTERNAL', message: 'm' });
     expect(toErrorInfo('s')).toEqual({ code: 'INTERNAL', message: 's' });
+  });
+});
+
+describe('StorageWords', () => {
+  it('memory only says until when and how to keep sign-ins (the named file store and where it is)', () => {
+    const reason = StorageWords.memoryReason(
+      'No OS keychain here (no Secret Service).',
+      StorageWords.agentHolder,
+      '~/.config/ray-connect/secrets.json',
+    );
+    expect(reason).toContain('kept in memory until this Jupyter server stops');
+    expect(reason).toContain('RAY_CONNECT_SECRET_STORE=file');
+    expect(reason).toContain('~/.config/ray-connect/secrets.json');
+    expect(StorageWords.memoryReason('Locked.', 'VS Code')).toBe(
+      'Locked. Secrets are kept in memory until VS Code stops.',
+    );
+    expect(StorageWords.memoryLabel(StorageWords.agentHolder)).toBe(
+      'memory only: lost when this Jupyter server stops',
+    );
+  });
+  it('the CLI with memory only: the sign-in ends with the command, and why the agent was not used', () => {
+    expect(StorageWords.cliMemoryOnly('/f')).toMatch(
+      /^No OS keychain and no running Ray Connect agent here: /,
+    );
+    expect(StorageWords.cliMemoryOnly('/f', 'the agent was not used: other KUBECONFIG')).toMatch(
+      /^No OS keychain here, and the agent was not used: other KUBECONFIG: this sign-in lasts only/,
+    );
+    expect(StorageWords.viaAgent(7, { label: 'OS keychain' })).toMatch(
+      /\(pid 7\).*Secrets are kept in: OS keychain\.$/,
+    );
   });
 });
