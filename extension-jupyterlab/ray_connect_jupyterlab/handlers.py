@@ -24,6 +24,7 @@ AGENT_METHODS = frozenset(
         "removeCluster",
         "beginSignIn",
         "completeSignIn",
+        "finishBrowserSignIn",
         "cancelSignIn",
         "signOut",
         "setNamespaces",

@@ -15,6 +15,7 @@ export type {
   AddClusterInput,
   SignInInput,
   SignInProgress,
+  BrowserCallbackResult,
   SignOutResult,
   RayClusterRef,
   RayAuthMode,
