@@ -34,7 +34,8 @@ export async function withBrowserRedirect(
           'This Jupyter server is set to sign in with device code (RayConnectApp.browser_redirect = "device").',
         )
       : trans.__(
-          'Browser sign-in cannot finish here: this page is not on the Jupyter server\'s machine, and the identity provider is not set up to send you back to this server (RayConnectApp.browser_redirect = "server").',
+          'Browser sign-in cannot finish here: this page is not on the Jupyter server\'s machine, and sign-in back through this server is off (an admin can set RayConnectApp.browser_redirect = "server" once the identity provider lists %1).',
+          callbackUrl(),
         );
   return (await offerDeviceCode(reason, trans)) ? 'device' : undefined;
 }

@@ -97,6 +97,8 @@ export function approveDevice(o: {
   user: string;
   password?: string;
   deny?: boolean;
+  /** Another instance of the sandbox provider (default: the sandbox's issuer). */
+  issuer?: string;
 }): Promise<void>;
 
 /**

@@ -88,9 +88,13 @@ async function drive(resp, { issuer, ca, jar, creds, userCode, abort }) {
   throw new Error('sandbox OIDC: too many steps');
 }
 
-/** Approves (or with `deny: true` aborts) a device authorization as `user`, like a person at /device would. */
-export async function approveDevice({ userCode, user, password, deny = false }) {
-  const { env, ca, issuer } = ctx();
+/**
+ * Approves (or with `deny: true` aborts) a device authorization as `user`, like a person at /device would.
+ * `issuer`: another instance of the sandbox provider (default: the sandbox's).
+ */
+export async function approveDevice({ userCode, user, password, deny = false, issuer: at }) {
+  const { env, ca, issuer: own } = ctx();
+  const issuer = at ?? own;
   const jar = new CookieJar();
   const start = await fetchRaw(`${issuer}/device`, { ca, jar });
   const r = await drive(start, {
