@@ -192,3 +192,35 @@ test('server redirect off: a remote page is offered device code with the reason,
   await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('oidc:alice');
   await signOutIfSignedIn(page);
 });
+
+test('a browser sign-in with no answer says so after 20 s and offers device code (nothing waits silently)', async ({
+  page,
+  context,
+}) => {
+  // The loopback listener as the way back (browserRedirect "loopback"); the user never finishes at the provider.
+  await page.clock.install();
+  await page.route('**/ray-connect/version**', async (route) => {
+    const url = new URL(route.request().url());
+    url.hostname = '127.0.0.1';
+    const response = await route.fetch({ url: url.href });
+    const body = (await response.json()) as Record<string, unknown>;
+    await route.fulfill({ response, json: { ...body, browserRedirect: 'loopback' } });
+  });
+  await openPanel(page);
+  await signOutIfSignedIn(page);
+  const popup = context.waitForEvent('page');
+  await chooseSignIn(page, 'Sign in with browser (OIDC or OpenShift)');
+  await (await popup).close();
+  const dialog = page.locator('.jp-Dialog .rc-browser');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.locator('.rc-browser-hint')).toHaveCount(0);
+  await page.clock.fastForward(21_000);
+  await expect(dialog.locator('.rc-browser-hint')).toContainText('Still waiting for the sign-in page');
+  await page.screenshot({ path: join(artifacts, 'remote-04-browser-hint.png') });
+  await dialog.locator('.rc-browser-use-device').click();
+  await expect(page.locator('.jp-Dialog .rc-device-code')).toBeVisible();
+  await expect(page.locator('.jp-Dialog .rc-browser')).toHaveCount(0);
+  await page.locator('.jp-Dialog .jp-mod-reject').click();
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+  await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('signed out');
+});
