@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, List, Unicode
+import os
+
+from traitlets import Bool, Enum, List, Unicode, default
 
 from .agent import AgentProcess, default_command
 from .handlers import handlers
 from .service import JupyterKernelEnv, RayConnectService
+
+BROWSER_REDIRECTS = ("auto", "server", "loopback", "device")
 
 
 class RayConnectApp(ExtensionApp):
@@ -19,6 +23,27 @@ class RayConnectApp(ExtensionApp):
     agent_command = List(Unicode(), default_value=[], config=True, help="Full agent command (tests, development).")
     inject = Bool(True, config=True, help="Give new kernels and terminals the Ray env of the connected Ray cluster.")
     start_agent_at_startup = Bool(True, config=True, help="Start the agent with the server (else on first use).")
+    browser_redirect = Enum(
+        BROWSER_REDIRECTS,
+        default_value="auto",
+        config=True,
+        help=(
+            "Where browser sign-in sends the browser back. 'auto': the agent's 127.0.0.1 listener when the page is on "
+            "this server's host, else device code is offered (the reason shown); 'server': a page elsewhere comes back "
+            "to <base_url>ray-connect/oauth/callback (the provider's client must list that URL); 'loopback': always "
+            "the 127.0.0.1 listener; 'device': always device code. Default: env RAY_CONNECT_BROWSER_REDIRECT, else auto."
+        ),
+    )
+
+    @default("browser_redirect")
+    def _browser_redirect_default(self) -> str:
+        value = os.environ.get("RAY_CONNECT_BROWSER_REDIRECT", "").strip().lower() or "auto"
+        if value not in BROWSER_REDIRECTS:
+            self.log.warning(
+                "Ray Connect: RAY_CONNECT_BROWSER_REDIRECT=%r is not one of %s; using auto.", value, ", ".join(BROWSER_REDIRECTS)
+            )
+            return "auto"
+        return value
 
     def _command(self) -> list[str]:
         if self.agent_command:
@@ -30,6 +55,7 @@ class RayConnectApp(ExtensionApp):
         kernel_manager = self.serverapp.kernel_manager if self.serverapp else None
         service = RayConnectService(agent, kernels=JupyterKernelEnv(kernel_manager, self.log) if kernel_manager is not None else None, log=self.log)
         service.book.enabled = self.inject
+        service.browser_redirect = self.browser_redirect
         self.service = service
         self.settings["ray_connect"] = service
 

@@ -24,6 +24,7 @@ AGENT_METHODS = frozenset(
         "removeCluster",
         "beginSignIn",
         "completeSignIn",
+        "finishBrowserSignIn",
         "cancelSignIn",
         "signOut",
         "setNamespaces",
@@ -136,8 +137,11 @@ class EventsHandler(BaseHandler):
 
 
 def handlers(base_url: str) -> list[tuple[str, type]]:
+    from .oauth_callback import OAuthCallbackHandler  # it builds on BaseHandler
+
     root = url_path_join(base_url, "ray-connect")
     return [
+        (url_path_join(root, "oauth", "callback"), OAuthCallbackHandler),
         (url_path_join(root, "version"), VersionHandler),
         (url_path_join(root, "call", r"([A-Za-z]+)"), CallHandler),
         (url_path_join(root, "env"), EnvHandler),

@@ -27,6 +27,9 @@ class NoKernels:
 
 
 class RayConnectService:
+    # How browser sign-in comes back when the page is not on this host (RayConnectApp.browser_redirect).
+    browser_redirect = "auto"
+
     def __init__(
         self,
         agent: AgentProcess,
@@ -48,6 +51,7 @@ class RayConnectService:
             "server": {"version": __version__, "protocol": PROTOCOL_VERSION},
             "inPod": bool(os.environ.get("KUBERNETES_SERVICE_HOST")),
             "inject": self.book.enabled,
+            "browserRedirect": self.browser_redirect,
         }
         if frontend_version and frontend_version != __version__:
             raise AgentError(

@@ -20,6 +20,7 @@ import {
   type Translate,
 } from '@ray-connect/shared';
 import { browserDialog, askToken, deviceCodeDialog } from './dialogs.js';
+import { withBrowserRedirect } from './signInRedirect.js';
 import type { KernelEnvInjector } from './kernels.js';
 import type { RayModel } from './model.js';
 import { call } from './request.js';
@@ -158,7 +159,10 @@ export function registerCommands(d: CommandDeps): string[] {
     } else if (state.error) fail(state.error, clusterId);
   };
 
-  const runSignIn = async (clusterId: string, input: SignInInput): Promise<void> => {
+  const runSignIn = async (clusterId: string, requested: SignInInput): Promise<void> => {
+    const input = await withBrowserRedirect(requested, model.server?.browserRedirect, trans);
+    if (input === 'device') return runSignIn(clusterId, { method: 'device', ...oidc() });
+    if (input === undefined) return;
     try {
       const progress = await call('beginSignIn', clusterId, input);
       if (progress.kind === 'done') return signedIn(clusterId, progress.state);
@@ -167,7 +171,11 @@ export function registerCommands(d: CommandDeps): string[] {
       const state =
         progress.kind === 'device'
           ? await deviceCodeDialog(progress, wait, cancel, trans)
-          : await browserDialog(progress, wait, cancel, trans);
+          : await browserDialog(progress, wait, cancel, trans, { offerDevice: input.method === 'browser' });
+      if (state === 'device') {
+        wait.catch(() => undefined);
+        return runSignIn(clusterId, { method: 'device', ...oidc() });
+      }
       if (state === undefined) {
         Notification.info(trans.__('Sign-in cancelled.'), { autoClose: 4000 });
         wait.catch(() => undefined);

@@ -77,15 +77,16 @@ class DeviceCodeBody extends Widget {
 
 /**
  * Shows a waiting dialog while `wait` runs. Resolves with wait's result, or undefined when the user cancelled
- * (then `cancel` is called).
+ * (then `cancel` is called), or with what `alternative` resolves to when it wins (then `cancel` is called too).
  */
-async function waitingDialog<T>(
+async function waitingDialog<T, A = never>(
   title: string,
   body: Widget,
   wait: Promise<T>,
   cancel: () => Promise<void>,
   trans: TranslationBundle,
-): Promise<T | undefined> {
+  alternative?: Promise<A>,
+): Promise<T | A | undefined> {
   const dialog = new Dialog({
     title,
     body,
@@ -102,9 +103,17 @@ async function waitingDialog<T>(
     return 'done' as const;
   });
   try {
-    const result = await Promise.race([wait.then((r) => ({ r })), closed.then(() => undefined)]);
+    const result = await Promise.race([
+      wait.then((r) => ({ r })),
+      closed.then(() => undefined),
+      ...(alternative ? [alternative.then((a) => ({ a }))] : []),
+    ]);
     finished = true;
     if (result === undefined) return undefined;
+    if ('a' in result) {
+      void cancel();
+      return result.a;
+    }
     return result.r;
   } finally {
     finished = true;
@@ -135,12 +144,20 @@ function newTabLink(text: string, href: string): HTMLAnchorElement {
   return link;
 }
 
+/** How long a browser sign-in may go without an answer before the dialog says what else to do. */
+export const BROWSER_HINT_AFTER_MS = 20_000;
+
+/**
+ * Waits for a browser sign-in. After BROWSER_HINT_AFTER_MS without an answer it says what may be wrong and, when
+ * `offerDevice`, offers device code (resolves 'device'; the browser flow is cancelled).
+ */
 export function browserDialog<T>(
   progress: BrowserProgress,
   wait: Promise<T>,
   cancel: () => Promise<void>,
   trans: TranslationBundle,
-): Promise<T | undefined> {
+  options: { offerDevice: boolean; hintAfterMs?: number } = { offerDevice: false },
+): Promise<T | 'device' | undefined> {
   const body = new Widget();
   body.addClass('rc-browser');
   body.node.appendChild(
@@ -160,8 +177,57 @@ export function browserDialog<T>(
     );
     body.node.appendChild(newTabLink(trans.__('Open the display-token page'), progress.tokenRequestUrl));
   }
+  let useDevice: (() => void) | undefined;
+  const alternative = new Promise<'device'>((resolve) => (useDevice = () => resolve('device')));
+  // Nothing waits silently: no answer for a while, say why that may be and what else works.
+  const hint = window.setTimeout(() => {
+    if (body.isDisposed) return;
+    const box = el('div', 'rc-browser-hint');
+    box.setAttribute('role', 'status');
+    box.appendChild(
+      el(
+        'p',
+        '',
+        trans.__(
+          'Still waiting for the sign-in page. If it showed an error or "connection refused", the browser cannot come back to this server.',
+        ),
+      ),
+    );
+    if (options.offerDevice) {
+      const button = el(
+        'button',
+        'jp-Button jp-mod-styled jp-mod-accept rc-browser-use-device',
+        trans.__('Use device code instead'),
+      );
+      button.type = 'button';
+      button.addEventListener('click', () => useDevice?.());
+      box.appendChild(button);
+    }
+    body.node.appendChild(box);
+  }, options.hintAfterMs ?? BROWSER_HINT_AFTER_MS);
   window.open(progress.url, '_blank', 'noopener');
-  return waitingDialog(trans.__('Sign in with browser'), body, wait, cancel, trans);
+  return waitingDialog(trans.__('Sign in with browser'), body, wait, cancel, trans, alternative).finally(() =>
+    window.clearTimeout(hint),
+  );
+}
+
+/**
+ * Browser sign-in cannot finish from here: says why in one line and offers device code. True = use device code.
+ */
+export async function offerDeviceCode(reason: string, trans: TranslationBundle): Promise<boolean> {
+  const body = new Widget();
+  body.addClass('rc-device-offer');
+  body.node.appendChild(el('p', 'rc-device-offer-reason', reason));
+  body.node.appendChild(el('p', '', trans.__('Device code works from any browser.')));
+  const result = await new Dialog({
+    title: trans.__('Sign in with device code instead'),
+    body,
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: trans.__('Use device code') }),
+    ],
+  }).launch();
+  return result.button.accept;
 }
 
 /** A password field dialog for a token (never echoed, never stored by the frontend). */

@@ -1,6 +1,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { AgentMethod, ErrorInfo, RayConnectApi, RayConnectEvent } from '@ray-connect/shared';
+import type {
+  AgentMethod,
+  BrowserRedirectSetting,
+  ErrorInfo,
+  RayConnectApi,
+  RayConnectEvent,
+} from '@ray-connect/shared';
 
 /** An error from the server extension or the agent, with its stable code. */
 export class RayConnectRequestError extends Error {
@@ -141,6 +147,8 @@ export interface ServerInfo {
   agent: { version: string; protocol: number };
   inPod: boolean;
   inject: boolean;
+  /** How browser sign-in comes back from a page elsewhere (RayConnectApp.browser_redirect); older servers: absent. */
+  browserRedirect?: BrowserRedirectSetting;
 }
 
 export interface EnvState {

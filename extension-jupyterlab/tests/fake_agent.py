@@ -76,6 +76,28 @@ def signed_in() -> None:
         raise Error(401, "SIGNED_OUT", "Sign in to fake first.")
 
 
+def finish_browser(callback: str) -> dict:
+    """Like the core: the flow is found by the state the redirect carries; the code is redeemed once."""
+    from urllib.parse import parse_qs, urlsplit
+
+    STATE["lastCallback"] = callback
+    query = {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+    flow = STATE.get("browser")
+    if not flow or query.get("state") != flow["state"]:
+        raise Error(404, "LOGIN_NOT_FOUND", "No browser sign-in in progress matches this answer from the sign-in page.")
+    if query.get("error") == "access_denied":
+        STATE.pop("browser", None)
+        raise Error(499, "LOGIN_CANCELLED", "Completing the browser sign-in: the sign-in was denied at https://idp.")
+    if query.get("code") == "html":
+        raise Error(502, "IDP_ERROR", "https://idp answered <script>alert(1)</script>.")
+    if query.get("code") != "good-code":
+        raise Error(502, "IDP_ERROR", "https://idp refused the code from the sign-in page (invalid_grant).")
+    STATE.pop("browser", None)
+    STATE["signIn"] = {"status": "signed-in", "method": "browser", "identity": {"username": "alice", "groups": []}}
+    emit({"type": "sign-in-changed", "clusterId": "context:fake", "state": STATE["signIn"]})
+    return {"clusterId": "context:fake", "clusterName": "fake", "state": STATE["signIn"]}
+
+
 def handle(method: str, args: list):
     if method == "version":
         return {"version": VERSION, "protocol": PROTOCOL}
@@ -89,9 +111,16 @@ def handle(method: str, args: list):
             STATE["signIn"] = {"status": "signed-in", "method": "token", "identity": {"username": "alice", "groups": []}}
             emit({"type": "sign-in-changed", "clusterId": cluster_id, "state": STATE["signIn"]})
             return {"kind": "done", "state": STATE["signIn"]}
+        if inp.get("method") == "browser":
+            STATE["browser"] = {"loginId": "b1", "state": "s1", "redirectUri": inp.get("redirectUri")}
+            return {"kind": "browser", "loginId": "b1", "url": "https://idp/authorize?state=s1"}
         if inp.get("method") == "device":
             return {"kind": "device", "loginId": "l1", "userCode": "ABCD-EFGH", "verificationUri": "https://idp/device", "expiresAt": 9e12, "intervalSeconds": 1}
         raise Error(400, "BAD_REQUEST", "unsupported")
+    if method == "finishBrowserSignIn":
+        return finish_browser(args[0])
+    if method == "testLastCallback":
+        return STATE.get("lastCallback")
     if method == "signOut":
         STATE["signIn"] = {"status": "signed-out"}
         removed = [f"connection {c['name']}" for c in STATE["connections"].values()]

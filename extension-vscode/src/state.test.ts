@@ -40,6 +40,6 @@ describe('Store with the fake API', () => {
     const q = await api.beginSignIn('context:demo', { method: 'device' });
     if (q.kind !== 'device') return;
     await api.cancelSignIn(q.loginId);
-    await expect(api.completeSignIn(q.loginId)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(api.completeSignIn(q.loginId)).rejects.toMatchObject({ code: 'LOGIN_NOT_FOUND' });
   });
 });

@@ -16,6 +16,15 @@ export interface RayConnectApi {
   beginSignIn(clusterId: string, input: SignInInput): Promise<SignInProgress>;
   /** Waits until the flow started by beginSignIn ends (device approved, browser redirect received). */
   completeSignIn(loginId: string): Promise<SignInState>;
+  /**
+   * Hands the provider's redirect to a browser sign-in started with a `redirectUri` that is not loopback (the
+   * Jupyter server's `<base_url>ray-connect/oauth/callback`). `callbackUrl` is the URL the browser was sent to
+   * (only its query is used: code, state, iss or error). The flow is the one whose `state` it carries; with
+   * `loginId`, that flow must match. Resolves once the sign-in is stored, as completeSignIn does; errors:
+   * LOGIN_NOT_FOUND (no such flow: finished, expired, cancelled), LOGIN_STATE_MISMATCH (not this flow's answer),
+   * LOGIN_CANCELLED (access_denied), IDP_ERROR.
+   */
+  finishBrowserSignIn(callbackUrl: string, loginId?: string): Promise<BrowserCallbackResult>;
   cancelSignIn(loginId: string): Promise<void>;
   signOut(clusterId: string): Promise<SignOutResult>;
   setNamespaces(clusterId: string, namespaces: string[]): Promise<ClusterSummary>;
@@ -94,8 +103,26 @@ export type SignInInput =
   | { method: 'in-cluster' }
   | { method: 'token'; token: string }
   | { method: 'device'; issuer?: string; clientId?: string; scopes?: string[] }
-  | { method: 'browser'; issuer?: string; clientId?: string; scopes?: string[] }
-  | { method: 'openshift' };
+  | {
+      method: 'browser';
+      issuer?: string;
+      clientId?: string;
+      scopes?: string[];
+      /**
+       * Where the provider sends the browser back, when not the core's own loopback listener (e.g. the Jupyter
+       * server's callback page): no listener is opened and the host delivers the redirect with
+       * finishBrowserSignIn. The provider's client must list it.
+       */
+      redirectUri?: string;
+    }
+  | { method: 'openshift'; redirectUri?: string };
+
+export interface BrowserCallbackResult {
+  clusterId: string;
+  /** Display name of the cluster, for the callback page ("Signed in to <cluster>"). */
+  clusterName: string;
+  state: SignInState;
+}
 
 export type SignInProgress =
   | { kind: 'done'; state: SignInState }

@@ -15,6 +15,7 @@ export type {
   AddClusterInput,
   SignInInput,
   SignInProgress,
+  BrowserCallbackResult,
   SignOutResult,
   RayClusterRef,
   RayAuthMode,
@@ -87,3 +88,7 @@ export type {
 } from './viewModel.js';
 export { buildStatusBar, quickActions } from './statusBar.js';
 export type { StatusBarModel, StatusBarInput, StatusSeverity, QuickAction } from './statusBar.js';
+
+// where browser sign-in comes back (host pages decide)
+export { isLoopbackHost, planBrowserRedirect } from './browserRedirect.js';
+export type { BrowserRedirectPlan, BrowserRedirectSetting } from './browserRedirect.js';

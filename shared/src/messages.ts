@@ -76,6 +76,12 @@ const SPECS: Record<ErrorCode, Spec> = {
   IDP_ERROR: { severity: 'error', title: 'The identity provider refused the sign-in', actions: ['signIn'] },
   DEVICE_CODE_EXPIRED: { severity: 'warning', title: 'The device code expired', actions: ['signIn'] },
   LOGIN_CANCELLED: { severity: 'info', title: 'Sign-in cancelled', actions: [] },
+  LOGIN_NOT_FOUND: {
+    severity: 'warning',
+    title: 'This sign-in is no longer in progress',
+    actions: ['signIn'],
+  },
+  LOGIN_STATE_MISMATCH: { severity: 'error', title: 'Not the answer to this sign-in', actions: ['signIn'] },
   REFRESH_FAILED: { severity: 'error', title: "Couldn't renew your sign-in", actions: ['signIn', 'retry'] },
   KEYCHAIN_UNAVAILABLE: { severity: 'warning', title: 'No OS keychain', actions: [] },
   KEYCHAIN_LOCKED: { severity: 'warning', title: 'The keychain is locked', actions: ['retry'] },

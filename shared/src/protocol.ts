@@ -39,6 +39,7 @@ export const AGENT_METHODS: readonly AgentMethod[] = [
   'removeCluster',
   'beginSignIn',
   'completeSignIn',
+  'finishBrowserSignIn',
   'cancelSignIn',
   'signOut',
   'setNamespaces',
@@ -61,6 +62,7 @@ export function httpStatusFor(code: ErrorCode): number {
   switch (code) {
     case 'BAD_REQUEST':
     case 'KUBECONFIG_INVALID':
+    case 'LOGIN_STATE_MISMATCH':
       return 400;
     case 'SIGNED_OUT':
     case 'TOKEN_EXPIRED':
@@ -73,6 +75,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'CONTEXT_NOT_FOUND':
     case 'KUBECONFIG_NOT_FOUND':
     case 'RAY_TOKEN_NOT_FOUND':
+    case 'LOGIN_NOT_FOUND':
       return 404;
     case 'VERSION_MISMATCH':
       return 409;

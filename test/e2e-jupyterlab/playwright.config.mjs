@@ -31,6 +31,8 @@ export default {
         '--disable-sync',
         '--no-first-run',
         '--disable-quic',
+        // remoteSignIn.spec.ts: the Jupyter server by a name that is not loopback, so the page counts as remote
+        '--host-resolver-rules=MAP jupyter.test 127.0.0.1',
       ],
     },
   },

@@ -97,16 +97,23 @@ export function approveDevice(o: {
   user: string;
   password?: string;
   deny?: boolean;
+  /** Another instance of the sandbox provider (default: the sandbox's issuer). */
+  issuer?: string;
 }): Promise<void>;
 
 /**
  * Follows an authorization URL (client_id kubernetes, redirect_uri http://127.0.0.1:<port>/callback, PKCE) through
- * login and consent, then GETs the final loopback redirect so the caller's listener receives it.
+ * login and consent, then GETs the final loopback redirect so the caller's listener receives it. With
+ * `follow: false` it stops at the redirect (a host's own callback page): only callbackUrl.
  */
 export function browserLogin(
   authorizeUrl: string,
-  o: { user: string; password?: string },
+  o: { user: string; password?: string; follow?: true },
 ): Promise<{ callbackUrl: string; status: number; body: string }>;
+export function browserLogin(
+  authorizeUrl: string,
+  o: { user: string; password?: string; follow: false },
+): Promise<{ callbackUrl: string }>;
 
 /** Runs the sandbox kubectl (default identity: admin). A token is passed through a temp 0600 kubeconfig, never argv. */
 export function kubectl(

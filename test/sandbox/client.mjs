@@ -88,9 +88,13 @@ async function drive(resp, { issuer, ca, jar, creds, userCode, abort }) {
   throw new Error('sandbox OIDC: too many steps');
 }
 
-/** Approves (or with `deny: true` aborts) a device authorization as `user`, like a person at /device would. */
-export async function approveDevice({ userCode, user, password, deny = false }) {
-  const { env, ca, issuer } = ctx();
+/**
+ * Approves (or with `deny: true` aborts) a device authorization as `user`, like a person at /device would.
+ * `issuer`: another instance of the sandbox provider (default: the sandbox's).
+ */
+export async function approveDevice({ userCode, user, password, deny = false, issuer: at }) {
+  const { env, ca, issuer: own } = ctx();
+  const issuer = at ?? own;
   const jar = new CookieJar();
   const start = await fetchRaw(`${issuer}/device`, { ca, jar });
   const r = await drive(start, {
@@ -109,13 +113,17 @@ export async function approveDevice({ userCode, user, password, deny = false }) 
 /**
  * Opens `authorizeUrl` (the provider's authorization endpoint with client_id, redirect_uri http://127.0.0.1:<port>/callback,
  * PKCE ...), signs in as `user`, consents, then GETs the final loopback redirect so the caller's listener receives it.
+ * `follow: false` stops at the redirect (a host's own callback page, e.g. a Jupyter server's): callbackUrl only.
+ * The provider is the one `authorizeUrl` is on (the sandbox's, or a second instance of it).
  */
-export async function browserLogin(authorizeUrl, { user, password } = {}) {
-  const { env, ca, issuer } = ctx();
+export async function browserLogin(authorizeUrl, { user, password, follow = true } = {}) {
+  const { env, ca } = ctx();
+  const issuer = new URL(authorizeUrl).origin;
   const jar = new CookieJar();
   const start = await fetchRaw(authorizeUrl, { ca, jar });
   const r = await drive(start, { issuer, ca, jar, creds: credentials(env, user, password) });
   if (!r.callbackUrl) throw new Error('sandbox OIDC: the authorization flow did not redirect back');
+  if (!follow) return { callbackUrl: r.callbackUrl };
   const cb = await fetchRaw(r.callbackUrl, {});
   return { callbackUrl: r.callbackUrl, status: cb.status, body: cb.body };
 }

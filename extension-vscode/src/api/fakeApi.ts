@@ -7,6 +7,7 @@ import type {
   RayClusterList,
   RayClusterRef,
   RayClusterSummary,
+  BrowserCallbackResult,
   RayConnectApi,
   RayConnectEvent,
   SessionEnv,
@@ -191,8 +192,16 @@ export class FakeRayConnectApi implements RayConnectApi {
   }
   async completeSignIn(loginId: string): Promise<SignInState> {
     const p = this.pending.get(loginId);
-    if (!p) throw new FakeError('BAD_REQUEST', `Unknown login ${loginId}.`);
+    if (!p) throw new FakeError('LOGIN_NOT_FOUND', `Unknown login ${loginId}.`);
     return p.promise;
+  }
+  async finishBrowserSignIn(_callbackUrl: string, loginId?: string): Promise<BrowserCallbackResult> {
+    const p = loginId !== undefined ? this.pending.get(loginId) : undefined;
+    if (!p || loginId === undefined)
+      throw new FakeError('LOGIN_NOT_FOUND', 'No sign-in matches this callback.');
+    this.approve(loginId);
+    const c = this.find(p.clusterId);
+    return { clusterId: c.id, clusterName: c.name, state: await p.promise };
   }
   async cancelSignIn(loginId: string): Promise<void> {
     const p = this.pending.get(loginId);

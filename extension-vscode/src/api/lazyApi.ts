@@ -67,6 +67,9 @@ export class LazyApi implements RayConnectApi {
   completeSignIn(loginId: string) {
     return this.get().then((a) => a.completeSignIn(loginId));
   }
+  finishBrowserSignIn(callbackUrl: string, loginId?: string) {
+    return this.get().then((a) => a.finishBrowserSignIn(callbackUrl, loginId));
+  }
   cancelSignIn(loginId: string) {
     return this.get().then((a) => a.cancelSignIn(loginId));
   }

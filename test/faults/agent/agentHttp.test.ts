@@ -174,6 +174,8 @@ describe('agent HTTP API refuses what it must', () => {
     ['setNamespaces with objects', 'setNamespaces', ['context:f', [{ a: 1 }]]],
     ['setNamespaces with a hostile name', 'setNamespaces', ['context:f', ['../../etc']]],
     ['completeSignIn with an unknown id', 'completeSignIn', ['no-such-login']],
+    ['finishBrowserSignIn with a number', 'finishBrowserSignIn', [42]],
+    ['finishBrowserSignIn with no sign-in', 'finishBrowserSignIn', ['http://x/cb?code=c&state=s']],
     ['removeCluster of an unknown id', 'removeCluster', ['url:https://nope:1']],
     [
       'rayToken of a cluster never listed',

@@ -2,6 +2,7 @@
 // (started by lib/oidc.mjs). argv[2] is a JSON config file; secrets (passwords, keys) are read from files.
 //  - public client `kubernetes` (no secret): device_code, authorization_code (+PKCE, loopback redirect any port), refresh_token
 //  - public client `openshift-cli-client` (OpenShift `oc login --web` stand-in): authorization_code + PKCE, loopback
+//  - both also accept a JupyterLab server's callback: http(s)://127.0.0.1|localhost|<name>.test[:port][/prefix]/ray-connect/oauth/callback
 //  - dev interactions (login + consent pages) with a password check in front of them
 //  - id_token carries email and groups (conformIdTokenClaims: false), RS256, refresh tokens rotate
 //  - /.well-known/oauth-authorization-server: the same metadata (OpenShift-style discovery)
@@ -104,6 +105,15 @@ const provider = new Provider(cfg.issuer, {
     ctx.body = page('Error', `<pre>${Object.entries(out).map(([k, v]) => `${k}: ${String(v).replace(/[<&]/g, '')}`).join('\n')}</pre>`);
   },
 });
+// A Jupyter server's own callback page (browser sign-in from a page that is not on the server's host): the sandbox
+// lists it for any port and base URL, on loopback names and on *.test names (tests map those to 127.0.0.1).
+const JUPYTER_CALLBACK = /^https?:\/\/(127\.0\.0\.1|localhost|([a-z0-9-]+\.)+test)(:\d{1,5})?(\/[^?#]*)?\/ray-connect\/oauth\/callback$/i;
+const JUPYTER_CALLBACK_CLIENTS = new Set(['kubernetes', 'openshift-cli-client']);
+const redirectUriAllowed = provider.Client.prototype.redirectUriAllowed;
+provider.Client.prototype.redirectUriAllowed = function (value) {
+  return redirectUriAllowed.call(this, value) || (JUPYTER_CALLBACK_CLIENTS.has(this.clientId) && JUPYTER_CALLBACK.test(value));
+};
+
 provider.on('server_error', (_ctx, err) => log(`server_error: ${err.stack || err}`));
 provider.on('grant.success', (ctx) => log(`grant.success ${ctx.oidc.params?.grant_type ?? ''} client=${ctx.oidc.client?.clientId}`));
 provider.on('grant.error', (_ctx, err) => log(`grant.error ${err.error}: ${err.error_description}`));

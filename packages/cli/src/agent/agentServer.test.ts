@@ -25,6 +25,7 @@ function fakeApi(): RayConnectApi {
     removeCluster: record('removeCluster', undefined),
     beginSignIn: record('beginSignIn'),
     completeSignIn: record('completeSignIn'),
+    finishBrowserSignIn: record('finishBrowserSignIn'),
     cancelSignIn: record('cancelSignIn'),
     signOut: record('signOut', { removed: [] }),
     setNamespaces: record('setNamespaces'),

@@ -169,4 +169,16 @@ describe('createRayConnect (fakes)', () => {
     await expect(api.listRayClusters('context:nope')).rejects.toMatchObject({ code: 'CONTEXT_NOT_FOUND' });
     expect(await api.listConnections()).toEqual([]);
   });
+
+  it('a redirect that matches no browser sign-in is LOGIN_NOT_FOUND, as is an unknown loginId', async () => {
+    const callback = 'https://jupyter.test/ray-connect/oauth/callback?code=c&state=nobody-sent-this';
+    const error = await api.finishBrowserSignIn(callback).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOGIN_NOT_FOUND', fix: expect.stringMatching(/again/) });
+    expect((error as Error).message).not.toContain('nobody-sent-this');
+    await expect(api.finishBrowserSignIn('?code=c')).rejects.toMatchObject({ code: 'LOGIN_NOT_FOUND' });
+    await expect(api.finishBrowserSignIn(callback, 'no-such-login')).rejects.toMatchObject({
+      code: 'LOGIN_NOT_FOUND',
+    });
+    await expect(api.completeSignIn('no-such-login')).rejects.toMatchObject({ code: 'LOGIN_NOT_FOUND' });
+  });
 });

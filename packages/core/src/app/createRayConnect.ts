@@ -1,6 +1,7 @@
 import type {
   AccessCheck,
   AddClusterInput,
+  BrowserCallbackResult,
   ClusterSummary,
   ConnectionSummary,
   ConnectOptions,
@@ -31,7 +32,7 @@ import { type ConfigState, readConfigState, updateConfigState } from './configSt
 import { Connections } from './connections.js';
 import type { RayConnectDeps } from './deps.js';
 import { KubeClients } from './kubeClients.js';
-import { SignInFlows } from './signInFlows.js';
+import { type PendingSignIn, SignInFlows } from './signInFlows.js';
 
 /** The facade a host holds: the RayConnectApi, plus close() for the host's shutdown. */
 export interface RayConnect extends RayConnectApi {
@@ -69,6 +70,25 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
   });
   const connections = new Connections(deps, clients, emit);
   const flows = new SignInFlows();
+  /** What a flow's end does (store the method, announce the state): once, whoever waits for it. */
+  const completions = new WeakMap<PendingSignIn, Promise<SignInState>>();
+  const completion = (flow: PendingSignIn): Promise<SignInState> => {
+    let c = completions.get(flow);
+    if (c === undefined) {
+      c = flow.done.then(
+        async (session) => {
+          await setMethod(flow.clusterId, session.info.method);
+          return signInChanged(flow.clusterId);
+        },
+        (e: unknown) => {
+          throw wrapError(e, 'Signing in', 'IDP_ERROR');
+        },
+      );
+      c.catch(() => undefined);
+      completions.set(flow, c);
+    }
+    return c;
+  };
 
   const summaryOf = async (entry: ClusterEntry, state: ConfigState): Promise<ClusterSummary> => {
     const summary: ClusterSummary = {
@@ -195,14 +215,26 @@ export function createRayConnect(deps: RayConnectDeps): RayConnect {
     async completeSignIn(loginId: string): Promise<SignInState> {
       const flow = flows.get(loginId);
       try {
-        const session = await flow.done;
-        await setMethod(flow.clusterId, session.info.method);
-        return await signInChanged(flow.clusterId);
-      } catch (e) {
-        throw wrapError(e, 'Signing in', 'IDP_ERROR');
+        return await completion(flow);
       } finally {
         flows.finish(loginId);
       }
+    },
+
+    async finishBrowserSignIn(callbackUrl: string, loginId?: string): Promise<BrowserCallbackResult> {
+      let callback: URL;
+      try {
+        // Only the query is used; a bare "?code=...&state=..." is accepted too.
+        callback = new URL(callbackUrl, 'http://callback.invalid/');
+      } catch {
+        throw new RayConnectError('BAD_REQUEST', 'The sign-in callback is not a URL.', {
+          fix: 'Pass the full URL the identity provider redirected the browser to.',
+        });
+      }
+      const { flow, deliver } = flows.forRedirect(callback, loginId);
+      const done = completion(flow);
+      await deliver(callback);
+      return { clusterId: flow.clusterId, clusterName: flow.clusterName, state: await done };
     },
 
     async cancelSignIn(loginId: string): Promise<void> {

@@ -16,9 +16,16 @@ import type { RayConnectDeps } from './deps.js';
 
 export interface PendingSignIn {
   clusterId: string;
+  clusterName: string;
   done: Promise<Session>;
   cancel(): void;
+  /** Browser sign-ins: the `state` sent to the provider, and how its redirect is handed over. */
+  state?: string;
+  deliver?: (callback: URL) => Promise<void>;
 }
+
+/** How long an ended flow stays findable (a late completeSignIn, a reloaded callback page). */
+const ENDED_GRACE_MS = 2 * 60_000;
 
 /** Interactive sign-ins in progress, by loginId (device code, browser redirect). */
 export class SignInFlows {
@@ -37,6 +44,7 @@ export class SignInFlows {
     clusterCa?: string[],
   ): Promise<{ progress: SignInProgress; session?: Session }> {
     const clusterId = entry.id;
+    const clusterName = entry.name;
     switch (input.method) {
       case 'token': {
         const session = await signInWithToken({ clusterId, token: new Secret(input.token) }, signInDeps);
@@ -45,7 +53,7 @@ export class SignInFlows {
       case 'device': {
         const idp = await idpFor(entry, input, deps);
         const flow = await startDeviceSignIn({ clusterId, ...idp }, signInDeps);
-        const loginId = this.add({ clusterId, done: flow.done, cancel: flow.cancel });
+        const loginId = this.add({ clusterId, clusterName, done: flow.done, cancel: flow.cancel });
         const progress: SignInProgress = {
           kind: 'device',
           loginId,
@@ -60,11 +68,14 @@ export class SignInFlows {
       }
       case 'browser': {
         const idp = await idpFor(entry, input, deps);
-        const flow = await startBrowserSignIn({ clusterId, ...idp }, signInDeps);
+        const flow = await startBrowserSignIn(
+          { clusterId, ...idp, ...(input.redirectUri !== undefined && { redirectUri: input.redirectUri }) },
+          signInDeps,
+        );
         return {
           progress: {
             kind: 'browser',
-            loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }),
+            loginId: this.add({ clusterId, clusterName, ...flow }),
             url: flow.url,
           },
         };
@@ -83,13 +94,14 @@ export class SignInFlows {
             server: entry.server,
             ...(ca !== undefined && { ca }),
             ...(deps.insecureSkipTlsVerify && { insecureSkipTlsVerify: true }),
+            ...(input.redirectUri !== undefined && { redirectUri: input.redirectUri }),
           },
           signInDeps,
         );
         return {
           progress: {
             kind: 'browser',
-            loginId: this.add({ clusterId, done: flow.done, cancel: flow.cancel }),
+            loginId: this.add({ clusterId, clusterName, ...flow }),
             url: flow.url,
             tokenRequestUrl: flow.tokenRequestUrl,
           },
@@ -103,10 +115,35 @@ export class SignInFlows {
   get(loginId: string): PendingSignIn {
     const flow = this.pending.get(loginId);
     if (!flow)
-      throw new RayConnectError('BAD_REQUEST', `No sign-in in progress with id ${loginId}`, {
-        fix: 'Start the sign-in again',
-      });
+      throw new RayConnectError(
+        'LOGIN_NOT_FOUND',
+        `No sign-in in progress with id ${loginId}: it finished, expired or was cancelled, or Ray Connect restarted.`,
+        { fix: 'Start the sign-in again', details: { loginId } },
+      );
     return flow;
+  }
+
+  /** The browser sign-in a provider's redirect belongs to, by the `state` it carries (and its loginId, if known). */
+  forRedirect(
+    callback: URL,
+    loginId?: string,
+  ): { loginId: string; flow: PendingSignIn; deliver: (callback: URL) => Promise<void> } {
+    const state = callback.searchParams.get('state');
+    const id =
+      loginId ?? [...this.pending.entries()].find(([, f]) => state !== null && f.state === state)?.[0];
+    const flow = id !== undefined ? this.get(id) : undefined;
+    if (id === undefined || flow === undefined)
+      throw new RayConnectError(
+        'LOGIN_NOT_FOUND',
+        'No browser sign-in in progress matches this answer from the sign-in page: it finished, expired or was cancelled, or Ray Connect restarted.',
+        { fix: 'Start the sign-in again from the Ray panel.' },
+      );
+    const { deliver } = flow;
+    if (deliver === undefined)
+      throw new RayConnectError('BAD_REQUEST', 'This sign-in is not a browser sign-in.', {
+        fix: 'Finish it the way it was started (the device code page).',
+      });
+    return { loginId: id, flow, deliver };
   }
 
   finish(loginId: string): void {
@@ -125,6 +162,13 @@ export class SignInFlows {
   private add(flow: PendingSignIn): string {
     const loginId = randomUUID();
     this.pending.set(loginId, flow);
+    // Nobody may ask for the outcome (the page was closed): forget an ended flow after a while.
+    const forget = () => {
+      setTimeout(() => {
+        if (this.pending.get(loginId) === flow) this.pending.delete(loginId);
+      }, ENDED_GRACE_MS).unref();
+    };
+    flow.done.then(forget, forget);
     return loginId;
   }
 }

@@ -21,6 +21,8 @@ export interface OpenShiftSignInInput extends IdpTlsOptions {
   timeoutMs?: number;
   /** Aborting it cancels the sign-in, like cancel(). */
   signal?: AbortSignal;
+  /** A redirect URI that is not our loopback listener (its OAuthClient must list it); see AuthCodeFlow.deliver. */
+  redirectUri?: string;
   /** Allows an http: OAuth server (tests against a local fake only). */
   allowInsecureRequests?: boolean;
   fetch?: oidc.CustomFetch;
@@ -30,13 +32,15 @@ export interface OpenShiftSignIn {
   url: string;
   /** The "display token" page: if the browser flow cannot work, the user gets a token there and pastes it. */
   tokenRequestUrl: string;
+  state: string;
   done: Promise<Session>;
+  deliver(callback: URL): Promise<void>;
   cancel(): void;
 }
 
 /**
  * OpenShift OAuth like `oc login --web`: discovery at `<api>/.well-known/oauth-authorization-server`, client
- * `openshift-cli-client`, PKCE, loopback redirect. The token is opaque (`sha256~...`, no id_token), so the
+ * `openshift-cli-client`, PKCE, loopback redirect (or the host's `redirectUri`). The token is opaque (`sha256~...`, no id_token), so the
  * identity comes from the API server. Needs deps.verifyIdentity.
  */
 export async function startOpenShiftSignIn(
@@ -53,6 +57,7 @@ export async function startOpenShiftSignIn(
     oidc: false,
     parameters: { scope: 'user:full' },
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    ...(input.redirectUri !== undefined ? { redirectUri: input.redirectUri } : {}),
   });
   input.signal?.addEventListener('abort', () => flow.cancel(), { once: true });
   if (input.signal?.aborted) flow.cancel();
@@ -72,8 +77,15 @@ export async function startOpenShiftSignIn(
     ),
   );
   done.catch(() => undefined);
-  if (deps.browser !== undefined) await deps.browser.open(flow.url);
-  return { url: flow.url, tokenRequestUrl: openShiftTokenRequestUrl(issuer), done, cancel: flow.cancel };
+  if (deps.browser !== undefined && input.redirectUri === undefined) await deps.browser.open(flow.url);
+  return {
+    url: flow.url,
+    tokenRequestUrl: openShiftTokenRequestUrl(issuer),
+    state: flow.state,
+    done,
+    deliver: flow.deliver,
+    cancel: flow.cancel,
+  };
 }
 
 /** `<oauth server>/oauth/token/request`: the page that shows a token to paste (then use signInWithToken). */
