@@ -96,7 +96,7 @@ async function terminalRun(page: Page, command: string, file: string): Promise<s
   await page.waitForTimeout(1000); // the shell prints its prompt
   await term.click();
   await page.keyboard.type(
-    `cd "${notebooksDir}"; (${command}; echo "exit=$?") > ${file}.tmp 2>&1; mv ${file}.tmp ${file}\n`,
+    `cd "${notebooksDir}"; (${command}; echo "exit=$?") > ${file}.tmp 2>&1; mv ${file}.tmp ${file}; exit\n`,
   );
   for (let i = 0; i < 60 && !existsSync(path); i++) await page.waitForTimeout(500);
   return readFileSync(path, 'utf8');
