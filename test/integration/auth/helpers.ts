@@ -1,5 +1,6 @@
 // Shared setup for the auth integration tests: the running sandbox, its CA, and the core's sign-in deps.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ export function tempDir(prefix: string): string {
 /** The built core (for child processes, which cannot load TypeScript). */
 export const builtCore = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
+const execFileAsync = promisify(execFile);
+
 const has = (cmd: string): boolean => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -56,7 +59,7 @@ const KEYCHAIN_TOOLS: Record<string, string> = {
  * Installs what the keychain tests need with apt when missing. Returns a reason to skip when it cannot
  * (no apt-get), undefined when everything is there.
  */
-export function ensureKeychainTools(): string | undefined {
+export async function ensureKeychainTools(): Promise<string | undefined> {
   const missing = [
     ...new Set(
       Object.entries(KEYCHAIN_TOOLS)
@@ -66,17 +69,17 @@ export function ensureKeychainTools(): string | undefined {
   ];
   if (missing.length === 0) return undefined;
   if (!has('apt-get')) return `needs ${missing.join(', ')} and there is no apt-get to install them`;
+  // Not execFileSync: a cold apt-get blocks the vitest worker long enough to miss vitest's RPC (fails the tier).
   const apt = (args: string[]) =>
-    execFileSync('apt-get', args, {
-      stdio: 'ignore',
+    execFileAsync('apt-get', args, {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       timeout: 280_000,
     });
   try {
-    apt(['install', '-y', ...missing, 'dbus-x11']);
+    await apt(['install', '-y', ...missing, 'dbus-x11']);
   } catch {
-    apt(['update']);
-    apt(['install', '-y', ...missing, 'dbus-x11']);
+    await apt(['update']);
+    await apt(['install', '-y', ...missing, 'dbus-x11']);
   }
   return undefined;
 }

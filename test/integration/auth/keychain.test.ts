@@ -52,9 +52,9 @@ async function inSession(
 }
 
 describe('OS keychain (Secret Service)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(fileURLToPath(builtCore))) throw new Error('Build the core first: pnpm -r run build');
-    skipReason = ensureKeychainTools();
+    skipReason = await ensureKeychainTools();
   }, 300_000);
 
   it('stores, lists and reads a session in the unlocked keyring; sign-out removes it and says where from', async (ctx) => {

@@ -110,7 +110,7 @@ describe('two processes refreshing the same grant', () => {
   });
 
   it('with the OS keychain (Secret Service): the same', async (ctx) => {
-    const skipReason = ensureKeychainTools();
+    const skipReason = await ensureKeychainTools();
     if (skipReason !== undefined) return ctx.skip(skipReason);
     const home = tempDir('rc-two-home-');
     mkdirSync(join(home, 'run'), { mode: 0o700 });

@@ -277,7 +277,7 @@ describe('OpenShift AI fronting: kube-rbac-proxy behind an ODH HTTPRoute (sandbo
     skip = mountNamespaceUnavailable();
     if (skip) return;
     try {
-      bin = ensureKubeRbacProxy();
+      bin = await ensureKubeRbacProxy();
     } catch (e) {
       skip = `kube-rbac-proxy could not be built: ${(e as Error).message}`;
       return;

@@ -22,13 +22,39 @@ const cacheDir =
 const binDir = join(cacheDir, 'bin');
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'auto' };
 
-/** `go mod download -json mod@version` -> the module's directory in the module cache. */
-function goModDir(mod: string): string {
-  const r = spawnSync('go', ['mod', 'download', '-json', mod], {
-    encoding: 'utf8',
-    env: goEnv,
-    timeout: 600_000,
+/**
+ * `go` run without blocking: a cold build takes minutes, and a vitest worker whose event loop is blocked that long
+ * misses vitest's RPC ("Timeout calling onTaskUpdate"), which fails the whole tier.
+ */
+function go(
+  args: string[],
+  opts: { cwd?: string; timeoutMs: number },
+): Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn('go', args, {
+      env: goEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr, error });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
+}
+
+/** `go mod download -json mod@version` -> the module's directory in the module cache. */
+async function goModDir(mod: string): Promise<string> {
+  const r = await go(['mod', 'download', '-json', mod], { timeoutMs: 600_000 });
   const info = (() => {
     try {
       return JSON.parse(r.stdout) as { Dir?: string; Error?: string };
@@ -36,7 +62,7 @@ function goModDir(mod: string): string {
       return {};
     }
   })();
-  if (r.status !== 0 || !info.Dir)
+  if (r.code !== 0 || !info.Dir)
     throw new Error(`go mod download ${mod} failed: ${info.Error ?? r.error?.message ?? r.stderr.trim()}`);
   return info.Dir;
 }
@@ -46,20 +72,18 @@ function goModDir(mod: string): string {
  * downloaded module's own go.mod/go.sum (`go install mod@version` asks the proxy for the version list, which this
  * proxy refuses for this module). Returns the path, or throws with go's output.
  */
-export function ensureKubeRbacProxy(): string {
+export async function ensureKubeRbacProxy(): Promise<string> {
   const bin = join(binDir, 'kube-rbac-proxy');
   const stamp = join(binDir, '.kube-rbac-proxy.version');
   if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === KUBE_RBAC_PROXY_VERSION)
     return bin;
   mkdirSync(binDir, { recursive: true });
-  const dir = goModDir(`github.com/brancz/kube-rbac-proxy@${KUBE_RBAC_PROXY_VERSION}`);
-  const r = spawnSync('go', ['build', '-trimpath', '-o', bin, './cmd/kube-rbac-proxy'], {
+  const dir = await goModDir(`github.com/brancz/kube-rbac-proxy@${KUBE_RBAC_PROXY_VERSION}`);
+  const r = await go(['build', '-trimpath', '-o', bin, './cmd/kube-rbac-proxy'], {
     cwd: dir,
-    encoding: 'utf8',
-    env: goEnv,
-    timeout: 1_500_000,
+    timeoutMs: 1_500_000,
   });
-  if (r.status !== 0)
+  if (r.code !== 0)
     throw new Error(`go build kube-rbac-proxy failed: ${r.error?.message ?? r.stderr.trim()}`);
   writeFileSync(stamp, `${KUBE_RBAC_PROXY_VERSION}\n`);
   return bin;
@@ -86,13 +110,13 @@ async function applyCrd(file: string, name: string): Promise<void> {
 
 /** Gateway API (Gateway, HTTPRoute; standard channel) and OpenShift Route CRDs, from their Go modules. Idempotent. */
 export async function installFrontingCrds(): Promise<void> {
-  const gw = join(goModDir(`sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}`), 'config/crd/standard');
+  const gw = join(await goModDir(`sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}`), 'config/crd/standard');
   await applyCrd(join(gw, 'gateway.networking.k8s.io_gateways.yaml'), 'gateways.gateway.networking.k8s.io');
   await applyCrd(
     join(gw, 'gateway.networking.k8s.io_httproutes.yaml'),
     'httproutes.gateway.networking.k8s.io',
   );
-  const os = goModDir(`github.com/openshift/api@${OPENSHIFT_API_VERSION}`);
+  const os = await goModDir(`github.com/openshift/api@${OPENSHIFT_API_VERSION}`);
   await applyCrd(
     join(os, 'route/v1/zz_generated.crd-manifests/routes.crd.yaml'),
     'routes.route.openshift.io',
