@@ -100,46 +100,51 @@ async def test_unknown_method_and_bad_body(jp_fetch, service):
     assert r.code == 400
 
 
-async def test_connect_sets_env_and_disconnect_removes_it(call, jp_fetch, service, clean_ray_env):
+async def test_connect_hands_out_env_without_the_servers_environ_and_get_env_holds_no_value(call, jp_fetch, service, clean_ray_env):
+    """Was: connect wrote RAY_* into os.environ and GET env returned the token. Now neither (issue 14 item 3)."""
     await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
     await call("connect", RAY, {})
-    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
-    assert os.environ["RAY_AUTH_MODE"] == "token"
-    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
-    state = json.loads((await jp_fetch("ray-connect", "env")).body)
-    assert state["active"] == RAY and state["env"]["RAY_AUTH_TOKEN"] == "fake-token-1"
-    await call("disconnect", RAY)
     for key in ("RAY_AUTH_TOKEN", "RAY_AUTH_MODE", "RAY_ADDRESS"):
         assert key not in os.environ
-    state = json.loads((await jp_fetch("ray-connect", "env")).body)
-    assert state["active"] is None and state["env"] == {}
-
-
-async def test_sign_out_removes_env(call, service, clean_ray_env):
-    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
-    await call("connect", RAY, {})
-    assert "RAY_AUTH_TOKEN" in os.environ
-    await call("signOut", "context:fake")
-    assert "RAY_AUTH_TOKEN" not in os.environ
-
-
-async def test_env_restores_what_was_there_before(call, service, monkeypatch, clean_ray_env):
-    monkeypatch.setenv("RAY_ADDRESS", "http://mine:8265")
-    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
-    await call("connect", RAY, {})
-    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
+    assert service.book.wanted()["RAY_AUTH_TOKEN"] == "fake-token-1"  # kept in memory, for kernels and terminals
+    r = await jp_fetch("ray-connect", "env")
+    assert b"fake-token" not in r.body
+    state = json.loads(r.body)
+    assert state == {
+        "active": RAY,
+        "keys": ["RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"],
+        "tokenVersion": 1,
+        "inject": True,
+        "kernels": 0,
+        "skippedKernels": 0,
+        "terminals": 0,
+    }
     await call("disconnect", RAY)
-    assert os.environ["RAY_ADDRESS"] == "http://mine:8265"
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] is None and state["keys"] == [] and state["tokenVersion"] is None
+    assert service.book.wanted() == {}
 
 
-async def test_inject_off_keeps_environ_clean(call, jp_fetch, service, clean_ray_env):
+async def test_sign_out_removes_env(call, jp_fetch, service, clean_ray_env):
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] == RAY
+    await call("signOut", "context:fake")
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] is None
+    assert service.book.wanted() == {}
+
+
+async def test_inject_off_hands_out_nothing(call, jp_fetch, service, clean_ray_env):
     r = await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": false}')
     assert json.loads(r.body) == {"inject": False}
     await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
     await call("connect", RAY, {})
-    assert "RAY_AUTH_TOKEN" not in os.environ
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] is None and state["keys"] == [] and state["inject"] is False
+    assert service.book.wanted() == {}
     await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": true}')
-    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] == RAY
+    assert service.book.wanted()["RAY_AUTH_TOKEN"] == "fake-token-1"
     await call("disconnect", RAY)
 
 
@@ -168,10 +173,8 @@ async def test_session_kernel_restart_keeps_fresh_env(call, jp_fetch, jp_servera
         # token rotation: the agent's event makes the server fetch the new env
         await service.agent.call("testRotate")
         await wait_for(lambda: launch_env().get("RAY_AUTH_TOKEN") == "fake-token-2", "rotated token in the kernel's launch env")
-        assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-2"
         await call("signOut", "context:fake")
         assert "RAY_AUTH_TOKEN" not in launch_env()
-        assert "RAY_AUTH_TOKEN" not in os.environ
     finally:
         await jp_fetch("api", "sessions", session["id"], method="DELETE")
 
