@@ -94,6 +94,13 @@ class RayConnectService:
     async def set_inject(self, enabled: bool) -> None:
         await self._change(self.book.set_enabled(enabled))
 
+    def reapply_env(self) -> dict:
+        """Applies the current env to running kernels again (one was busy too long, say); returns the state."""
+        if self.book.wanted():
+            for target in self.targets:
+                target.apply()
+        return self.env_state()
+
     def add_target(self, target: EnvTarget) -> None:
         self.targets.append(target)
 
@@ -126,7 +133,10 @@ class RayConnectService:
 
     # ---- events: one stream from the agent, fanned out to browsers; env kept fresh from it
     def listen(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Events for one page, starting with the current env state (names and counts): a page whose stream
+        reopened (server restarted, network back) is up to date without asking."""
         self._browser_listeners.append(listener)
+        listener({"type": "env-changed", **self.env_state()})
         return lambda: self._browser_listeners.remove(listener) if listener in self._browser_listeners else None
 
     def emit(self, event: dict) -> None:

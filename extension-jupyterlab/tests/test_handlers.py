@@ -15,6 +15,7 @@ async def test_every_route_needs_auth(jp_fetch, service):
         (("ray-connect", "version"), "GET", None),
         (("ray-connect", "env"), "GET", None),
         (("ray-connect", "env"), "PUT", "{}"),
+        (("ray-connect", "env"), "POST", "{}"),
         (("ray-connect", "events"), "GET", None),
         (("ray-connect", "call", "listClusters"), "POST", '{"args": []}'),
         (("ray-connect", "call", "rayToken"), "POST", json.dumps({"args": [RAY]})),
@@ -119,6 +120,8 @@ async def test_connect_hands_out_env_without_the_servers_environ_and_get_env_hol
         "skippedKernels": 0,
         "terminals": 0,
     }
+    again = await jp_fetch("ray-connect", "env", method="POST", body="{}")  # apply to running kernels again
+    assert b"fake-token" not in again.body and json.loads(again.body) == state
     await call("disconnect", RAY)
     state = json.loads((await jp_fetch("ray-connect", "env")).body)
     assert state["active"] is None and state["keys"] == [] and state["tokenVersion"] is None
@@ -188,11 +191,16 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
         await wait_for(lambda: any(b"connected" in c for c in chunks), "stream open")
         await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
         await call("connect", RAY, {})
-        await wait_for(lambda: b"env-changed" in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
+        await wait_for(lambda: b'"keys": ["RAY_ADDRESS"' in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
         text = b"".join(chunks).decode()
         assert "fake-token" not in text
         events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
         assert {"sign-in-changed", "connection-changed", "env-changed"} <= {e["type"] for e in events}
+        # the stream opens with the current env state (a page that reconnects is up to date), names and counts only
+        assert events[0]["type"] == "env-changed" and events[0]["active"] is None
+        connected = [e for e in events if e["type"] == "env-changed" and e["active"]]
+        assert connected[-1]["keys"] == ["RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"]
+        assert set(connected[-1]) == {"type", "active", "keys", "tokenVersion", "inject", "kernels", "skippedKernels", "terminals"}
         await call("disconnect", RAY)
     finally:
         fetch.cancel()
