@@ -20,6 +20,7 @@ import inspect
 import json
 import logging
 import os
+import queue
 import time
 import uuid
 from collections.abc import Mapping
@@ -196,8 +197,10 @@ class JupyterKernelEnv:
                     return f"no reply in {REPLY_SECONDS:.0f} s (busy or not running)"
                 try:
                     reply = await _maybe_await(client.get_shell_msg(timeout=left))
-                except Exception:  # noqa: BLE001 - queue.Empty on timeout, or the channel closed
-                    continue
+                except queue.Empty:
+                    continue  # the deadline passed: said above
+                except Exception as e:  # noqa: BLE001 - the channel closed under us (kernel shut down)
+                    return f"the kernel's channel failed ({type(e).__name__})"
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     break
             content = reply.get("content", {})
