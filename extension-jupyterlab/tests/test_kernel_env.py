@@ -78,12 +78,18 @@ async def test_kernels_of_any_kernelspec_get_the_env_and_running_ones_are_update
         echo_before = await start_kernel(jp_fetch, "echo")
         started += [before, echo_before]
         assert TOKEN not in await kernel_environ(km, before)
+        # ... busy with a cell when the connection comes: the server's update runs after it.
+        busy = km.get_kernel(before).client()
+        busy.session.session = uuid.uuid4().hex
+        busy.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        busy.execute("import time; time.sleep(2)")
 
         await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
         await call("connect", RAY, {})
 
         # The running Python kernel gets it from the server (the page has nothing to do with it).
         env = await until_kernel(km, before, lambda e: e.get(TOKEN) == "fake-token-1", "token in the running kernel")
+        busy.stop_channels()
         assert env["RAY_ADDRESS"] == "http://127.0.0.1:18265" and env["RAY_AUTH_MODE"] == "token"
         await wait_for(lambda: service.env_state()["kernels"] == 1, "1 kernel counted")
         state = await env_state(jp_fetch)
