@@ -9,7 +9,8 @@ from traitlets import Bool, Enum, List, Unicode, default
 
 from .agent import AgentProcess, default_command
 from .handlers import handlers
-from .service import JupyterKernelEnv, RayConnectService
+from .processes import JupyterKernelEnv, JupyterTerminalEnv
+from .service import RayConnectService
 
 BROWSER_REDIRECTS = ("auto", "server", "loopback", "device")
 
@@ -52,12 +53,24 @@ class RayConnectApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         agent = AgentProcess(self._command, log=self.log)
-        kernel_manager = self.serverapp.kernel_manager if self.serverapp else None
-        service = RayConnectService(agent, kernels=JupyterKernelEnv(kernel_manager, self.log) if kernel_manager is not None else None, log=self.log)
+        service = RayConnectService(agent, log=self.log)
         service.book.enabled = self.inject
         service.browser_redirect = self.browser_redirect
         self.service = service
         self.settings["ray_connect"] = service
+        # The env goes into the kernels and terminals this server starts, never into its own os.environ.
+        kernel_manager = self.serverapp.kernel_manager if self.serverapp else None
+        if kernel_manager is not None:
+            service.add_target(JupyterKernelEnv(kernel_manager, service.book, service.env_counts_changed, self.log))
+        self._terminals_wired = False
+        self._wire_terminals(self.settings)
+
+    def _wire_terminals(self, settings: dict) -> None:
+        # jupyter_server_terminals loads before us (extensions load in name order); checked again at start.
+        terminal_manager = settings.get("terminal_manager")
+        if terminal_manager is not None and not self._terminals_wired:
+            self._terminals_wired = True
+            self.service.add_target(JupyterTerminalEnv(terminal_manager, self.service.book, self.service.env_counts_changed))
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prefixes base_url itself.
@@ -65,6 +78,7 @@ class RayConnectApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)
+        self._wire_terminals(serverapp.web_app.settings)
         if self.start_agent_at_startup:
             await self.service.start()
 

@@ -1,16 +1,15 @@
-"""Which Ray env this Jupyter server hands to new kernels and terminals. Host-free.
+"""Which Ray env this Jupyter server hands to kernels and terminals. Host-free.
 
-The server's os.environ is what new kernels and terminals inherit (hosts.md). EnvBook keeps, per connected Ray
-cluster, the env the agent gave (RAY_AUTH_MODE, RAY_AUTH_TOKEN, RAY_ADDRESS); the most recent connection is the
-active one and is written into `environ`. It remembers what each key held before, so removing puts that back, and
-it never touches keys it did not set. Values are secrets: never logged, never persisted.
+EnvBook keeps, per connected Ray cluster, the env the agent gave (RAY_AUTH_MODE, RAY_AUTH_TOKEN, RAY_ADDRESS); the
+most recent connection is the active one. It never writes the server's own environment (`os.environ`): the env goes
+only into the processes the server starts for the user (kernels, terminals) and into running Python kernels, by
+the code in kernels.py. Values are secrets: never logged, never persisted, never sent to the page.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 RAY_KEYS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")
 
@@ -19,27 +18,24 @@ def ref_key(ref: dict) -> str:
     return f"{ref['clusterId']}/{ref['namespace']}/{ref['name']}"
 
 
-@dataclass
-class Change:
-    """What to do to kernels that already run: set these keys, drop those."""
+@dataclass(frozen=True)
+class EnvPlan:
+    """What a process that got the Ray env must hold now: these keys set, those removed."""
 
-    set: dict[str, str] = field(default_factory=dict)
-    unset: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.set or self.unset)
+    set: dict[str, str]
+    unset: tuple[str, ...]
 
     def __repr__(self) -> str:  # never the values
-        return f"Change(set={sorted(self.set)}, unset={self.unset})"
+        return f"EnvPlan(set={sorted(self.set)}, unset={list(self.unset)})"
 
 
 class EnvBook:
-    def __init__(self, environ: MutableMapping[str, str] | None = None):
-        self.environ = os.environ if environ is None else environ
+    def __init__(self) -> None:
         self._connections: dict[str, dict] = {}  # key -> {ref, env, tokenVersion}; insertion order = age
-        self._applied: dict[str, str] = {}
-        self._saved: dict[str, str | None] = {}
+        self._handed: set[str] = set(RAY_KEYS)  # every key ever handed out: what a removal takes back
         self.enabled = True
+        self.generation = 0  # bumped whenever wanted() changes: "does this process hold the current env?"
+        self._wanted: dict[str, str] = {}
 
     # ---- queries
     def active(self) -> dict | None:
@@ -54,11 +50,19 @@ class EnvBook:
     def refs(self) -> list[dict]:
         return [c["ref"] for c in self._connections.values()]
 
-    def applied_keys(self) -> list[str]:
-        return sorted(self._applied)
+    def wanted(self) -> dict[str, str]:
+        """The env new kernels and terminals get now ({} when nothing is connected or injection is off)."""
+        return dict(self._wanted)
 
-    # ---- changes
-    def set(self, ref: dict, env: dict[str, str], token_version: int = 0) -> Change:
+    def plan(self, base: Mapping[str, str]) -> EnvPlan:
+        """For a process that got the env before: the wanted env, and every other key we ever handed out put back
+        to what the server's own environment (`base`, what the process inherited at launch) holds, or removed."""
+        out = {k: base[k] for k in sorted(self._handed) if k in base}
+        out.update(self._wanted)
+        return EnvPlan(out, tuple(k for k in sorted(self._handed) if k not in out))
+
+    # ---- changes (each returns whether the env handed out changed)
+    def set(self, ref: dict, env: dict[str, str], token_version: int = 0) -> bool:
         key = ref_key(ref)
         clean = {k: str(v) for k, v in env.items() if k.startswith("RAY_")}
         self._connections.pop(key, None)
@@ -67,46 +71,31 @@ class EnvBook:
             "env": clean,
             "tokenVersion": token_version,
         }
-        return self._apply()
+        return self._update()
 
-    def remove(self, ref: dict) -> Change:
+    def remove(self, ref: dict) -> bool:
         self._connections.pop(ref_key(ref), None)
-        return self._apply()
+        return self._update()
 
-    def remove_cluster(self, cluster_id: str) -> Change:
+    def remove_cluster(self, cluster_id: str) -> bool:
         for key in [k for k, c in self._connections.items() if c["ref"]["clusterId"] == cluster_id]:
             del self._connections[key]
-        return self._apply()
+        return self._update()
 
-    def clear(self) -> Change:
+    def clear(self) -> bool:
         self._connections.clear()
-        return self._apply()
+        return self._update()
 
-    def set_enabled(self, enabled: bool) -> Change:
+    def set_enabled(self, enabled: bool) -> bool:
         self.enabled = enabled
-        return self._apply()
+        return self._update()
 
-    def _apply(self) -> Change:
+    def _update(self) -> bool:
         active = self.active()
         wanted = dict(active["env"]) if (active and self.enabled) else {}
-        change = Change()
-        for k in list(self._applied):
-            if k not in wanted:
-                before = self._saved.pop(k, None)
-                if before is None:
-                    self.environ.pop(k, None)
-                else:
-                    self.environ[k] = before
-                del self._applied[k]
-                change.unset.append(k)
-        for k, v in wanted.items():
-            if k not in self._applied:
-                self._saved[k] = self.environ.get(k)
-            if self._applied.get(k) != v:
-                self.environ[k] = v
-                self._applied[k] = v
-                change.set[k] = v
-        # A kernel restarted later must see the whole active env, not only what changed now.
-        if change and wanted:
-            change.set = dict(wanted)
-        return change
+        if wanted == self._wanted:
+            return False
+        self._handed.update(wanted)
+        self._wanted = wanted
+        self.generation += 1
+        return True

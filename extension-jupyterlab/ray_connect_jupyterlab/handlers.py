@@ -84,10 +84,18 @@ class CallHandler(BaseHandler):
 
 
 class EnvHandler(BaseHandler):
+    """The env handed to kernels and terminals: names and counts only, never a value (the server applies it)."""
+
     @tornado.web.authenticated
     def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(self.service.env_state()))
+
+    @tornado.web.authenticated
+    def post(self) -> None:
+        """Apply the env to running Python kernels again."""
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(self.service.reapply_env()))
 
     @tornado.web.authenticated
     async def put(self) -> None:

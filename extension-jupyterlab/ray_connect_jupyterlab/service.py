@@ -1,7 +1,7 @@
 """The server side of Ray Connect, host-free: the agent, the env book, and what happens after a call.
 
-Handlers (handlers.py) only translate HTTP to these methods. `KernelEnvSink` is the one place that knows about
-Jupyter's kernel manager, passed in so tests can give a fake.
+Handlers (handlers.py) only translate HTTP to these methods. `EnvTarget`s (processes.py: kernels, terminals) are the
+only places that know about Jupyter's managers, passed in so tests can give fakes.
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from typing import Any, Callable, Protocol
 
 from ._version import PROTOCOL_VERSION, __version__
 from .agent import PIP_FIX, AgentError, AgentProcess
-from .env import Change, EnvBook, ref_key
+from .env import EnvBook, ref_key
 
 
-class KernelEnvSink(Protocol):
-    def apply(self, change: Change) -> int:
-        """Make restarts of running kernels use the new env. Returns how many kernels were updated."""
+class EnvTarget(Protocol):
+    """Processes of this server that get the Ray env (kernels, terminals)."""
 
+    def apply(self) -> None:
+        """The env handed out changed: bring running processes up to date (may finish in the background)."""
 
-class NoKernels:
-    def apply(self, change: Change) -> int:
-        return 0
+    def counts(self) -> dict[str, int]:
+        """How many processes hold the current env (names: kernels, skippedKernels, terminals)."""
+
+    async def stop(self) -> None: ...
 
 
 class RayConnectService:
@@ -34,12 +36,11 @@ class RayConnectService:
         self,
         agent: AgentProcess,
         book: EnvBook | None = None,
-        kernels: KernelEnvSink | None = None,
         log: logging.Logger | None = None,
     ):
         self.agent = agent
         self.book = book or EnvBook()
-        self.kernels = kernels or NoKernels()
+        self.targets: list[EnvTarget] = []
         self.log = log or logging.getLogger("ray_connect_jupyterlab")
         self._browser_listeners: list[Callable[[dict], None]] = []
         self._unsubscribe = agent.subscribe(self._on_agent_event)
@@ -97,35 +98,49 @@ class RayConnectService:
     async def set_inject(self, enabled: bool) -> None:
         await self._change(self.book.set_enabled(enabled))
 
-    async def _change(self, change: Change) -> None:
-        if not change:
+    def reapply_env(self) -> dict:
+        """Applies the current env to running kernels again (one was busy too long, say); returns the state."""
+        if self.book.wanted():
+            for target in self.targets:
+                target.apply()
+        return self.env_state()
+
+    def add_target(self, target: EnvTarget) -> None:
+        self.targets.append(target)
+
+    async def _change(self, changed: bool) -> None:
+        if not changed:
             return
-        updated = self.kernels.apply(change)
-        self.log.info("Ray Connect env: %r; %d kernel(s) will restart with it", change, updated)
-        active = self.book.active()
-        self.emit({"type": "env-changed", "active": active["ref"] if active else None, "tokenVersion": active["tokenVersion"] if active else None})
+        for target in self.targets:
+            target.apply()
+        self.log.info("Ray Connect env: %s", f"keys {sorted(self.book.wanted())}" if self.book.wanted() else "none")
+        self.env_counts_changed()
+
+    def env_counts_changed(self) -> None:
+        """The env, or how many kernels and terminals hold it, changed: tell the pages (no values)."""
+        self.emit({"type": "env-changed", **self.env_state()})
 
     def env_state(self) -> dict:
-        """The active env (holds the token): for the authenticated frontend to apply to running kernels."""
+        """What the page may know: the active connection, the names of the keys handed out, counts. Never a value."""
         active = self.book.active()
-        if not active or not self.book.enabled:
-            return {"active": None, "env": {}, "unset": list(self._all_keys()), "tokenVersion": None}
+        wanted = self.book.wanted()
+        counts = {"kernels": 0, "skippedKernels": 0, "terminals": 0}
+        for target in self.targets:
+            counts.update(target.counts())
         return {
-            "active": active["ref"],
-            "env": dict(active["env"]),
-            "unset": [k for k in self._all_keys() if k not in active["env"]],
-            "tokenVersion": active["tokenVersion"],
+            "active": active["ref"] if active and wanted else None,
+            "keys": sorted(wanted),
+            "tokenVersion": active["tokenVersion"] if active and wanted else None,
+            "inject": self.book.enabled,
+            **counts,
         }
-
-    @staticmethod
-    def _all_keys() -> tuple[str, ...]:
-        from .env import RAY_KEYS
-
-        return RAY_KEYS
 
     # ---- events: one stream from the agent, fanned out to browsers; env kept fresh from it
     def listen(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Events for one page, starting with the current env state (names and counts): a page whose stream
+        reopened (server restarted, network back) is up to date without asking."""
         self._browser_listeners.append(listener)
+        listener({"type": "env-changed", **self.env_state()})
         return lambda: self._browser_listeners.remove(listener) if listener in self._browser_listeners else None
 
     def emit(self, event: dict) -> None:
@@ -168,35 +183,6 @@ class RayConnectService:
     async def stop(self) -> None:
         self._unsubscribe()
         self.book.clear()
+        for target in self.targets:
+            await target.stop()
         await self.agent.stop()
-
-
-class JupyterKernelEnv:
-    """Restarts of kernels this server runs keep the fresh env: `update_env` (jupyter_client >= 8.5), and for
-    removed keys the kernel manager's launch env (the snapshot a restart reuses)."""
-
-    def __init__(self, kernel_manager: Any, log: logging.Logger | None = None):
-        self.km = kernel_manager
-        self.log = log or logging.getLogger("ray_connect_jupyterlab")
-
-    def apply(self, change: Change) -> int:
-        count = 0
-        for kernel_id in list(self.km.list_kernel_ids()):
-            try:
-                kernel = self.km.get_kernel(kernel_id)
-            except KeyError:
-                continue
-            if change.set:
-                if hasattr(self.km, "update_env"):
-                    self.km.update_env(kernel_id=kernel_id, env=dict(change.set))
-                else:  # jupyter_client < 8.5
-                    launch_env = getattr(kernel, "_launch_args", {}).get("env")
-                    if isinstance(launch_env, dict):
-                        launch_env.update(change.set)
-            if change.unset:
-                launch_env = getattr(kernel, "_launch_args", {}).get("env")
-                if isinstance(launch_env, dict):
-                    for key in change.unset:
-                        launch_env.pop(key, None)
-            count += 1
-        return count

@@ -21,14 +21,14 @@ import {
 } from '@ray-connect/shared';
 import { browserDialog, askToken, deviceCodeDialog } from './dialogs.js';
 import { withBrowserRedirect } from './signInRedirect.js';
-import type { KernelEnvInjector } from './kernels.js';
+import type { EnvCounts } from './kernels.js';
 import type { RayModel } from './model.js';
 import { call } from './request.js';
 
 export interface CommandDeps {
   app: JupyterFrontEnd;
   model: RayModel;
-  kernels: KernelEnvInjector;
+  kernels: EnvCounts;
   trans: TranslationBundle;
   t: Translate;
   settings: () => ISettingRegistry.ISettings | undefined;
@@ -310,7 +310,7 @@ export function registerCommands(d: CommandDeps): string[] {
         type: 'success',
         autoClose: 8000,
         message: trans.__(
-          'Connected to %1. New terminals and Python kernels get RAY_ADDRESS and the token.',
+          'Connected to %1. New terminals and kernels, and running Python kernels, get RAY_ADDRESS and the token (terminals already open keep their environment).',
           ref.name,
         ),
         actions: [
@@ -382,8 +382,13 @@ export function registerCommands(d: CommandDeps): string[] {
   });
   add(CommandIds.injectKernel, async () => {
     try {
-      await d.kernels.refresh();
-      Notification.info(trans.__('Ray environment applied to running Python kernels.'), { autoClose: 4000 });
+      const state = await d.kernels.reapply();
+      Notification.info(
+        state.active
+          ? trans.__('The Jupyter server is applying the Ray environment to running Python kernels.')
+          : trans.__('No Ray cluster is connected: there is no environment to apply.'),
+        { autoClose: 4000 },
+      );
     } catch (error) {
       fail(error);
     }

@@ -1,14 +1,12 @@
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
-import { IConsoleTracker } from '@jupyterlab/console';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { messageFor, formatMessage, toErrorInfo, type ErrorInfo, type Translate } from '@ray-connect/shared';
 import { COMMAND_CATEGORY, registerCommands, showLogsDialog } from './commands.js';
-import { KernelEnvInjector } from './kernels.js';
+import { EnvCounts } from './kernels.js';
 import { RayModel } from './model.js';
 import { RayPanel } from './panel.js';
 import { requestAPI } from './request.js';
@@ -27,15 +25,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'Ray Connect: sign in to Kubernetes, connect to Ray clusters, Ray env in kernels and terminals.',
   autoStart: true,
-  optional: [
-    ICommandPalette,
-    ISettingRegistry,
-    IStatusBar,
-    ITranslator,
-    ILayoutRestorer,
-    INotebookTracker,
-    IConsoleTracker,
-  ],
+  optional: [ICommandPalette, ISettingRegistry, IStatusBar, ITranslator, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
@@ -43,8 +33,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     statusBar: IStatusBar | null,
     translator: ITranslator | null,
     restorer: ILayoutRestorer | null,
-    notebooks: INotebookTracker | null,
-    consoles: IConsoleTracker | null,
   ) => {
     const trans = (translator ?? nullTranslator).load('ray_connect_jupyterlab');
     // shared/ templates use {0}; JupyterLab's gettext uses %1.
@@ -56,47 +44,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const model = new RayModel(t);
     let settings: ISettingRegistry.ISettings | undefined;
 
-    const kernels = new KernelEnvInjector((key, count) => {
-      const counts = { ...model.injections };
-      for (const k of Object.keys(counts)) if (k !== key) delete counts[k];
-      if (key) counts[key] = { terminals: counts[key]?.terminals ?? 0, kernels: count };
-      model.injections = counts;
+    // The server gives the env to kernels and terminals itself; the page only shows its counts.
+    const kernels = new EnvCounts((injections) => {
+      model.injections = injections;
       model.notify();
     });
-    notebooks?.widgetAdded.connect((_, w) => kernels.track(w.sessionContext));
-    notebooks?.forEach((w) => kernels.track(w.sessionContext));
-    consoles?.widgetAdded.connect((_, w) => kernels.track(w.sessionContext));
-    consoles?.forEach((w) => kernels.track(w.sessionContext));
-
-    // New terminals inherit the server's env: count them for the "Env in N terminals" row.
-    let knownTerminals = new Set<string>();
-    app.serviceManager.terminals.runningChanged.connect((_, models) => {
-      const names = new Set(models.map((m) => m.name));
-      const added = [...names].filter((n) => !knownTerminals.has(n)).length;
-      knownTerminals = names;
-      const key = Object.keys(model.injections)[0];
-      if (key && added) {
-        const c = model.injections[key]!;
-        model.injections = { [key]: { ...c, terminals: c.terminals + added } };
-        model.notify();
-      }
-    });
-
+    // The server sends env-changed first on every (re)opened event stream, then on each change.
     model.event.connect((_, event) => {
-      if (event.type === 'env-changed') {
-        if (!event.active) model.injections = {};
-        else if (
-          !model.injections[`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]
-        ) {
-          model.injections = {
-            [`${event.active.clusterId}/${event.active.namespace}/${event.active.name}`]: {
-              terminals: 0,
-              kernels: 0,
-            },
-          };
-        }
-        void kernels.refresh().catch(() => undefined);
-      }
+      if (event.type === 'env-changed') kernels.update(event);
     });
 
     const panel = new RayPanel(model, app.commands, trans, t);
@@ -128,7 +83,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!settings) return;
       const injectKernels = settings.get('rayConnect.injectKernels').composite !== false;
       const injectTerminals = settings.get('rayConnect.injectTerminals').composite !== false;
-      kernels.enabled = injectKernels;
       const namespaces = settings.get('rayConnect.namespaces').composite;
       const next = Array.isArray(namespaces)
         ? namespaces.filter((n): n is string => typeof n === 'string' && n.length > 0)

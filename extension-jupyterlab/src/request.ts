@@ -78,11 +78,8 @@ export async function call<M extends AgentMethod>(
 /** Events the server adds to the agent's: its env changed; the agent could not start. */
 export type ServerEvent =
   | RayConnectEvent
-  | {
-      type: 'env-changed';
-      active: { clusterId: string; namespace: string; name: string } | null;
-      tokenVersion: number | null;
-    }
+  /** The env the server hands out, or how many kernels and terminals hold it, changed (names and counts only). */
+  | ({ type: 'env-changed' } & EnvState)
   | { type: 'agent-error'; error: ErrorInfo }
   /** The agent process exited without being stopped (killed, crashed) and the server started a new one. */
   | { type: 'agent-restarted'; exitCode: number | null };
@@ -151,9 +148,21 @@ export interface ServerInfo {
   browserRedirect?: BrowserRedirectSetting;
 }
 
+/**
+ * `GET /ray-connect/env`: what the server hands to kernels and terminals, without any value (the token never
+ * reaches the page: the server gives the env to kernels and terminals itself).
+ */
 export interface EnvState {
+  /** The connection whose env is handed out; null when none is, or injection is off. */
   active: { clusterId: string; namespace: string; name: string } | null;
-  env: Record<string, string>;
-  unset: string[];
+  /** Names of the variables handed out (RAY_ADDRESS, RAY_AUTH_MODE, RAY_AUTH_TOKEN, ...). */
+  keys: string[];
   tokenVersion: number | null;
+  inject: boolean;
+  /** Kernels that hold the current env (started with it, or running Python kernels the server updated). */
+  kernels: number;
+  /** Running kernels of another language, started before: they get it on their next restart. */
+  skippedKernels: number;
+  /** Terminals started with the current env (a terminal's env cannot change after it started). */
+  terminals: number;
 }

@@ -15,6 +15,7 @@ async def test_every_route_needs_auth(jp_fetch, service):
         (("ray-connect", "version"), "GET", None),
         (("ray-connect", "env"), "GET", None),
         (("ray-connect", "env"), "PUT", "{}"),
+        (("ray-connect", "env"), "POST", "{}"),
         (("ray-connect", "events"), "GET", None),
         (("ray-connect", "call", "listClusters"), "POST", '{"args": []}'),
         (("ray-connect", "call", "rayToken"), "POST", json.dumps({"args": [RAY]})),
@@ -100,46 +101,53 @@ async def test_unknown_method_and_bad_body(jp_fetch, service):
     assert r.code == 400
 
 
-async def test_connect_sets_env_and_disconnect_removes_it(call, jp_fetch, service, clean_ray_env):
+async def test_connect_hands_out_env_without_the_servers_environ_and_get_env_holds_no_value(call, jp_fetch, service, clean_ray_env):
+    """Was: connect wrote RAY_* into os.environ and GET env returned the token. Now neither (issue 14 item 3)."""
     await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
     await call("connect", RAY, {})
-    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
-    assert os.environ["RAY_AUTH_MODE"] == "token"
-    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
-    state = json.loads((await jp_fetch("ray-connect", "env")).body)
-    assert state["active"] == RAY and state["env"]["RAY_AUTH_TOKEN"] == "fake-token-1"
-    await call("disconnect", RAY)
     for key in ("RAY_AUTH_TOKEN", "RAY_AUTH_MODE", "RAY_ADDRESS"):
         assert key not in os.environ
-    state = json.loads((await jp_fetch("ray-connect", "env")).body)
-    assert state["active"] is None and state["env"] == {}
-
-
-async def test_sign_out_removes_env(call, service, clean_ray_env):
-    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
-    await call("connect", RAY, {})
-    assert "RAY_AUTH_TOKEN" in os.environ
-    await call("signOut", "context:fake")
-    assert "RAY_AUTH_TOKEN" not in os.environ
-
-
-async def test_env_restores_what_was_there_before(call, service, monkeypatch, clean_ray_env):
-    monkeypatch.setenv("RAY_ADDRESS", "http://mine:8265")
-    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
-    await call("connect", RAY, {})
-    assert os.environ["RAY_ADDRESS"] == "http://127.0.0.1:18265"
+    assert service.book.wanted()["RAY_AUTH_TOKEN"] == "fake-token-1"  # kept in memory, for kernels and terminals
+    r = await jp_fetch("ray-connect", "env")
+    assert b"fake-token" not in r.body
+    state = json.loads(r.body)
+    assert state == {
+        "active": RAY,
+        "keys": ["RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"],
+        "tokenVersion": 1,
+        "inject": True,
+        "kernels": 0,
+        "skippedKernels": 0,
+        "terminals": 0,
+    }
+    again = await jp_fetch("ray-connect", "env", method="POST", body="{}")  # apply to running kernels again
+    assert b"fake-token" not in again.body and json.loads(again.body) == state
     await call("disconnect", RAY)
-    assert os.environ["RAY_ADDRESS"] == "http://mine:8265"
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] is None and state["keys"] == [] and state["tokenVersion"] is None
+    assert service.book.wanted() == {}
 
 
-async def test_inject_off_keeps_environ_clean(call, jp_fetch, service, clean_ray_env):
+async def test_sign_out_removes_env(call, jp_fetch, service, clean_ray_env):
+    await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
+    await call("connect", RAY, {})
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] == RAY
+    await call("signOut", "context:fake")
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] is None
+    assert service.book.wanted() == {}
+
+
+async def test_inject_off_hands_out_nothing(call, jp_fetch, service, clean_ray_env):
     r = await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": false}')
     assert json.loads(r.body) == {"inject": False}
     await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
     await call("connect", RAY, {})
-    assert "RAY_AUTH_TOKEN" not in os.environ
+    state = json.loads((await jp_fetch("ray-connect", "env")).body)
+    assert state["active"] is None and state["keys"] == [] and state["inject"] is False
+    assert service.book.wanted() == {}
     await jp_fetch("ray-connect", "env", method="PUT", body='{"inject": true}')
-    assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-1"
+    assert json.loads((await jp_fetch("ray-connect", "env")).body)["active"] == RAY
+    assert service.book.wanted()["RAY_AUTH_TOKEN"] == "fake-token-1"
     await call("disconnect", RAY)
 
 
@@ -168,10 +176,8 @@ async def test_session_kernel_restart_keeps_fresh_env(call, jp_fetch, jp_servera
         # token rotation: the agent's event makes the server fetch the new env
         await service.agent.call("testRotate")
         await wait_for(lambda: launch_env().get("RAY_AUTH_TOKEN") == "fake-token-2", "rotated token in the kernel's launch env")
-        assert os.environ["RAY_AUTH_TOKEN"] == "fake-token-2"
         await call("signOut", "context:fake")
         assert "RAY_AUTH_TOKEN" not in launch_env()
-        assert "RAY_AUTH_TOKEN" not in os.environ
     finally:
         await jp_fetch("api", "sessions", session["id"], method="DELETE")
 
@@ -185,11 +191,16 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
         await wait_for(lambda: any(b"connected" in c for c in chunks), "stream open")
         await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
         await call("connect", RAY, {})
-        await wait_for(lambda: b"env-changed" in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
+        await wait_for(lambda: b'"keys": ["RAY_ADDRESS"' in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
         text = b"".join(chunks).decode()
         assert "fake-token" not in text
         events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
         assert {"sign-in-changed", "connection-changed", "env-changed"} <= {e["type"] for e in events}
+        # the stream opens with the current env state (a page that reconnects is up to date), names and counts only
+        assert events[0]["type"] == "env-changed" and events[0]["active"] is None
+        connected = [e for e in events if e["type"] == "env-changed" and e["active"]]
+        assert connected[-1]["keys"] == ["RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"]
+        assert set(connected[-1]) == {"type", "active", "keys", "tokenVersion", "inject", "kernels", "skippedKernels", "terminals"}
         await call("disconnect", RAY)
     finally:
         fetch.cancel()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildViewModel, flattenNodes, type ViewModelInput } from './viewModel.js';
+import { buildViewModel, flattenNodes, injectionText, type ViewModelInput } from './viewModel.js';
 import { MIN, NOW, cluster, connection, ray } from './testFixtures.js';
 
 function input(over: Partial<ViewModelInput> = {}): ViewModelInput {
@@ -113,6 +113,9 @@ describe('buildViewModel', () => {
       'Ray Client ray://127.0.0.1:52814',
       'Env in 2 terminals, 1 kernel',
     ]);
+    expect(injectionText({ terminals: 0, kernels: 3, skippedKernels: 2 })).toBe(
+      'in 0 terminals, 3 kernels; 2 non-Python kernels get it on restart',
+    );
     expect(rbac.tooltip).toContain('Ray token from: your Kubernetes token');
     expect(rays[2]!.tooltip).toContain('Ray token from: Secret raycluster-train key auth_token');
     // ids are unique

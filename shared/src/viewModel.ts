@@ -88,6 +88,8 @@ export type RayClustersEntry = { list: RayClusterList } | { error: ErrorInfo } |
 export interface InjectionCounts {
   terminals: number;
   kernels: number;
+  /** Running kernels of another language than Python: they cannot be updated while they run. */
+  skippedKernels?: number;
 }
 
 export interface ViewModelInput {
@@ -528,7 +530,13 @@ function rayNode(ray: RayClusterSummary, input: ViewModelInput, t: Translate): T
 export function injectionText(counts: InjectionCounts, t: Translate = defaultTranslate): string {
   const terms = counts.terminals === 1 ? t('1 terminal') : t('{0} terminals', counts.terminals);
   const kernels = counts.kernels === 1 ? t('1 kernel') : t('{0} kernels', counts.kernels);
-  return t('in {0}, {1}', terms, kernels);
+  const text = t('in {0}, {1}', terms, kernels);
+  if (!counts.skippedKernels) return text;
+  const skipped =
+    counts.skippedKernels === 1
+      ? t('1 non-Python kernel gets it on restart')
+      : t('{0} non-Python kernels get it on restart', counts.skippedKernels);
+  return `${text}; ${skipped}`;
 }
 
 function detailNode(

@@ -14,7 +14,7 @@ const log = (m) => process.stderr.write(`[e2e-jupyterlab] ${m}\n`);
 const { installExtension, launchJupyterLab, writeSandboxKubeconfig } = await import(
   pathToFileURL(join(root, 'scripts', 'start-jupyterlab.mjs')).href
 );
-const { cacheDir, workTag } = await import(
+const { cacheDir, venvPython, workTag } = await import(
   pathToFileURL(join(root, 'extension-jupyterlab', 'scripts', 'venv.mjs')).href
 );
 const { readSandbox } = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
@@ -50,6 +50,17 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const kubeconfig = writeSandboxKubeconfig(join(work, 'kubeconfig'), sandbox);
+  // A second Python kernelspec: a kernel of it started after connecting must get the env too (not only python3).
+  const otherSpec = join(work, 'jupyter', 'data', 'kernels', 'python-other');
+  mkdirSync(otherSpec, { recursive: true });
+  writeFileSync(
+    join(otherSpec, 'kernel.json'),
+    JSON.stringify({
+      argv: [venvPython, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+      display_name: 'Python (second kernelspec)',
+      language: 'python',
+    }),
+  );
   const notebooks = join(work, 'notebooks');
   const port = await freePort();
   const lab = await launchJupyterLab({

@@ -219,9 +219,13 @@ test("a terminal's ray-connect (the package's console script) uses the panel's s
 test('connect: a running kernel, a new kernel and a new terminal get the env; a job succeeds; a restart keeps a working token; sign out removes it', async ({
   page,
 }) => {
+  // The longest story of the tier (two jobs, a restart, three kernels, two terminals): on a loaded 2-core machine it
+  // took over the default 300 s.
+  test.setTimeout(600_000);
   await openPanel(page);
   await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('alice');
-  // A kernel that runs before connecting: it gets the env through a silent execute.
+  // A kernel that runs before connecting: the Jupyter server gives it the env (a silent execute of its own; the page
+  // never receives the token).
   await page.notebook.createNew('before.ipynb');
   expect(await runCell(page, ENV_CELL)).toContain('ADDR None');
 
@@ -248,12 +252,27 @@ test('connect: a running kernel, a new kernel and a new terminal get the env; a 
   expect(await runCell(page, asOneLine(JOB_CELL))).toContain('JOB SUCCEEDED');
   await shot(page, '08-after-restart');
 
-  // A kernel started after connecting inherits the server's env.
+  // A kernel started after connecting gets the env at launch (the server's own os.environ never holds it).
   await page.notebook.createNew('after.ipynb');
   expect(await runCell(page, ENV_CELL)).toMatch(/ADDR http:\/\/127\.0\.0\.1:\d+ MODE token TOKLEN [1-9]/);
   expect(await page.notebook.save(), 'after.ipynb saved with its outputs (for the leak search)').toBe(true);
 
-  // A new terminal inherits the server's env.
+  // So does a kernel of a second kernelspec (run.mjs writes `python-other`).
+  await page.notebook.createNew('other.ipynb', { kernel: 'python-other' });
+  await expect(page.locator('.jp-NotebookPanel:visible .jp-KernelName')).toContainText('second kernelspec');
+  expect(await runCell(page, ENV_CELL)).toMatch(/ADDR http:\/\/127\.0\.0\.1:\d+ MODE token TOKLEN [1-9]/);
+  expect(await page.notebook.save(), 'other.ipynb saved with its outputs (for the leak search)').toBe(true);
+
+  // The page learns names and counts only, never a value.
+  const state = await (await page.request.get('/ray-connect/env')).json();
+  expect(state.keys).toEqual(expect.arrayContaining(['RAY_ADDRESS', 'RAY_AUTH_MODE', 'RAY_AUTH_TOKEN']));
+  expect(state.kernels).toBeGreaterThanOrEqual(3);
+  expect(Object.keys(state)).not.toContain('env');
+  await expect(page.locator(`${ray('raycluster-token')} .rc-kind-detail`, { hasText: 'Env' })).toContainText(
+    'kernels',
+  );
+
+  // A new terminal gets the env in its own process.
   const term = await terminalEnv(page, 'term-connected.txt');
   expect(term).toContain('RAY_ADDRESS');
   expect(term).toContain('RAY_AUTH_MODE');
@@ -321,7 +340,7 @@ test('leak search: neither the pasted token nor the Ray token is in any file the
   expect(r.files, 'files were searched').toBeGreaterThan(10);
   expect(existsSync(join(work, 'jupyterlab.log')), 'the server log was searched').toBe(true);
   const saved = readdirSync(join(work, 'notebooks'), { recursive: true }).map(String);
-  for (const nb of ['before.ipynb', 'after.ipynb'])
+  for (const nb of ['before.ipynb', 'after.ipynb', 'other.ipynb'])
     expect(
       saved.some((f) => f.endsWith(nb)),
       `${nb} (with its outputs) was searched`,
