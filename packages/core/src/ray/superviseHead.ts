@@ -8,6 +8,8 @@ export type HeadState = 'connecting' | 'ready' | 'reconnecting' | 'failed' | 'di
 export interface HeadTarget {
   pod: string;
   uid?: string;
+  /** The pod's IP (the direct path connects to it). */
+  ip?: string;
 }
 
 export interface SuperviseHeadDeps {
@@ -28,6 +30,8 @@ export interface SuperviseHeadDeps {
 export interface HeadSupervisor {
   readonly state: HeadState;
   readonly error: ErrorInfo | undefined;
+  /** The head resolved now (undefined while resolving, failed or stopped). */
+  readonly current: HeadTarget | undefined;
   /** The pod to forward to: waits while connecting/reconnecting, rejects when failed or stopped. */
   target(): Promise<string>;
   /** A stream to `pod` broke: re-resolve (once per broken pod) and reconnect with backoff. */
@@ -154,6 +158,9 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     },
     get error() {
       return error;
+    },
+    get current() {
+      return current;
     },
     started,
     target() {
