@@ -20,10 +20,14 @@ export function connectPathSetting(
   const raw = option ?? env[CONNECT_PATH_SETTING]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return 'auto';
   if (raw === 'auto' || raw === 'direct' || raw === 'forward') return raw;
-  throw new RayConnectError('BAD_REQUEST', `${CONNECT_PATH_SETTING}=${raw} is not a connection path (auto, direct or forward)`, {
-    fix: `Set ${CONNECT_PATH_SETTING} to auto, direct or forward (or unset it: auto)`,
-    details: { setting: CONNECT_PATH_SETTING },
-  });
+  throw new RayConnectError(
+    'BAD_REQUEST',
+    `${CONNECT_PATH_SETTING}=${raw} is not a connection path (auto, direct or forward)`,
+    {
+      fix: `Set ${CONNECT_PATH_SETTING} to auto, direct or forward (or unset it: auto)`,
+      details: { setting: CONNECT_PATH_SETTING },
+    },
+  );
 }
 
 /**

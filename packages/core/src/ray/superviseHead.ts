@@ -65,6 +65,9 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
   let waiters: { resolve: (pod: string) => void; reject: (e: unknown) => void }[] = [];
   let running = false;
   let generation = 0;
+  /** A stream failed for good (no pods/portforward right...) while a probe was running: the probe's own error
+   * (the dashboard did not answer) must not hide it and start minutes of retries. */
+  let permanent: RayConnectError | undefined;
 
   const setState = (next: HeadState, e?: ErrorInfo) => {
     error = e;
@@ -104,7 +107,7 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
         } catch (e) {
           if (abort.signal.aborted) return;
           current = undefined;
-          const err = wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
+          const err = permanent ?? wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
           if (PERMANENT.has(err.code) || attempt >= backoff.attempts) {
             setState('failed', err.toInfo());
             settleWaiters();
@@ -177,6 +180,7 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     },
     reportBroken(pod, e) {
       if (isRayConnectError(e) && PERMANENT.has(e.code)) {
+        permanent = e;
         setState('failed', e.toInfo());
         current = undefined;
         settleWaiters();
