@@ -2,7 +2,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../ports/Logger.js';
-import { createPeerCheck, findSocketUid, procAddress } from './peerCheck.js';
+import { createPeerCheck } from './peerCheck.js';
+import { findSocketUid, procAddress, ProcTableScanner } from './procNet.js';
 
 const le = endianness() === 'LE';
 const HEADER =
@@ -54,6 +55,19 @@ describe('findSocketUid', () => {
   });
 });
 
+/** The table as the kernel hands it out: `size`-character pieces (a page is ~27 rows). */
+async function* chunks(table: string, size = 100): AsyncIterable<string> {
+  for (let i = 0; i < table.length; i += size) {
+    await Promise.resolve();
+    yield table.slice(i, i + size);
+  }
+}
+
+// eslint-disable-next-line require-yield
+async function* failing(e: Error): AsyncIterable<string> {
+  throw e;
+}
+
 function fakeSocket(peerPort: number, ownPort: number): Socket {
   return {
     remoteAddress: '127.0.0.1',
@@ -62,6 +76,39 @@ function fakeSocket(peerPort: number, ownPort: number): Socket {
     localPort: ownPort,
   } as Socket;
 }
+
+describe('ProcTableScanner', () => {
+  it('finds rows split across reads, and stops reading once every lookup has its row', async () => {
+    let pieces = 0;
+    const read = async function* () {
+      for await (const c of chunks(TCP, 37)) {
+        pieces += 1;
+        yield c;
+      }
+    };
+    const scanner = new ProcTableScanner('/proc/net/tcp', read);
+    expect(await scanner.lookup('0100007F:B26E', '0100007F:2049')).toBe(1001);
+    const early = pieces;
+    expect(early).toBeLessThan(Math.ceil(TCP.length / 37));
+    expect(await scanner.lookup('0100007F:B26F', '0100007F:2049')).toBeUndefined();
+  });
+
+  it('a lookup for a socket accepted before a running scan started joins it: one pass for a burst', async () => {
+    let passes = 0;
+    const read = () => (passes++, chunks(TCP, 40));
+    let t = 0;
+    const scanner = new ProcTableScanner('/proc/net/tcp', read, () => t);
+    t = 10;
+    // accepted at 5 and 6, the scan starts at 10: both rows were there when it began
+    const a = scanner.lookup('0100007F:2049', '0100007F:B26E', 5);
+    const b = scanner.lookup('0100007F:B26E', '0100007F:2049', 6);
+    expect(await Promise.all([a, b])).toEqual([1000, 1001]);
+    expect(passes).toBe(1);
+    // accepted after the scan started (its row may have been passed already): a new pass
+    expect(await scanner.lookup('0100007F:B26E', '0100007F:2049', 11)).toBe(1001);
+    expect(passes).toBe(2);
+  });
+});
 
 describe.skipIf(!le)('createPeerCheck (tables given)', () => {
   it('allows our uid, refuses another (logged with the uid), refuses when no row matches', async () => {
@@ -72,7 +119,7 @@ describe.skipIf(!le)('createPeerCheck (tables given)', () => {
       uid: 1001,
       env: {},
       logger,
-      readFile: (p) => (reads.push(p), Promise.resolve(p.endsWith('6') ? HEADER : TCP)),
+      readChunks: (p) => (reads.push(p), chunks(p.endsWith('6') ? HEADER : TCP)),
     });
     expect(await check(fakeSocket(0xb26e, 8265))).toBe(true);
     expect(reads).toEqual(['/proc/net/tcp']); // one read when the client is an IPv4 socket
@@ -81,7 +128,7 @@ describe.skipIf(!le)('createPeerCheck (tables given)', () => {
       uid: 1000,
       env: {},
       logger,
-      readFile: () => Promise.resolve(TCP),
+      readChunks: () => chunks(TCP),
     });
     expect(await other(fakeSocket(0xb26e, 8265))).toBe(false);
     expect(logger.lines.some((l) => l.level === 'debug' && l.fields?.uid === 1001)).toBe(true);
@@ -97,7 +144,7 @@ describe.skipIf(!le)('createPeerCheck (tables given)', () => {
       uid: 0,
       env: {},
       logger,
-      readFile: () => Promise.reject(new Error('ENOENT: no such file')),
+      readChunks: () => failing(new Error('ENOENT: no such file')),
     });
     expect(await check(fakeSocket(1, 2))).toBe(false);
     expect(await check(fakeSocket(1, 2))).toBe(false);
