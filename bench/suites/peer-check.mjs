@@ -42,7 +42,11 @@ function getOnce(port) {
     const t0 = performance.now();
     request({ host: '127.0.0.1', port, path: '/small', agent: false }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(performance.now() - t0)
+          : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
     })
       .on('error', reject)
       .end();
@@ -51,7 +55,10 @@ function getOnce(port) {
 
 export async function run(ctx) {
   if (process.platform !== 'linux')
-    return { figures: [notAvailable('peer-check', 'owner check', `not enforced on ${process.platform}`)], notes: [] };
+    return {
+      figures: [notAvailable('peer-check', 'owner check', `not enforced on ${process.platform}`)],
+      notes: [],
+    };
   let createPeerCheck;
   try {
     createPeerCheck = (await coreFn(ctx.root, 'createPeerCheck', 'ray/peerCheck')).fn;
@@ -82,12 +89,22 @@ export async function run(ctx) {
     const table = readFileSync('/proc/net/tcp', 'latin1');
     const figures = [];
     for (const pct of ['p50', 'p99']) {
-      figures.push(figure(`newconn.no-check.${pct}`, `new connection + request, no check, ${pct}`, base[pct], 'ms'));
       figures.push(
-        figure(`newconn.check.${pct}`, `new connection + request, with the owner check, ${pct}`, withCheck[pct], 'ms', {
-          ratios: { 'vs no check': ratio(withCheck[pct], base[pct]) },
-          ...(pct === 'p50' && { target: { on: 'vs no check', op: '<=', value: 1.2, text: '<= 1.2x no check' } }),
-        }),
+        figure(`newconn.no-check.${pct}`, `new connection + request, no check, ${pct}`, base[pct], 'ms'),
+      );
+      figures.push(
+        figure(
+          `newconn.check.${pct}`,
+          `new connection + request, with the owner check, ${pct}`,
+          withCheck[pct],
+          'ms',
+          {
+            ratios: { 'vs no check': ratio(withCheck[pct], base[pct]) },
+            ...(pct === 'p50' && {
+              target: { on: 'vs no check', op: '<=', value: 1.2, text: '<= 1.2x no check' },
+            }),
+          },
+        ),
       );
     }
     const c = summary(checkMs);
@@ -96,9 +113,15 @@ export async function run(ctx) {
     const n = ROUNDS * PER_ROUND;
     const cpuPer = (m) => m.cpuUs / 1000 / n;
     figures.push(
-      figure('cpu.added', 'CPU added per new connection (whole process, user + system)', cpuPer(modes[1]) - cpuPer(modes[0]), 'ms', {
-        detail: { noCheckCpuMsPerConnection: cpuPer(modes[0]), checkCpuMsPerConnection: cpuPer(modes[1]) },
-      }),
+      figure(
+        'cpu.added',
+        'CPU added per new connection (whole process, user + system)',
+        cpuPer(modes[1]) - cpuPer(modes[0]),
+        'ms',
+        {
+          detail: { noCheckCpuMsPerConnection: cpuPer(modes[0]), checkCpuMsPerConnection: cpuPer(modes[1]) },
+        },
+      ),
     );
     return {
       figures,
