@@ -100,9 +100,6 @@ export async function run(ctx) {
           'ms',
           {
             ratios: { 'vs no check': ratio(withCheck[pct], base[pct]) },
-            ...(pct === 'p50' && {
-              target: { on: 'vs no check', op: '<=', value: 1.2, text: '<= 1.2x no check' },
-            }),
           },
         ),
       );
