@@ -12,6 +12,14 @@ async function main() {
   const targets = JSON.parse(process.env.RC_BENCH_TARGETS);
   const { fn: forwardPort, from } = await coreFn(root, 'forwardPort', 'ray/forwardPort');
   const { fn: openPortForward } = await coreFn(root, 'openPortForward', 'ray/openPortForward');
+  // the product checks who connects (/proc/net/tcp uid); RC_BENCH_PEER_CHECK=off measures without
+  const peerCheck =
+    process.env.RC_BENCH_PEER_CHECK === 'off'
+      ? undefined
+      : await coreFn(root, 'createPeerCheck', 'ray/peerCheck').then(
+          (m) => m.fn({ logger: silent, env: {} }),
+          () => undefined,
+        );
   const logger = (await import('./core.mjs').then((m) => m.loadCore(root))).silentLogger ?? silent;
   const ctx = { root, kubectl: process.env.RC_BENCH_KUBECTL, log: () => undefined };
   const { kube, how } = await makeKubeClient(ctx, process.env.RC_BENCH_KUBECONFIG_FILE);
@@ -19,11 +27,20 @@ async function main() {
     targets.map((t) =>
       forwardPort(
         { remotePort: t.port, label: `bench ${t.pod}` },
-        { target: async () => t.pod, open: (pod, port) => openPortForward(kube, t.namespace, pod, port), onStreamError: () => undefined, logger },
+        {
+          target: async () => t.pod,
+          open: (pod, port) => openPortForward(kube, t.namespace, pod, port),
+          onStreamError: () => undefined,
+          logger,
+          ...(peerCheck && { allowPeer: peerCheck }),
+        },
       ),
     ),
   );
-  say({ ports: forwards.map((f) => f.localPort), how: `forwardPort + openPortForward from ${from}, KubeClient: ${how}` });
+  say({
+    ports: forwards.map((f) => f.localPort),
+    how: `forwardPort + openPortForward from ${from}${peerCheck ? ' with the peer (uid) check' : ''}, KubeClient: ${how}`,
+  });
 }
 
 main().catch((e) => {

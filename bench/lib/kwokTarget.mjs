@@ -31,7 +31,7 @@ export async function ensureNamespace(ctx, ns) {
  * Creates (or updates) pod `name` in `ns` on the kwok node with container port `podPort`, and a kwok PortForward
  * mapping it to 127.0.0.1:targetPort. Waits until the pod is Ready. Returns a cleanup function.
  */
-export async function createForwardedPod(ctx, { ns = BENCH_NS, name, podPort, targetPort, node }) {
+export async function createForwardedPod(ctx, { ns = BENCH_NS, name, podPort, targetPort, node, labels = {} }) {
   if (!(await hasPortForwardCrd(ctx))) {
     throw new Error('kwok PortForward CRD not installed (kwok must run with --enable-crds=PortForward)');
   }
@@ -44,7 +44,7 @@ export async function createForwardedPod(ctx, { ns = BENCH_NS, name, podPort, ta
       {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name, namespace: ns, labels: { app: 'rc-bench' } },
+        metadata: { name, namespace: ns, labels: { app: 'rc-bench', ...labels } },
         spec: {
           nodeName: node,
           containers: [{ name: 'target', image: 'rc-bench/target', ports: [{ name: 'http', containerPort: podPort }] }],
@@ -68,4 +68,24 @@ export async function createForwardedPod(ctx, { ns = BENCH_NS, name, podPort, ta
       timeoutMs: 30_000,
     }).catch(() => undefined);
   };
+}
+
+/**
+ * A kwok node of our own whose spec.podCIDR is a loopback /24, so its pods get IPs this machine reaches (the
+ * sandbox's podnet daemon relays pods labelled sandbox.ray-connect.dev/pod-network=reachable: test/sandbox/README.md).
+ */
+export async function ensurePodNetworkNode(ctx, name, cidr) {
+  await kubectl(ctx, ['apply', '--server-side', '--force-conflicts', '--field-manager=rc-bench', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok' } },
+      spec: { podCIDR: cidr, podCIDRs: [cidr] },
+    }),
+  });
+}
+
+export async function podIp(ctx, ns, name) {
+  const pod = await kubectlJson(ctx, ['-n', ns, 'get', 'pod', name]);
+  return pod.status?.podIP ?? '';
 }

@@ -1,17 +1,18 @@
 // Port-forward throughput and latency: direct (the ceiling) vs `kubectl port-forward` vs ours, all to the same
 // local HTTP target behind the same kwok pod over the same apiserver, interleaved in rounds so that machine noise
-// hits every mode alike.
+// hits every mode alike. Plus the direct path (the product connecting to the head pod's IP, no port-forward): a pod
+// on a node of ours with a loopback podCIDR, reached at <pod IP>:<port> through the sandbox's podnet relay.
 import { join } from 'node:path';
 import { figure, notAvailable, ratio, reasonOf } from '../lib/figures.mjs';
 import { latency, throughput } from '../lib/http.mjs';
 import { kubectlPortForward } from '../lib/kube.mjs';
-import { createForwardedPod, BENCH_NS } from '../lib/kwokTarget.mjs';
+import { createForwardedPod, BENCH_NS, ensurePodNetworkNode, podIp } from '../lib/kwokTarget.mjs';
 import { startOursForward } from '../lib/ours.mjs';
 import { cpuMs, exec, startChild, stopChild } from '../lib/proc.mjs';
 import { summary } from '../lib/stats.mjs';
 import { performance } from 'node:perf_hooks';
 
-export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours)';
+export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours vs the direct path)';
 
 const BULK_MB = Number(process.env.RC_BENCH_BULK_MB ?? 100);
 const ROUNDS = 9; // bulk downloads per mode, interleaved (9: one round hit by a stall moves the median little)
@@ -26,6 +27,10 @@ const NEWCONN_ROUNDS = 4;
 const CONCURRENCY = 50;
 const POD = 'bench-target';
 const POD_PORT = 8080;
+const DIRECT_POD = 'bench-target-direct';
+const DIRECT_NODE = 'rc-bench-podnet';
+const DIRECT_CIDR = '127.0.103.0/24';
+const POD_NETWORK_LABEL = 'sandbox.ray-connect.dev/pod-network';
 
 export async function run(ctx) {
   const figures = [];
@@ -45,6 +50,38 @@ export async function run(ctx) {
     const kc = await kubectlPortForward(ctx, BENCH_NS, `pod/${POD}`, POD_PORT);
     cleanups.push(() => stopChild(kc.child));
     modes.push({ name: 'kubectl', port: kc.port, pid: kc.child.pid });
+    let directPathMissing;
+    try {
+      await ensurePodNetworkNode(ctx, DIRECT_NODE, DIRECT_CIDR);
+      cleanups.push(
+        await createForwardedPod(ctx, {
+          name: DIRECT_POD,
+          podPort: POD_PORT,
+          targetPort: target.match.port,
+          node: DIRECT_NODE,
+          labels: { [POD_NETWORK_LABEL]: 'reachable' },
+        }),
+      );
+      const ip = await podIp(ctx, BENCH_NS, DIRECT_POD);
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const ok = await fetch(`http://${ip}:${POD_PORT}/small`, { signal: AbortSignal.timeout(3000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        if (Date.now() > until)
+          throw new Error(`${ip}:${POD_PORT} does not answer: is the sandbox's podnet running (sandbox up)?`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      modes.push({ name: 'direct-path', host: ip, port: POD_PORT });
+      notes.push(
+        `direct-path: the pod IP ${ip} (node ${DIRECT_NODE}, podCIDR ${DIRECT_CIDR}) through the sandbox's podnet relay, one user-space hop a real pod network does not have (test/sandbox/README.md)`,
+      );
+    } catch (e) {
+      directPathMissing = reasonOf(e);
+      ctx.log(`port-forward: direct path not available: ${directPathMissing}`);
+    }
     let oursMissing;
     try {
       const ours = await startOursForward(ctx, { namespace: BENCH_NS, pod: POD, port: POD_PORT });
@@ -55,7 +92,7 @@ export async function run(ctx) {
       oursMissing = reasonOf(e);
       ctx.log(`port-forward: ours not available: ${oursMissing}`);
     }
-    const url = (m, path) => `http://127.0.0.1:${m.port}${path}`;
+    const url = (m, path) => `http://${m.host ?? '127.0.0.1'}:${m.port}${path}`;
 
     // Latency first (sequential keep-alive, 50 concurrent keep-alive, sequential new connection per request): right
     // after the bulk downloads every process on the path was still settling (collecting garbage, shrinking
@@ -184,6 +221,11 @@ export async function run(ctx) {
         extra.ratios['vs kubectl'] = ratio(tp.ours, tp.kubectl);
         extra.target = { on: 'vs kubectl', op: '>=', value: 1.0, text: '>= 1.0x kubectl' };
       }
+      if (m.name === 'direct-path') {
+        extra.ratios['vs ours'] = ratio(tp['direct-path'], tp.ours);
+        extra.ratios['vs kubectl'] = ratio(tp['direct-path'], tp.kubectl);
+        extra.target = { on: 'of direct', op: '>=', value: 0.8, text: '>= 0.8x direct' };
+      }
       figures.push(
         figure(
           `throughput.${m.name}`,
@@ -196,6 +238,8 @@ export async function run(ctx) {
     }
     if (oursMissing)
       figures.push(notAvailable('throughput.ours', 'throughput, ours', `not available yet: ${oursMissing}`));
+    if (directPathMissing)
+      figures.push(notAvailable('throughput.direct-path', 'throughput, direct path', directPathMissing));
 
     for (const k of kinds) {
       const stats = {};
@@ -225,6 +269,14 @@ export async function run(ctx) {
             extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
             if (pct === 'p99' && k.key !== 'newconn')
               extra.target = { on: 'vs kubectl', op: '<=', value: 1.1, text: '<= 1.1x kubectl' };
+          }
+          if (m.name === 'direct-path') {
+            if (stats.ours) extra.ratios['vs ours'] = ratio(s[pct], stats.ours[pct]);
+            if (stats.kubectl) extra.ratios['vs kubectl'] = ratio(s[pct], stats.kubectl[pct]);
+            // "within 0.8x of direct": at most 1/0.8 = 1.25x its latency (keep-alive; new connections pay two
+            // connects through the relay)
+            if (k.key !== 'newconn')
+              extra.target = { on: 'of direct', op: '<=', value: 1.25, text: '<= 1.25x direct (0.8x speed)' };
           }
           return figure(
             `latency.${k.key}.${m.name}.${pct}`,
@@ -274,6 +326,12 @@ export function explainMisses(figures, { modes, lat }) {
   const find = (id) => figures.find((f) => f.id === id);
   for (const f of figures) {
     if (f.met !== false) continue;
+    if (f.id.includes('direct-path')) {
+      f.missedBy = `${f.ratios?.['of direct']}x direct (target ${f.target.text})`;
+      f.why =
+        "the sandbox's podnet relay (a Node process piping each connection) sits between the pod IP and the target; a real pod network has no user-space hop (test/sandbox/README.md)";
+      continue;
+    }
     const r = f.ratios?.['vs kubectl'];
     f.missedBy =
       f.target.op === '>='

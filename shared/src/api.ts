@@ -210,18 +210,31 @@ export interface ConnectOptions {
    * Default: on for Kubernetes RBAC mode with an expiring token, off otherwise.
    */
   tokenFile?: boolean;
+  /**
+   * How to reach the head (default: the RAY_CONNECT_PATH setting, else `auto`): `direct` = the head pod's IP, no
+   * port-forward; `forward` = a port-forward through the API server; `auto` = direct where the pod IP can be reached
+   * (in a pod, or the pod IP on this host's network) and answers within a short deadline, else the forward.
+   */
+  path?: ConnectPathSetting;
 }
+
+export type ConnectPathSetting = 'auto' | 'direct' | 'forward';
+
+/** The path in use: a port-forward through the API server, the head pod's IP directly, or an OpenShift AI proxy. */
+export type ConnectionPath = 'forward' | 'direct' | 'fronted';
 
 export interface ConnectionSummary extends RayClusterRef {
   state: 'connecting' | 'ready' | 'reconnecting' | 'failed' | 'disconnected';
-  /** http://127.0.0.1:<port> (the forwarded dashboard), or the OpenShift route URL. */
+  /** How the head is reached. */
+  path: ConnectionPath;
+  /** http://127.0.0.1:<port> (the forwarded dashboard), http://<head pod IP>:<port> (direct), or the route URL. */
   dashboardUrl?: string;
-  /** ray://127.0.0.1:<port> for Ray Client. */
+  /** ray://127.0.0.1:<port> (forward) or ray://<head pod IP>:<port> (direct) for Ray Client. */
   clientAddress?: string;
   authMode: RayAuthMode;
   /** Expiry of the Ray token (RBAC mode: the user's Kubernetes token), epoch ms. */
   tokenExpiresAt?: number;
-  /** Changes when the token rotates, so hosts know to re-inject env. Not the token. */
+  /** Changes when the env changes (token rotated, direct head address moved), so hosts re-inject env. Not the token. */
   tokenVersion: number;
   error?: ErrorInfo;
   /** Epoch ms of the last state change. */

@@ -3,6 +3,7 @@ export const SettingIds = {
   namespaces: 'rayConnect.namespaces',
   dashboardPort: 'rayConnect.dashboardPort',
   clientPort: 'rayConnect.clientPort',
+  connectionPath: 'rayConnect.connectionPath',
   caFile: 'rayConnect.caFile',
   insecureSkipTlsVerify: 'rayConnect.insecureSkipTlsVerify',
   autoConnect: 'rayConnect.autoConnect',

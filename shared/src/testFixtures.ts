@@ -45,6 +45,7 @@ export function connection(name: string, over: Partial<ConnectionSummary> = {}):
     namespace: 'team-a',
     name,
     state: 'ready',
+    path: 'forward',
     dashboardUrl: 'http://127.0.0.1:52813',
     clientAddress: 'ray://127.0.0.1:52814',
     authMode: 'kubernetes',

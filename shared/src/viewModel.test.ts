@@ -117,10 +117,38 @@ describe('buildViewModel', () => {
       'in 0 terminals, 3 kernels; 2 non-Python kernels get it on restart',
     );
     expect(rbac.tooltip).toContain('Ray token from: your Kubernetes token');
+    expect(rbac.tooltip).toContain('Path: port-forward through the Kubernetes API server');
     expect(rays[2]!.tooltip).toContain('Ray token from: Secret raycluster-train key auth_token');
     // ids are unique
     const ids = flattenNodes(vm.nodes).map((n) => n.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('says when a connection takes the direct path (row and tooltip)', () => {
+    const vm = buildViewModel(
+      input({
+        rayClusters: {
+          'context:prod-east': {
+            list: {
+              items: [
+                ray('raycluster-rbac', {
+                  authMode: 'kubernetes',
+                  tokenSource: { kind: 'kubernetes-identity' },
+                }),
+              ],
+              searched: ['team-a'],
+              errors: [],
+            },
+          },
+        },
+        connections: [
+          connection('raycluster-rbac', { path: 'direct', dashboardUrl: 'http://10.1.2.3:8265' }),
+        ],
+      }),
+    );
+    const rbac = flattenNodes(vm.nodes).find((n) => n.label === 'raycluster-rbac')!;
+    expect(rbac.description).toBe('Kubernetes RBAC - ready - connected (direct)');
+    expect(rbac.tooltip).toContain('Path: direct to the head pod (no port-forward)');
   });
 
   it('groups by namespace when several are watched, and shows per-namespace errors', () => {

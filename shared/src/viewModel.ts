@@ -1,5 +1,6 @@
 import type {
   ClusterSummary,
+  ConnectionPath,
   ConnectionSummary,
   RayAuthMode,
   RayClusterList,
@@ -446,13 +447,27 @@ function rayStateLabel(state: RayNodeState, t: Translate): string {
   }
 }
 
+/** How a connection reaches its head, for tooltips and `ray-connect status`. */
+export function connectionPathLabel(path: ConnectionPath, t: Translate = defaultTranslate): string {
+  switch (path) {
+    case 'direct':
+      return t('direct to the head pod (no port-forward)');
+    case 'fronted':
+      return t('through the cluster proxy in front of the dashboard');
+    default:
+      return t('port-forward through the Kubernetes API server');
+  }
+}
+
 function rayNode(ray: RayClusterSummary, input: ViewModelInput, t: Translate): TreeNode {
   const connection = findConnection(ray, input.connections);
   const state = rayNodeState(ray, connection);
   const ref: RayClusterRef = { clusterId: ray.clusterId, namespace: ray.namespace, name: ray.name };
   const id = `ray:${refKey(ref)}`;
-  const description = `${authModeLabel(ray.authMode, t)} - ${rayStateLabel(state, t)}`;
   const connected = state === 'connected' || state === 'reconnecting';
+  // the usual port-forward needs no word on the row; the direct path does (it needs no pods/portforward right)
+  const direct = connected && connection?.path === 'direct' ? ` ${t('(direct)')}` : '';
+  const description = `${authModeLabel(ray.authMode, t)} - ${rayStateLabel(state, t)}${direct}`;
   let actions: CommandId[];
   let contextValue: string;
   if (connected) {
@@ -473,6 +488,9 @@ function rayNode(ray: RayClusterSummary, input: ViewModelInput, t: Translate): T
     t('Auth: {0}', authModeLabel(ray.authMode, t)),
     ray.authMode !== 'none' ? t('Ray token from: {0}', tokenSourceLabel(ray.tokenSource, t)) : undefined,
     t('State: {0}', rayStateLabel(state, t)),
+    connected && connection
+      ? t('Path: {0}', connectionPathLabel(connection.path ?? 'forward', t))
+      : undefined,
     ray.stateReason,
     ray.rayVersion ? t('Ray {0}', ray.rayVersion) : undefined,
     ray.frontedBy ? t('Dashboard behind {0}', ray.frontedBy.url) : undefined,

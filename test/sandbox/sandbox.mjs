@@ -18,6 +18,7 @@ import {
 } from './lib/objects.mjs';
 import { ensureOidcInstalled, ensureUsers, httpsGet, startOidc } from './lib/oidc.mjs';
 import { ensurePki, pki } from './lib/pki.mjs';
+import { startPodNetwork } from './lib/podnet.mjs';
 import {
   bin,
   binDir,
@@ -46,7 +47,7 @@ const PORT_OWNER = {
   apiserver: 'kube-apiserver',
   kwok: 'kwok',
 };
-const DAEMONS = ['oidc', 'etcd', 'kube-apiserver', 'kwok'];
+const DAEMONS = ['oidc', 'etcd', 'kube-apiserver', 'kwok', 'podnet'];
 const envName = (k) => `RC_SANDBOX_PORT_${k.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}`;
 
 function ports() {
@@ -144,6 +145,7 @@ async function up() {
 
   await applyBase();
   await startKwok(p);
+  await startPodNetwork(apiServer);
   state.rayClusters = await applyRayClusters(rayToken);
   save();
 
@@ -248,7 +250,7 @@ async function down() {
       say(`ray: ${e.message}`);
     }
   }
-  for (const d of ['kwok', 'kube-apiserver', 'etcd', 'oidc']) {
+  for (const d of ['podnet', 'kwok', 'kube-apiserver', 'etcd', 'oidc']) {
     if (await stopDaemon(d)) say(`stopped ${d}`);
   }
   clearEtcdData(); // cluster state is per run; caches, PKI, users and the Ray token stay
@@ -285,6 +287,8 @@ async function status() {
       detail = `https://127.0.0.1:${p.apiserver} readyz ${await probe(`https://127.0.0.1:${p.apiserver}/readyz`)}`;
     if (pid && d === 'etcd') detail = `http://127.0.0.1:${p.etcd}`;
     if (pid && d === 'kwok') detail = `kubelet https://127.0.0.1:${p.kwok}`;
+    if (pid && d === 'podnet')
+      detail = 'pod IPs 127.0.100.0/24 reachable for pods labelled pod-network=reachable';
     if (!pid) up = false;
     lines.push(`${d.padEnd(15)} ${pid ? `running  pid ${pid}  ${detail}` : 'stopped'}`);
   }

@@ -239,6 +239,7 @@ export class FakeRayConnectApi implements RayConnectApi {
     const c: ConnectionSummary = {
       ...ref,
       state: 'ready',
+      path: 'forward',
       dashboardUrl: `http://127.0.0.1:${port}`,
       clientAddress: `ray://127.0.0.1:${port + 1}`,
       authMode: ray.authMode,
@@ -258,6 +259,7 @@ export class FakeRayConnectApi implements RayConnectApi {
         connection: {
           ...ref,
           state: 'disconnected',
+          path: 'forward',
           authMode: 'unknown',
           tokenVersion: 0,
           since: this.now(),

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CommandIds, type ErrorInfo, type RayClusterRef } from '@ray-connect/shared';
+import { CommandIds, type ConnectOptions, type ErrorInfo, type RayClusterRef } from '@ray-connect/shared';
 import type { Deps } from './deps';
 import { resolveRayCluster } from '../ui/pick';
 import { showError } from '../ui/errors';
@@ -40,7 +40,10 @@ export async function connect(deps: Deps, arg?: unknown, options?: unknown): Pro
             } satisfies ErrorInfo)
           );
         progress.report({ message: vscode.l10n.t('reading token, forwarding, verifying with Ray...') });
-        const options: { dashboardPort?: number; clientPort?: number } = {};
+        const options: ConnectOptions = {};
+        // auto stays unset, so RAY_CONNECT_PATH in the server's env still decides
+        if (settings.connectionPath && settings.connectionPath !== 'auto')
+          options.path = settings.connectionPath;
         if (settings.dashboardPort) options.dashboardPort = settings.dashboardPort;
         if (settings.clientPort) options.clientPort = settings.clientPort;
         const c = await deps.api.connect(ref, options);

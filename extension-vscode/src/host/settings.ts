@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { SettingIds } from '@ray-connect/shared';
+import { type ConnectPathSetting, SettingIds } from '@ray-connect/shared';
 import type { LogLevel } from './logger';
 
 export interface Settings {
   namespaces: string[];
   dashboardPort: number;
   clientPort: number;
+  connectionPath: ConnectPathSetting;
   caFile: string;
   insecureSkipTlsVerify: boolean;
   autoConnect: boolean;
@@ -26,6 +27,7 @@ export function readSettings(): Settings {
     namespaces: c.get<string[]>(key(SettingIds.namespaces), []),
     dashboardPort: c.get<number>(key(SettingIds.dashboardPort), 0),
     clientPort: c.get<number>(key(SettingIds.clientPort), 0),
+    connectionPath: c.get<ConnectPathSetting>(key(SettingIds.connectionPath), 'auto'),
     caFile: c.get<string>(key(SettingIds.caFile), ''),
     insecureSkipTlsVerify: c.get<boolean>(key(SettingIds.insecureSkipTlsVerify), false),
     autoConnect: c.get<boolean>(key(SettingIds.autoConnect), false),

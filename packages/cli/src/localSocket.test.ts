@@ -21,6 +21,7 @@ describe('connect <-> env over a local socket', () => {
       {
         ...ref,
         state: 'ready',
+        path: 'direct',
         authMode: 'token',
         tokenVersion: 1,
         since: 0,
@@ -32,6 +33,7 @@ describe('connect <-> env over a local socket', () => {
     const [record, ...more] = await findConnections(configDir, { name: 'rc' });
     expect(more).toEqual([]);
     expect(record?.ref).toEqual(ref);
+    expect(record?.path).toBe('direct'); // what `ray-connect status` shows
     expect(statSync(record?.socket ?? '').mode & 0o777).toBe(0o600);
     expect(await findConnections(configDir, { name: 'other' })).toEqual([]);
     expect(await findConnections(configDir, { name: 'rc', namespace: 'elsewhere' })).toEqual([]);

@@ -14,6 +14,8 @@ export interface ConnectionRecord {
   ref: RayClusterRef;
   pid: number;
   socket: string;
+  /** forward | direct | fronted (absent in records of older versions). */
+  path?: string;
   dashboardUrl?: string;
   clientAddress?: string;
   authMode: string;
@@ -63,6 +65,7 @@ export async function publishConnection(
     ref,
     pid: process.pid,
     socket,
+    path: summary.path,
     authMode: summary.authMode,
     startedAt: Date.now(),
   };

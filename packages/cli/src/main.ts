@@ -6,6 +6,7 @@ import { env, envHelp } from './commands/env.js';
 import { login, loginHelp } from './commands/login.js';
 import { logout, logoutHelp } from './commands/logout.js';
 import { serve, serveHelp } from './commands/serve.js';
+import { status, statusHelp } from './commands/status.js';
 import { token, tokenHelp } from './commands/token.js';
 import { whoami, whoamiHelp } from './commands/whoami.js';
 import { type CliContext, compose, type Io, memoryOnlyHint, VERSION } from './compose.js';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
       help: envHelp,
       summary: 'print the env of a running connect: eval "$(ray-connect env <c>)"',
     },
+    status: { run: status, help: statusHelp, summary: 'running connections: path, dashboard, Ray Client' },
     token: { run: token, help: tokenHelp, summary: 'print the Ray token of a cluster' },
     serve: {
       run: serve,

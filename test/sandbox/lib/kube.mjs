@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { httpsGet } from './oidc.mjs';
 import { pki } from './pki.mjs';
+import { DEFAULT_POD_CIDR } from './podnet.mjs';
 import { bin, paths, readJson, run, runningPid, sandboxRoot, say, startDaemon, waitFor, writePrivate } from './util.mjs';
 
 export const kubeconfigs = {
@@ -201,6 +202,8 @@ export async function startKwok(ports) {
       `--tls-cert-file=${pki.kubelet.cert}`,
       `--tls-private-key-file=${pki.kubelet.key}`,
       '--enable-crds=PortForward,ClusterPortForward',
+      // pod IPs on loopback (nodes without spec.podCIDR; kwok-node has its own): see lib/podnet.mjs
+      `--cidr=${DEFAULT_POD_CIDR}`,
     ]);
   }
   await waitFor('kwok kubelet server', () => httpsGet(`https://127.0.0.1:${ports.kwok}/healthz`).then((r) => r.status > 0), {

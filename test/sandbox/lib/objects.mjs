@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigs, kubectl, vendor } from './kube.mjs';
+import { NODE_POD_CIDR } from './podnet.mjs';
 import { say, sleep, waitFor, writePrivate } from './util.mjs';
 
 export const NAMESPACE = 'ray-demo';
@@ -245,6 +246,8 @@ export async function applyBase() {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: NODE_NAME, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { type: 'kwok', 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+      // kwok takes pod IPs from here (loopback, reachable on this machine; lib/podnet.mjs relays labelled pods)
+      spec: { podCIDR: NODE_POD_CIDR, podCIDRs: [NODE_POD_CIDR] },
     },
     // no kube-controller-manager: ServiceAccounts are created explicitly (default included)
     ...['default', 'ray-user', 'ray-head'].map((name) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: NAMESPACE } })),

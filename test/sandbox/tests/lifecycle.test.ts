@@ -13,7 +13,7 @@ import { portFree, runningPid } from '../lib/util.mjs';
 import { cleanup, getStatus, jobSucceeded, portForward, rayJobSubmit } from './helpers';
 
 const sandboxScript = fileURLToPath(new URL('../sandbox.mjs', import.meta.url));
-const DAEMONS = ['oidc', 'etcd', 'kube-apiserver', 'kwok'];
+const DAEMONS = ['oidc', 'etcd', 'kube-apiserver', 'kwok', 'podnet'];
 const STEP = 600_000;
 
 function sandbox(cmd: string): Promise<{ code: number | null; out: string }> {

@@ -40,7 +40,7 @@ export async function clusters(ctx: CliContext): Promise<number> {
         i.state,
         i.frontedBy ? `${i.authMode} via ${i.frontedBy.kind}` : i.authMode,
         token,
-        i.connection?.dashboardUrl ?? '',
+        i.connection ? `${i.connection.dashboardUrl ?? ''} (${i.connection.path})` : '',
       ]);
     }
     ctx.out(table(rows).trimEnd());

@@ -1,5 +1,5 @@
-import type { ConnectOptions, RayConnectEvent } from '@ray-connect/shared';
-import { allowOnly, boolFlag, portFlag } from '../args.js';
+import { connectionPathLabel, type ConnectOptions, type RayConnectEvent } from '@ray-connect/shared';
+import { allowOnly, boolFlag, portFlag, stringFlag, UsageError } from '../args.js';
 import type { CliContext } from '../compose.js';
 import { EXIT, exitCodeFor } from '../exitCodes.js';
 import { formatEnv } from '../formatEnv.js';
@@ -7,16 +7,19 @@ import { publishConnection } from '../localSocket.js';
 import { selectRayCluster } from '../select.js';
 
 export const connectHelp = `Usage: ray-connect connect <ray-cluster> [--namespace <ns>] [--context <name>]
-                          [--dashboard-port <p>] [--client-port <p>] [--token-file] [--json]
+                          [--dashboard-port <p>] [--client-port <p>] [--token-file] [--path <p>] [--json]
 Forwards the Ray head's dashboard (Jobs API) and Ray Client ports to 127.0.0.1 and stays in the foreground,
 reconnecting by itself when the head pod restarts. Prints the dashboard URL and the env (token hidden).
+In a pod (or where the head pod's IP is on this host's network) it connects to the head pod directly instead,
+when that answers: no port-forward, no pods/portforward right.
 In another shell:   eval "$(ray-connect env <ray-cluster>)"   then e.g.   ray job submit -- python -c 'print(1)'
   --dashboard-port, --client-port   fixed local ports (default: free ones)
   --token-file    hand out RAY_AUTH_TOKEN_PATH (a 0600 file kept fresh) instead of RAY_AUTH_TOKEN
+  --path          auto (default; or RAY_CONNECT_PATH) | direct (the head pod IP only) | forward (port-forward only)
 Ctrl-C stops the forward; nothing stays listening.`;
 
 export async function connect(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, ['dashboard-port', 'client-port', 'token-file']);
+  allowOnly(ctx.args, ['dashboard-port', 'client-port', 'token-file', 'path']);
   const ref = await selectRayCluster(ctx, ctx.args.positionals[0]);
   const options: ConnectOptions = {};
   const dashboardPort = portFlag(ctx.args, 'dashboard-port');
@@ -24,6 +27,12 @@ export async function connect(ctx: CliContext): Promise<number> {
   if (dashboardPort !== undefined) options.dashboardPort = dashboardPort;
   if (clientPort !== undefined) options.clientPort = clientPort;
   if (boolFlag(ctx.args, 'token-file')) options.tokenFile = true;
+  const path = stringFlag(ctx.args, 'path');
+  if (path !== undefined) {
+    if (path !== 'auto' && path !== 'direct' && path !== 'forward')
+      throw new UsageError('--path must be auto, direct or forward');
+    options.path = path;
+  }
 
   let exitCode: number = EXIT.ok;
   let finish: () => void = () => undefined;
@@ -90,6 +99,7 @@ export async function connect(ctx: CliContext): Promise<number> {
     if (shown.RAY_AUTH_TOKEN) shown.RAY_AUTH_TOKEN = '<hidden: ray-connect env shows it>';
     ctx.out(`Connected to Ray cluster ${ref.name} (namespace ${ref.namespace}, auth ${summary.authMode}).`);
     ctx.out(`Dashboard: ${summary.dashboardUrl ?? ''}`);
+    ctx.out(`Path: ${connectionPathLabel(summary.path)}`);
     if (env.rayClientAddress) ctx.out(`Ray Client: ${env.rayClientAddress}`);
     ctx.out('');
     ctx.out(formatEnv(shown, 'sh').trimEnd());

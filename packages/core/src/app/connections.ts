@@ -57,6 +57,7 @@ export class Connections {
       logger: this.deps.logger,
       tokenDir: this.deps.tokenDir ?? join(this.deps.configDir, 'tokens'),
       username: await this.clients.username(ref.clusterId),
+      env: this.deps.env,
       frontGet: createFrontGet({
         env: this.deps.env,
         readFile: this.deps.readFile ?? nodeReadTextFile,

@@ -262,6 +262,7 @@ describe('connectRayCluster', () => {
     ]);
     expect(connection.summary()).toMatchObject({
       state: 'ready',
+      path: 'fronted',
       dashboardUrl: 'https://ray-dashboard-rc.apps.example.com',
     });
     expect(connection.sessionEnv().env).toEqual({

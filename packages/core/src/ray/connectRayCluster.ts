@@ -15,12 +15,15 @@ import { buildSessionEnv } from './buildSessionEnv.js';
 import { checkAccess } from './checkAccess.js';
 import { createFrontGet, detectFronting, type FrontGet, verifyFronting } from './detectFronting.js';
 import { nodeReadTextFile } from '../kube/readTextFile.js';
+import { choosePath, connectPathSetting } from './choosePath.js';
+import { directHead } from './directHead.js';
 import { findHeadPod } from './findHeadPod.js';
-import { forwardPort, type PortForward } from './forwardPort.js';
+import { forwardedHead } from './forwardedHead.js';
 import { getRayCluster } from './getRayCluster.js';
 import { getRayToken, type RayToken } from './getRayToken.js';
+import { frontedHead, type HeadPath } from './headPath.js';
 import { keepTokenFresh } from './keepTokenFresh.js';
-import { openPortForward } from './openPortForward.js';
+import { createPeerCheck, type PeerCheck } from './peerCheck.js';
 import { probeAuthMode, verifyRayToken } from './probeRay.js';
 import { superviseHead } from './superviseHead.js';
 import { removeTokenFile, tokenFilePath, writeTokenFile } from './tokenFile.js';
@@ -37,12 +40,16 @@ export interface ConnectRayClusterDeps {
   onChange(summary: ConnectionSummary): void;
   /** GET through an OpenShift AI proxy (TLS: the ingress CA). Default: system roots, process env. */
   frontGet?: FrontGet;
+  /** RAY_CONNECT_PATH, RAY_CONNECT_PEER_CHECK, KUBERNETES_SERVICE_HOST (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Who may use the local forwards (default: createPeerCheck, the user's own uid). */
+  peerCheck?: PeerCheck;
   /** Supervisor tuning (tests). */
   watchIntervalMs?: number;
   backoff?: { initialMs: number; maxMs: number; attempts: number };
 }
 
-/** A live connection to one Ray cluster: forwards, token, env. */
+/** A live connection to one Ray cluster: its path (forward, direct or fronted), token, env. */
 export interface RayConnection {
   readonly ref: RayClusterRef;
   readonly cluster: RayClusterSummary;
@@ -59,9 +66,10 @@ export interface RayConnection {
 }
 
 /**
- * Connect: read the RayCluster, get its token, forward the head's dashboard and client ports to 127.0.0.1 under a
- * supervisor (re-resolves the head pod and reconnects), then prove the path: the head's own auth mode, and
- * `/api/version` with the token (401/403 explained). OpenShift AI-fronted dashboards use the route URL instead.
+ * Connect: read the RayCluster, get its token, choose the path (choosePath: the head pod's IP directly, or the
+ * dashboard and client ports forwarded to 127.0.0.1), keep the head resolved under a supervisor (re-resolves the
+ * head pod and reconnects), then prove the path: the head's own auth mode, and `/api/version` with the token
+ * (401/403 explained). OpenShift AI-fronted dashboards use the route URL instead.
  */
 export async function connectRayCluster(
   ref: RayClusterRef,
@@ -109,13 +117,25 @@ export async function connectRayCluster(
   const tokenFile = useFile && token ? tokenFilePath(deps.tokenDir, ref) : undefined;
   if (tokenFile && token) await writeTokenFile(tokenFile, token.token);
 
-  let dashboard: PortForward | undefined;
-  let client: PortForward | undefined;
+  const env = deps.env ?? process.env;
+  const choice = cluster.frontedBy
+    ? undefined
+    : await choosePath(connectPathSetting(env, options.path), cluster, { kube, env, logger });
+  let path: HeadPath | undefined = cluster.frontedBy ? frontedHead(cluster.frontedBy.url) : undefined;
+  let lastUrl: string | undefined;
   const summary = (): ConnectionSummary => {
-    const s: ConnectionSummary = { ...ref, state, authMode, tokenVersion, since };
-    if (cluster.frontedBy) s.dashboardUrl = cluster.frontedBy.url;
-    else if (dashboard) s.dashboardUrl = `http://127.0.0.1:${dashboard.localPort}`;
-    if (client) s.clientAddress = `ray://127.0.0.1:${client.localPort}`;
+    const s: ConnectionSummary = {
+      ...ref,
+      state,
+      path: path?.kind ?? choice?.kind ?? 'forward',
+      authMode,
+      tokenVersion,
+      since,
+    };
+    const dashboardUrl = path?.dashboardUrl();
+    const clientAddress = path?.clientAddress();
+    if (dashboardUrl) s.dashboardUrl = dashboardUrl;
+    if (clientAddress) s.clientAddress = clientAddress;
     if (token?.expiresAt !== undefined) s.tokenExpiresAt = token.expiresAt;
     if (error) s.error = error;
     return s;
@@ -124,6 +144,10 @@ export async function connectRayCluster(
     state = next;
     error = e;
     since = deps.clock.now();
+    // direct: a replaced head pod has a new IP, so the env changed: hosts re-inject on a new version
+    const url = path?.dashboardUrl();
+    if (path?.kind === 'direct' && lastUrl && url && url !== lastUrl) tokenVersion += 1;
+    if (url) lastUrl = url;
     deps.onChange(summary());
   };
 
@@ -132,10 +156,13 @@ export async function connectRayCluster(
     : superviseHead({
         resolve: async () => {
           const head = await findHeadPod(kube, ref.namespace, ref.name, cluster.headPod);
-          return head.uid ? { pod: head.name, uid: head.uid } : { pod: head.name };
+          if (choice?.kind === 'direct' && !head.ip)
+            throw new RayConnectError('RAY_UNREACHABLE', `The head pod ${head.name} has no IP yet`);
+          return { pod: head.name, ...(head.uid && { uid: head.uid }), ...(head.ip && { ip: head.ip }) };
         },
         probe: async (signal) => {
-          if (dashboard) await probeAuthMode(dashboard.localPort, signal);
+          const target = path?.probeTarget();
+          if (target !== undefined) await probeAuthMode(target, signal);
         },
         onState: (s, e) => changed(s, e),
         clock: deps.clock,
@@ -147,12 +174,7 @@ export async function connectRayCluster(
   const stop = async (): Promise<string[]> => {
     refresh.abort();
     supervisor?.stop();
-    const removed: string[] = [];
-    for (const f of [dashboard, client]) {
-      if (!f) continue;
-      await f.close();
-      removed.push(`port-forward 127.0.0.1:${f.localPort} -> ${ref.name}:${f.remotePort}`);
-    }
+    const removed = path ? await path.stop() : [];
     if (tokenFile && (await removeTokenFile(tokenFile))) removed.push(`token file ${tokenFile}`);
     if (state !== 'disconnected') changed('disconnected');
     return removed;
@@ -168,32 +190,30 @@ export async function connectRayCluster(
         deps.username,
       );
     if (supervisor) {
-      const fwdDeps = {
-        target: () => supervisor.target(),
-        open: (pod: string, port: number) => openPortForward(kube, ref.namespace, pod, port),
-        onStreamError: (pod: string, e: RayConnectError) => supervisor.reportBroken(pod, e),
-        logger,
-      };
-      dashboard = await forwardPort(
-        {
-          label: 'dashboard',
-          remotePort: cluster.ports.dashboard ?? 8265,
-          localPort: options.dashboardPort ?? 0,
-        },
-        fwdDeps,
-      );
-      client = await forwardPort(
-        { label: 'client', remotePort: cluster.ports.client ?? 10001, localPort: options.clientPort ?? 0 },
-        fwdDeps,
-      );
+      path =
+        choice?.kind === 'direct'
+          ? directHead(ref, cluster, supervisor)
+          : await forwardedHead(ref, cluster, options, {
+              kube,
+              supervisor,
+              logger,
+              allowPeer: deps.peerCheck ?? defaultPeerCheck(env, logger),
+            });
       await supervisor.started;
-      if (supervisor.state === 'failed')
+      if (supervisor.state === 'failed') {
+        const missed = choice?.directMissed
+          ? `; the direct path was not reachable either (${choice.directMissed})`
+          : '';
         throw new RayConnectError(
           supervisor.error?.code ?? 'PORT_FORWARD_FAILED',
-          supervisor.error?.message ?? 'The port-forward failed',
+          (supervisor.error?.message ?? 'The port-forward failed') + missed,
           { ...(supervisor.error?.fix !== undefined && { fix: supervisor.error.fix }), details: { ...ref } },
         );
-      const headSays = await probeAuthMode(dashboard.localPort);
+      }
+      const target = path.probeTarget();
+      if (target === undefined)
+        throw new RayConnectError('RAY_UNREACHABLE', `The head of ${ref.name} has no address`);
+      const headSays = await probeAuthMode(target);
       if (headSays === 'none' && authMode !== 'none') {
         logger.warn('the head says auth is disabled; connecting without a token', { ...ref });
         authMode = 'none';
@@ -202,7 +222,8 @@ export async function connectRayCluster(
         authMode = cluster.tokenSource.kind === 'kubernetes-identity' ? 'kubernetes' : 'token';
         token ??= await getRayToken({ ...cluster, authMode }, kube);
       }
-      if (authMode !== 'none') await verifyRayToken(dashboard.localPort, token?.token, authMode, ref);
+      if (authMode !== 'none') await verifyRayToken(target, token?.token, authMode, ref);
+      lastUrl = path.dashboardUrl();
     }
   } catch (e) {
     await stop();
@@ -260,6 +281,14 @@ export async function connectRayCluster(
     },
     stop,
   };
+}
+
+let sharedPeerCheck: { env: Record<string, string | undefined>; check: PeerCheck } | undefined;
+
+/** One peer check per process environment: its one-time warnings are said once, not per connection. */
+function defaultPeerCheck(env: Record<string, string | undefined>, logger: Logger): PeerCheck {
+  if (sharedPeerCheck?.env !== env) sharedPeerCheck = { env, check: createPeerCheck({ env, logger }) };
+  return sharedPeerCheck.check;
 }
 
 function errorFromInfo(info: ErrorInfo): RayConnectError {

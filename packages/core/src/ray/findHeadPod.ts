@@ -7,6 +7,8 @@ import { isNotFound } from './kubeStatus.js';
 export interface HeadPod {
   name: string;
   uid?: string;
+  /** status.podIP, when the pod has one. */
+  ip?: string;
   pod: Pod;
 }
 
@@ -63,5 +65,7 @@ function toHead(pod: Pod): HeadPod {
   const head: HeadPod = { name: asString(pod.metadata?.name) ?? '', pod };
   const uid = asString(pod.metadata?.uid);
   if (uid) head.uid = uid;
+  const ip = asString(asRecord(pod.status)?.podIP);
+  if (ip) head.ip = ip;
   return head;
 }

@@ -7,6 +7,7 @@ import { FakeKubeClient } from './fakeKubeClient.js';
 import { FakePortForwardServer } from './fakePortForwardServer.js';
 import { forwardPort, type PortForward } from './forwardPort.js';
 import { openPortForward } from './openPortForward.js';
+import { createPeerCheck, type PeerCheck } from './peerCheck.js';
 
 let api: FakePortForwardServer;
 let kube: FakeKubeClient;
@@ -49,7 +50,12 @@ afterEach(async () => {
   await new Promise((r) => echo.close(r));
 });
 
-async function start(remotePort: number, pod = 'head-1', localPort?: number): Promise<PortForward> {
+async function start(
+  remotePort: number,
+  pod = 'head-1',
+  localPort?: number,
+  allowPeer?: PeerCheck,
+): Promise<PortForward> {
   const f = await forwardPort(
     { label: 'test', remotePort, ...(localPort !== undefined && { localPort }) },
     {
@@ -57,6 +63,7 @@ async function start(remotePort: number, pod = 'head-1', localPort?: number): Pr
       open: (p, port) => openPortForward(kube, 'ns', p, port),
       onStreamError: (_pod, e) => errors.push(e),
       logger: silentLogger,
+      ...(allowPeer && { allowPeer }),
     },
   );
   forwards.push(f);
@@ -166,5 +173,22 @@ describe('forwardPort over v4.channel.k8s.io', () => {
     const s = connect(f.localPort, '127.0.0.1');
     const error = await new Promise<NodeJS.ErrnoException>((r) => s.on('error', r));
     expect(error.code).toBe('ECONNREFUSED');
+  });
+
+  it('a refused peer is closed with no bytes and nothing is opened upstream; the owner is served', async () => {
+    const refuse = await start(10001, 'head-1', undefined, () => Promise.resolve(false));
+    const s = connect(refuse.localPort, '127.0.0.1');
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    s.on('error', () => undefined);
+    s.write('hello');
+    await closed(s);
+    expect(Buffer.concat(got).length).toBe(0);
+    expect(api.opened).toBe(0);
+    if (process.platform !== 'linux') return;
+    // the real check (this host's /proc): our own connection passes
+    const own = await start(8265, 'head-1', undefined, createPeerCheck({ logger: silentLogger, env: {} }));
+    const r = await get(own.localPort, '/api/version');
+    expect(JSON.parse(r.body.toString())).toEqual({ path: '/api/version' });
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { isRayConnectError, RayConnectError, wrapError } from '../errors.js';
 import type { Logger } from '../ports/Logger.js';
+import type { PeerCheck } from './peerCheck.js';
 import type { PortForwardSocket } from './portForwardSocket.js';
 import { bridgeStream } from './portForwardStream.js';
 
@@ -20,6 +21,8 @@ export interface ForwardPortDeps {
   open(pod: string, port: number): Promise<PortForwardSocket>;
   /** A stream to the pod failed: the supervisor re-resolves the head pod. */
   onStreamError(pod: string, error: RayConnectError): void;
+  /** Who may use the forward (createPeerCheck: the user's own uid). Absent: everyone who reaches the port. */
+  allowPeer?: PeerCheck;
   logger: Logger;
 }
 
@@ -38,6 +41,7 @@ const OPEN_ATTEMPTS = 3;
 /**
  * Our own listener on 127.0.0.1 for one remote port: every accepted TCP connection gets its own port-forward
  * port-forward stream. Connections that arrive while the head pod is being re-resolved wait for it.
+ * With `allowPeer`, a connection of another local user is destroyed before anything is read from it or opened.
  */
 export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps): Promise<PortForward> {
   const sockets = new Set<Socket>();
@@ -72,6 +76,10 @@ export async function forwardPort(input: ForwardPortInput, deps: ForwardPortDeps
 }
 
 async function connect(socket: Socket, input: ForwardPortInput, deps: ForwardPortDeps): Promise<void> {
+  if (deps.allowPeer && !(await deps.allowPeer(socket).catch(() => false))) {
+    socket.destroy();
+    return;
+  }
   for (let attempt = 1; attempt <= OPEN_ATTEMPTS && !socket.destroyed; attempt++) {
     let pod: string;
     try {

@@ -64,7 +64,7 @@ export interface RayCluster {
 export interface Pod {
   metadata?: ObjectMeta;
   spec?: { containers?: Container[] };
-  status?: { phase?: string; conditions?: Condition[] };
+  status?: { phase?: string; conditions?: Condition[]; podIP?: string };
 }
 
 export interface KubeList<T> {

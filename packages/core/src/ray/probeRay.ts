@@ -8,9 +8,12 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One small GET to the forwarded dashboard on 127.0.0.1 (no keep-alive, bounded body). */
+/** Where a dashboard answers: a port on 127.0.0.1 (a forward), or host:port (the head pod, direct). */
+export type DashboardTarget = number | { host: string; port: number };
+
+/** One small GET to the dashboard (no keep-alive, bounded body). */
 export function httpGet(
-  port: number,
+  target: DashboardTarget,
   path: string,
   headers: Record<string, string> = {},
   signal?: AbortSignal,
@@ -18,8 +21,8 @@ export function httpGet(
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: '127.0.0.1',
-        port,
+        host: typeof target === 'number' ? '127.0.0.1' : target.host,
+        port: typeof target === 'number' ? target : target.port,
         path,
         method: 'GET',
         headers: { ...headers, connection: 'close' },
@@ -45,7 +48,9 @@ export function httpGet(
       reject(
         new RayConnectError(
           'RAY_UNREACHABLE',
-          `The Ray dashboard did not answer through the port-forward: ${e.message}`,
+          typeof target === 'number'
+            ? `The Ray dashboard did not answer through the port-forward: ${e.message}`
+            : `The Ray dashboard did not answer at ${target.host}:${target.port}: ${e.message}`,
           { cause: e },
         ),
       ),
@@ -59,7 +64,7 @@ export function httpGet(
  * 2.52 (404) or an unexpected answer. Throws RAY_UNREACHABLE when nothing answers.
  */
 export async function probeAuthMode(
-  port: number,
+  port: DashboardTarget,
   signal?: AbortSignal,
 ): Promise<'token' | 'none' | undefined> {
   const answer = await httpGet(port, '/api/authentication_mode', {}, signal);
@@ -84,7 +89,7 @@ export async function probeAuthMode(
  * or a missing `ray:write` (Kubernetes RBAC mode).
  */
 export async function verifyRayToken(
-  port: number,
+  port: DashboardTarget,
   token: Secret | undefined,
   mode: RayAuthMode,
   cluster: { namespace: string; name: string },

@@ -40,6 +40,32 @@ describe('superviseHead', () => {
     expect(states.at(-1)).toBe('ready');
   });
 
+  it('a stream refused for good during the probe (no pods/portforward) fails at once, not after retries', async () => {
+    let probes = 0;
+    const held: { supervisor?: ReturnType<typeof superviseHead> } = {};
+    const s = setup(
+      async () => ({ pod: 'head-1' }),
+      async () => {
+        probes += 1;
+        // what forwardPort does: the stream's 403 is reported, then the probe's request fails
+        supervisor?.reportBroken(
+          'head-1',
+          new RayConnectError('ACCESS_DENIED', 'cannot create pods/portforward'),
+        );
+        throw new RayConnectError(
+          'RAY_UNREACHABLE',
+          'The Ray dashboard did not answer through the port-forward',
+        );
+      },
+    );
+    held.supervisor = s.supervisor;
+    const { supervisor } = s;
+    await supervisor.started;
+    expect(probes).toBe(1);
+    expect(supervisor.state).toBe('failed');
+    expect(supervisor.error?.code).toBe('ACCESS_DENIED');
+  });
+
   it('fails for good on permanent errors, and target() rejects with why', async () => {
     const { supervisor, states } = setup(async () => {
       throw new RayConnectError('ACCESS_DENIED', 'no pods for you');

@@ -8,6 +8,8 @@ export type HeadState = 'connecting' | 'ready' | 'reconnecting' | 'failed' | 'di
 export interface HeadTarget {
   pod: string;
   uid?: string;
+  /** The pod's IP (the direct path connects to it). */
+  ip?: string;
 }
 
 export interface SuperviseHeadDeps {
@@ -28,6 +30,8 @@ export interface SuperviseHeadDeps {
 export interface HeadSupervisor {
   readonly state: HeadState;
   readonly error: ErrorInfo | undefined;
+  /** The head resolved now (undefined while resolving, failed or stopped). */
+  readonly current: HeadTarget | undefined;
   /** The pod to forward to: waits while connecting/reconnecting, rejects when failed or stopped. */
   target(): Promise<string>;
   /** A stream to `pod` broke: re-resolve (once per broken pod) and reconnect with backoff. */
@@ -61,6 +65,9 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
   let waiters: { resolve: (pod: string) => void; reject: (e: unknown) => void }[] = [];
   let running = false;
   let generation = 0;
+  /** A stream failed for good (no pods/portforward right...) while a probe was running: the probe's own error
+   * (the dashboard did not answer) must not hide it and start minutes of retries. */
+  let permanent: RayConnectError | undefined;
 
   const setState = (next: HeadState, e?: ErrorInfo) => {
     error = e;
@@ -100,7 +107,7 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
         } catch (e) {
           if (abort.signal.aborted) return;
           current = undefined;
-          const err = wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
+          const err = permanent ?? wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
           if (PERMANENT.has(err.code) || attempt >= backoff.attempts) {
             setState('failed', err.toInfo());
             settleWaiters();
@@ -155,6 +162,9 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     get error() {
       return error;
     },
+    get current() {
+      return current;
+    },
     started,
     target() {
       if (state === 'failed' || state === 'disconnected')
@@ -170,6 +180,7 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     },
     reportBroken(pod, e) {
       if (isRayConnectError(e) && PERMANENT.has(e.code)) {
+        permanent = e;
         setState('failed', e.toInfo());
         current = undefined;
         settleWaiters();
