@@ -97,10 +97,13 @@ const remoteUrl = () => `http://jupyter.test:${port}/lab`;
 
 async function openPanel(page: Page) {
   await page.goto(remoteUrl());
-  await expect(page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]')).toBeVisible();
-  if (!(await page.locator('#ray-connect-panel').isVisible()))
-    await page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]').click();
-  await expect(page.locator(`#ray-connect-panel ${CLUSTER}`)).toBeVisible();
+  const tab = page.locator('.lm-TabBar-tab[data-id="ray-connect-panel"]');
+  await expect(tab).toBeVisible();
+  // The restored layout may open the panel a moment later; clicking the tab of an open panel closes it.
+  await expect(async () => {
+    if (!(await page.locator('#ray-connect-panel').isVisible())) await tab.click();
+    await expect(page.locator(`#ray-connect-panel ${CLUSTER}`)).toBeVisible({ timeout: 3000 });
+  }).toPass({ timeout: 60_000 });
 }
 
 async function chooseSignIn(page: Page, label: string) {

@@ -43,6 +43,27 @@ describe('startOpenShiftSignIn', () => {
     expect(session.info.expiresAt).toBeGreaterThan(Date.now());
   });
 
+  it('with the host redirect (its OAuthClient lists it): no listener, the handed-over redirect finishes it', async () => {
+    const redirectUri = 'https://jupyter.example.test/ray-connect/oauth/callback';
+    const flow = await startOpenShiftSignIn(
+      { clusterId: 'ocp', server: server.issuer, allowInsecureRequests: true, redirectUri },
+      {
+        store: new MemorySecretStore(),
+        verifyIdentity: async () => ({ username: 'developer', groups: [] }),
+      },
+    );
+    expect(new URL(flow.url).searchParams.get('redirect_uri')).toBe(redirectUri);
+    const back = new URL((await fetch(flow.url, { redirect: 'manual' })).headers.get('location') ?? '');
+    expect(back.origin + back.pathname).toBe(redirectUri);
+    await expect(flow.deliver(new URL(`${redirectUri}?code=x&state=other`))).rejects.toMatchObject({
+      code: 'LOGIN_STATE_MISMATCH',
+    });
+    await flow.deliver(back);
+    await expect(flow.done).resolves.toMatchObject({
+      info: { method: 'openshift', identity: { username: 'developer' } },
+    });
+  });
+
   it('says the cluster is not OpenShift when there is no OAuth metadata', async () => {
     const stub = async () => new Response('{}', { status: 404 });
     await expect(
