@@ -18,7 +18,7 @@ import {
 } from './lib/objects.mjs';
 import { ensureOidcInstalled, ensureUsers, httpsGet, startOidc } from './lib/oidc.mjs';
 import { ensurePki, pki } from './lib/pki.mjs';
-import { startPodNetwork } from './lib/podnet.mjs';
+import { podNetworkMode, removeKernelRules, startPodNetwork } from './lib/podnet.mjs';
 import {
   bin,
   binDir,
@@ -253,6 +253,7 @@ async function down() {
   for (const d of ['podnet', 'kwok', 'kube-apiserver', 'etcd', 'oidc']) {
     if (await stopDaemon(d)) say(`stopped ${d}`);
   }
+  removeKernelRules(); // podnet removes its DNAT table when it stops; this covers one that was killed
   clearEtcdData(); // cluster state is per run; caches, PKI, users and the Ray token stay
   rmSync(headSaTokenFile, { force: true });
   const s = readState();
@@ -288,7 +289,7 @@ async function status() {
     if (pid && d === 'etcd') detail = `http://127.0.0.1:${p.etcd}`;
     if (pid && d === 'kwok') detail = `kubelet https://127.0.0.1:${p.kwok}`;
     if (pid && d === 'podnet')
-      detail = 'pod IPs 127.0.100.0/24 reachable for pods labelled pod-network=reachable';
+      detail = `pod IPs 127.0.100.0/24 reachable for pods labelled pod-network=reachable (${podNetworkMode()})`;
     if (!pid) up = false;
     lines.push(`${d.padEnd(15)} ${pid ? `running  pid ${pid}  ${detail}` : 'stopped'}`);
   }
