@@ -1,5 +1,6 @@
 // `pnpm test`: every tier, in order. Each tier is one command; its counts come from a JSON results file.
-// Tiers whose code does not exist yet are skipped and said so. Exit code is non-zero if any tier failed.
+// Tiers whose code does not exist yet are skipped and said so. A tier fails when it exits non-zero, or exits 0
+// without counts or with no test run. Exit code is non-zero if any tier failed.
 // One tier alone: `pnpm test <tier> [<tier>...]` (e.g. `pnpm test unit`), or see test/README.md.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,12 +111,20 @@ async function main() {
       total.failed += counts.failed;
       total.skipped += counts.skipped;
     }
+    // A tier fails when it exits non-zero, or exits 0 but wrote no counts or ran no test (it did not start).
+    const ranNone = code === 0 && tier.counts && (!counts || counts.passed + counts.failed === 0);
     const failedWithoutCounts = code !== 0 && (!counts || counts.failed === 0);
-    if (failedWithoutCounts) total.failed += 1;
+    if (failedWithoutCounts || ranNone) total.failed += 1;
     const countText = counts
       ? ` ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`
       : '';
-    summary.push(`${tier.name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`}${countText} in ${secs}s`);
+    const verdict =
+      code !== 0
+        ? `FAILED (exit ${code})`
+        : ranNone
+          ? `FAILED (${counts ? 'ran no test' : 'wrote no counts'})`
+          : 'ok';
+    summary.push(`${tier.name}: ${verdict}${countText} in ${secs}s`);
   }
   process.stdout.write('\nTiers:\n' + summary.map((s) => `  ${s}\n`).join(''));
   process.stdout.write(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);

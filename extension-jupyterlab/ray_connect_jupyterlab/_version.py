@@ -1,4 +1,4 @@
 # Keep in step with package.json "version" (the frontend) and the agent's version: the handshake compares them.
 __version__ = "0.1.0"
-# shared/src/protocol.ts PROTOCOL_VERSION: the agent HTTP protocol this package speaks.
-PROTOCOL_VERSION = 1
+# The agent HTTP protocol this package speaks (shared/src/protocol.ts, through protocol.json).
+from .protocol import PROTOCOL_VERSION as PROTOCOL_VERSION

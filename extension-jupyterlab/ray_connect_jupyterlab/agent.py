@@ -20,9 +20,8 @@ from typing import Any, Awaitable, Callable
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from ._version import PROTOCOL_VERSION, __version__
-
-AGENT_SECRET_ENV = "RAY_CONNECT_AGENT_SECRET"
+from ._version import __version__
+from .protocol import AGENT_SECRET_ENV, PROTOCOL_VERSION, status_for
 MIN_NODE_MAJOR = 20
 PIP_FIX = f'pip install --force-reinstall "ray-connect-jupyterlab=={__version__}"'
 NODE_FIX = (
@@ -34,14 +33,15 @@ EventListener = Callable[[dict], Awaitable[None] | None]
 
 
 class AgentError(Exception):
-    """An error with a stable code from shared/src/errors.ts, a message safe to show, and the fix."""
+    """An error with a stable code from shared/src/errors.ts, a message safe to show, and the fix. The HTTP status
+    is the protocol's for the code (protocol.status_for) unless one is given."""
 
-    def __init__(self, code: str, message: str, fix: str | None = None, status: int = 502):
+    def __init__(self, code: str, message: str, fix: str | None = None, status: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.fix = fix
-        self.status = status
+        self.status = status_for(code) if status is None else status
 
     def info(self) -> dict:
         out: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -343,7 +343,7 @@ class AgentProcess:
                 "Reload the page once the Jupyter server runs again.",
                 503,
             )
-        return AgentError("AGENT_UNAVAILABLE", f"The Ray Connect agent did not answer{detail}.", None, 502)
+        return AgentError("AGENT_UNAVAILABLE", f"The Ray Connect agent did not answer{detail}.")
 
     async def call(self, method: str, *args: Any) -> Any:
         """A call whose error becomes an AgentError."""
@@ -361,7 +361,6 @@ class AgentProcess:
                 "VERSION_MISMATCH",
                 f"The Ray Connect agent speaks protocol {ready.protocol}, this server extension {PROTOCOL_VERSION}.",
                 PIP_FIX,
-                409,
             )
         return {"version": ready.version, "protocol": ready.protocol}
 

@@ -13,30 +13,9 @@ from jupyter_server.utils import url_path_join
 from tornado.iostream import StreamClosedError
 
 from .agent import AgentError
+from .protocol import AGENT_METHODS
 from .service import RayConnectService
 
-# shared/src/protocol.ts AGENT_METHODS
-AGENT_METHODS = frozenset(
-    {
-        "version",
-        "listClusters",
-        "addCluster",
-        "removeCluster",
-        "beginSignIn",
-        "completeSignIn",
-        "finishBrowserSignIn",
-        "cancelSignIn",
-        "signOut",
-        "setNamespaces",
-        "listRayClusters",
-        "checkAccess",
-        "connect",
-        "disconnect",
-        "listConnections",
-        "sessionEnv",
-        "rayToken",
-    }
-)
 HEARTBEAT_SECONDS = 15.0
 
 

@@ -39,10 +39,10 @@ function sh(cmd, args) {
 function findPython() {
   for (const p of [process.env.RC_PYTHON, 'python3.11', 'python3.12', 'python3']) {
     if (!p) continue;
-    const r = spawnSync(p, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
+    const r = spawnSync(p, ['-c', 'import sys; print(sys.version_info >= (3, 10))'], { encoding: 'utf8' });
     if (r.status === 0 && r.stdout.trim() === 'True') return p;
   }
-  throw new Error('No Python >= 3.9 found. Install Python 3.11 (or set RC_PYTHON to its path).');
+  throw new Error('No Python >= 3.10 found. Install Python 3.11 (or set RC_PYTHON to its path).');
 }
 
 export function ensureVenv({ e2e = false } = {}) {

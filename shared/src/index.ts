@@ -39,7 +39,11 @@ export {
   MAX_BODY_BYTES,
   AGENT_METHODS,
   httpStatusFor,
+  RAY_ENV,
+  RAY_ENV_KEYS,
 } from './protocol.js';
+export { agentProtocolJson } from './protocolJson.js';
+export type { AgentProtocolJson } from './protocolJson.js';
 export type { AgentReady, AgentMethod, CallRequest, CallResponse } from './protocol.js';
 
 // words and times

@@ -21,6 +21,15 @@ export const PROTOCOL_VERSION = 1;
 export const AGENT_SECRET_ENV = 'RAY_CONNECT_AGENT_SECRET';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The env names a connected terminal or kernel gets (the core builds them, the hosts hand them out and take them back). */
+export const RAY_ENV = {
+  authMode: 'RAY_AUTH_MODE',
+  authToken: 'RAY_AUTH_TOKEN',
+  authTokenPath: 'RAY_AUTH_TOKEN_PATH',
+  address: 'RAY_ADDRESS',
+} as const;
+export const RAY_ENV_KEYS: readonly string[] = Object.values(RAY_ENV);
+
 export interface AgentReady {
   ready: true;
   port: number;

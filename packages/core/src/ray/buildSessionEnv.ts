@@ -1,4 +1,4 @@
-import type { SessionEnv } from '@ray-connect/shared';
+import { RAY_ENV, type SessionEnv } from '@ray-connect/shared';
 import { RayConnectError } from '../errors.js';
 import type { Secret } from '../secret.js';
 
@@ -24,9 +24,9 @@ export interface SessionEnvInput {
 export function buildSessionEnv(input: SessionEnvInput): SessionEnv {
   const env: Record<string, string> = {};
   if (input.auth) {
-    env.RAY_AUTH_MODE = 'token';
-    if (input.tokenFile) env.RAY_AUTH_TOKEN_PATH = input.tokenFile;
-    else if (input.token && input.token.length > 0) env.RAY_AUTH_TOKEN = input.token.reveal();
+    env[RAY_ENV.authMode] = 'token';
+    if (input.tokenFile) env[RAY_ENV.authTokenPath] = input.tokenFile;
+    else if (input.token && input.token.length > 0) env[RAY_ENV.authToken] = input.token.reveal();
     else
       throw new RayConnectError(
         'RAY_TOKEN_NOT_FOUND',
@@ -34,7 +34,7 @@ export function buildSessionEnv(input: SessionEnvInput): SessionEnv {
         { fix: 'Connect again: ray-connect connect <cluster>' },
       );
   }
-  env.RAY_ADDRESS = input.dashboardUrl;
+  env[RAY_ENV.address] = input.dashboardUrl;
   const result: SessionEnv = { env, tokenVersion: input.tokenVersion };
   if (input.rayClientAddress) result.rayClientAddress = input.rayClientAddress;
   if (input.tokenExpiresAt !== undefined) result.tokenExpiresAt = input.tokenExpiresAt;
