@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, List, Unicode
+from traitlets import Bool, Float, List, Unicode
 
 from .agent import AgentProcess, default_command
-from .handlers import handlers
+from .handlers import HEARTBEAT_SECONDS, handlers
 from .service import JupyterKernelEnv, RayConnectService
 
 
@@ -19,6 +19,9 @@ class RayConnectApp(ExtensionApp):
     agent_command = List(Unicode(), default_value=[], config=True, help="Full agent command (tests, development).")
     inject = Bool(True, config=True, help="Give new kernels and terminals the Ray env of the connected Ray cluster.")
     start_agent_at_startup = Bool(True, config=True, help="Start the agent with the server (else on first use).")
+    heartbeat_seconds = Float(
+        HEARTBEAT_SECONDS, min=0.05, config=True, help="Heartbeat interval of the event stream; the page says the server is lost after 2.5 of them."
+    )
 
     def _command(self) -> list[str]:
         if self.agent_command:
@@ -32,6 +35,7 @@ class RayConnectApp(ExtensionApp):
         service.book.enabled = self.inject
         self.service = service
         self.settings["ray_connect"] = service
+        self.settings["ray_connect_heartbeat_seconds"] = self.heartbeat_seconds
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prefixes base_url itself.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from typing import Any
 
 import tornado.web
@@ -36,7 +37,11 @@ AGENT_METHODS = frozenset(
         "rayToken",
     }
 )
-HEARTBEAT_SECONDS = 15.0
+# The default interval of the event stream's heartbeat (RayConnectApp.heartbeat_seconds); the page declares the
+# server lost after 2.5 intervals of silence: 25 s, inside the 30 s the panel promises.
+HEARTBEAT_SECONDS = 10.0
+# Random per server process, in every heartbeat: after a loss the page tells a new server (new agent) from the old.
+SERVER_ID = secrets.token_hex(8)
 
 
 class BaseHandler(APIHandler):
@@ -102,28 +107,41 @@ class EnvHandler(BaseHandler):
 
 
 class EventsHandler(BaseHandler):
-    """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`."""
+    """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`, and a `heartbeat`
+    event every N seconds that the page can see (comments never reach an EventSource's listeners). The first
+    heartbeat is sent at once and announces N and this server's id: the page treats 2.5 N seconds without a byte
+    as a lost server (a proxy may keep a dead server's stream open and silent) and a new id as a new server."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        interval = float(self.settings.get("ray_connect_heartbeat_seconds", HEARTBEAT_SECONDS))
+        heartbeat = f"data: {json.dumps({'type': 'heartbeat', 'intervalSeconds': interval, 'serverId': SERVER_ID})}\n\n"
         queue: asyncio.Queue[dict] = asyncio.Queue()
         unlisten = self.service.listen(queue.put_nowait)
         try:
+            self.write(heartbeat)
+            await self.flush()
+            # The agent may take a while to start: keep beating meanwhile.
+            ready = asyncio.ensure_future(self.service.agent.ensure())
             try:
-                await self.service.agent.ensure()
-                self.write(": connected\n\n")
+                while not (await asyncio.wait({ready}, timeout=interval))[0]:
+                    self.write(heartbeat)
+                    await self.flush()
+                ready.result()
             except AgentError as e:
                 self.write(f"data: {json.dumps({'type': 'agent-error', 'error': e.info()})}\n\n")
+            finally:
+                ready.cancel()
             await self.flush()
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    event = await asyncio.wait_for(queue.get(), interval)
                     self.write(f"data: {json.dumps(event)}\n\n")
                 except asyncio.TimeoutError:
-                    self.write(": ping\n\n")
+                    self.write(heartbeat)
                 await self.flush()
         except StreamClosedError:
             pass

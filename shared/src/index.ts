@@ -57,8 +57,14 @@ export { SettingIds } from './settings.js';
 export type { SettingId } from './settings.js';
 
 // user messages (error code -> title, cause, fix, buttons)
-export { messageFor, formatMessage, toErrorInfo } from './messages.js';
-export type { UserMessage, MessageAction, MessageSeverity, MessageContext } from './messages.js';
+export { messageFor, formatMessage, toErrorInfo, serverLostNotice, serverBackNotice } from './messages.js';
+export type {
+  UserMessage,
+  MessageAction,
+  MessageSeverity,
+  MessageContext,
+  ServerBackInput,
+} from './messages.js';
 
 // view model (the tree) and status bar
 export {
