@@ -108,8 +108,8 @@ class EnvHandler(BaseHandler):
 
 class EventsHandler(BaseHandler):
     """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`, and a `heartbeat`
-    event every N seconds that the page can see (comments never reach an EventSource's listeners). The first
-    heartbeat is sent at once and announces N and this server's id: the page treats 2.5 N seconds without a byte
+    event every N seconds that the page can see (comments never reach an EventSource's listeners). Every heartbeat
+    announces N and this server's id (the first as soon as the agent runs): the page treats 2.5 N seconds without a byte
     as a lost server (a proxy may keep a dead server's stream open and silent) and a new id as a new server."""
 
     @tornado.web.authenticated
@@ -122,19 +122,19 @@ class EventsHandler(BaseHandler):
         queue: asyncio.Queue[dict] = asyncio.Queue()
         unlisten = self.service.listen(queue.put_nowait)
         try:
-            self.write(heartbeat)
-            await self.flush()
-            # The agent may take a while to start: keep beating meanwhile.
+            # The first heartbeat once the agent runs (its events flow from then on); beats while it starts, if
+            # that takes a while. The start is never cancelled (others may wait for it): its outcome is read here
+            # or, if the page went away first, dropped.
             ready = asyncio.ensure_future(self.service.agent.ensure())
+            ready.add_done_callback(lambda t: t.cancelled() or t.exception())
+            while not (await asyncio.wait({ready}, timeout=interval))[0]:
+                self.write(heartbeat)
+                await self.flush()
             try:
-                while not (await asyncio.wait({ready}, timeout=interval))[0]:
-                    self.write(heartbeat)
-                    await self.flush()
                 ready.result()
             except AgentError as e:
                 self.write(f"data: {json.dumps({'type': 'agent-error', 'error': e.info()})}\n\n")
-            finally:
-                ready.cancel()
+            self.write(heartbeat)
             await self.flush()
             while True:
                 try:

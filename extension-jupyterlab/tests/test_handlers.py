@@ -196,7 +196,7 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
 
 
 async def test_events_stream_beats_where_the_page_can_see_it(jp_fetch, jp_serverapp, jp_base_url, jp_http_port, jp_auth_header, service):
-    """`heartbeat` events (not comments: an EventSource never shows those): the first at once, announcing the
+    """`heartbeat` events (not comments: an EventSource never shows those): the first once the agent runs, announcing the
     interval and the server's id, then one per interval."""
     jp_serverapp.web_app.settings["ray_connect_heartbeat_seconds"] = 0.1
     chunks: list[bytes] = []
