@@ -1,9 +1,11 @@
+import type { ClusterSummary, ConnectionSummary } from '@ray-connect/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   LivenessMonitor,
   PROBE_TIMEOUT_MS,
   backoffMs,
   deadlineMs,
+  lostInOutage,
   parseSse,
   type LivenessCallbacks,
   type LostReason,
@@ -253,5 +255,31 @@ describe('parseSse', () => {
       rest: 'data: d',
     });
     expect(parseSse('data:x\r\n\r\n')).toEqual({ data: ['x'], rest: '' });
+  });
+});
+
+describe('lostInOutage', () => {
+  const conn = (name: string, state: ConnectionSummary['state'] = 'ready') =>
+    ({ clusterId: 'c1', namespace: 'ns', name, state }) as ConnectionSummary;
+  const cluster = (id: string, name: string, signedIn: boolean) =>
+    ({ id, name, signIn: { status: signedIn ? 'signed-in' : 'signed-out' } }) as ClusterSummary;
+
+  it('names the connections and sign-ins the server no longer has', () => {
+    const before = {
+      connections: [conn('a'), conn('b'), conn('gone-before', 'disconnected')],
+      signedIn: new Set(['c1', 'c2']),
+    };
+    expect(
+      lostInOutage(before, {
+        connections: [conn('b'), conn('a', 'disconnected')],
+        clusters: [cluster('c1', 'sandbox', false), cluster('c2', 'prod', true), cluster('c3', 'x', false)],
+      }),
+    ).toEqual({ lostConnections: ['a'], lostSignIns: ['sandbox'] });
+  });
+  it('nothing lost: empty lists', () => {
+    const before = { connections: [conn('a')], signedIn: new Set(['c1']) };
+    expect(
+      lostInOutage(before, { connections: [conn('a')], clusters: [cluster('c1', 'sandbox', true)] }),
+    ).toEqual({ lostConnections: [], lostSignIns: [] });
   });
 });

@@ -8,6 +8,8 @@
  * Pure logic: the stream, the probe and the clock are passed in (headless tests drive them with a fake clock).
  */
 
+import type { ClusterSummary, ConnectionSummary } from '@ray-connect/shared';
+
 /** The interval a server announces in its first heartbeat; assumed until it does (an older server says nothing). */
 export const DEFAULT_HEARTBEAT_SECONDS = 15;
 /** Missed heartbeats that mean "lost": a deadline of 2.5 intervals after the last byte. */
@@ -257,4 +259,28 @@ export class LivenessMonitor {
       this._wake = done;
     });
   }
+}
+
+/** What the page showed when the server was lost. */
+export interface StateAtLoss {
+  connections: readonly ConnectionSummary[];
+  /** Ids of the clusters signed in then. */
+  signedIn: ReadonlySet<string>;
+}
+
+/** What the server that answers again no longer has: connections (by name) and sign-ins (by cluster name). */
+export function lostInOutage(
+  before: StateAtLoss,
+  after: { connections: readonly ConnectionSummary[]; clusters: readonly ClusterSummary[] },
+): { lostConnections: string[]; lostSignIns: string[] } {
+  const key = (c: ConnectionSummary): string => `${c.clusterId}/${c.namespace}/${c.name}`;
+  const now = new Set(after.connections.filter((c) => c.state !== 'disconnected').map(key));
+  return {
+    lostConnections: before.connections
+      .filter((c) => c.state !== 'disconnected' && !now.has(key(c)))
+      .map((c) => c.name),
+    lostSignIns: after.clusters
+      .filter((c) => before.signedIn.has(c.id) && c.signIn.status !== 'signed-in')
+      .map((c) => c.name),
+  };
 }

@@ -14,7 +14,7 @@ import {
   type Translate,
   type ViewModel,
 } from '@ray-connect/shared';
-import { LivenessMonitor, type LostReason } from './liveness.js';
+import { LivenessMonitor, lostInOutage, type LostReason } from './liveness.js';
 import {
   call,
   openEventStream,
@@ -130,15 +130,9 @@ export class RayModel {
     if (this.notice?.kind === 'lost') this.notice = undefined;
     this.log(`info: the Jupyter server answers again (${newServer ? 'a new server' : 'the same server'})`);
     await this.refresh();
-    const now = new Set(this.connections.map((c) => `${c.clusterId}/${c.namespace}/${c.name}`));
-    const lostConnections = before.connections
-      .filter((c) => c.state !== 'disconnected' && !now.has(`${c.clusterId}/${c.namespace}/${c.name}`))
-      .map((c) => c.name);
     for (const id of this._droppedSignIns) before.signedIn.add(id);
     this._droppedSignIns.clear();
-    const lostSignIns = this.clusters
-      .filter((c) => before.signedIn.has(c.id) && c.signIn.status !== 'signed-in')
-      .map((c) => c.name);
+    const { lostConnections, lostSignIns } = lostInOutage(before, this);
     const message = serverBackNotice({ newServer, lostConnections, lostSignIns, t: this.t });
     if (message) this.notice = { kind: 'restarted', message };
     this._changed.emit();
