@@ -129,7 +129,7 @@ export class RayModel {
     this._beforeLoss = undefined;
     if (this.notice?.kind === 'lost') this.notice = undefined;
     this.log(`info: the Jupyter server answers again (${newServer ? 'a new server' : 'the same server'})`);
-    await this.refresh();
+    await this.freshLoad();
     for (const id of this._droppedSignIns) before.signedIn.add(id);
     this._droppedSignIns.clear();
     const { lostConnections, lostSignIns } = lostInOutage(before, this);
@@ -148,7 +148,7 @@ export class RayModel {
     for (const id of this._droppedSignIns) before.add(id);
     this._droppedSignIns.clear();
     const connectionsBefore = this.connections.length;
-    await this.refresh();
+    await this.freshLoad();
     const gone = this.clusters.filter((c) => before.has(c.id) && c.signIn.status !== 'signed-in');
     if (gone.length || always || this.connections.length < connectionsBefore) {
       const again = gone.length
@@ -221,6 +221,15 @@ export class RayModel {
         break;
     }
     this._event.emit(event);
+  }
+
+  /**
+   * A load that starts after this call: a load in flight may have read the agent before what the caller is about
+   * (an agent restart, a new server), so wait for it and load again.
+   */
+  private async freshLoad(): Promise<void> {
+    if (this._refreshing) await this._refreshing.catch(() => undefined);
+    await this.refresh();
   }
 
   /**

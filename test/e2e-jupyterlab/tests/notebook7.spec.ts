@@ -33,14 +33,20 @@ async function showPanelFromViewMenu(page: Page) {
   await expect(page.locator(PANEL)).toBeVisible();
 }
 
-/** View > Activate Command Palette (a key press would go to the notebook in command mode), then a query. */
+/**
+ * View > Activate Command Palette (a key press would go to the notebook in command mode), then a query. A notebook
+ * page that is still settling may take the focus back and close the palette: open it again, within a deadline.
+ */
 async function paletteItems(page: Page, query: string): Promise<string[]> {
-  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^View$/ }).click();
-  await page.locator('.lm-Menu-itemLabel', { hasText: /^Activate Command Palette$/ }).click();
-  await expect(page.locator('.lm-CommandPalette-input')).toBeFocused();
-  await page.keyboard.type(query);
   const items = page.locator('.lm-CommandPalette-item');
-  await expect(items.first()).toBeVisible();
+  await expect(async () => {
+    if (!(await page.locator('.lm-CommandPalette-input').isVisible())) {
+      await page.locator('.lm-MenuBar-itemLabel', { hasText: /^View$/ }).click();
+      await page.locator('.lm-Menu-itemLabel', { hasText: /^Activate Command Palette$/ }).click();
+    }
+    await page.locator('.lm-CommandPalette-input').fill(query, { timeout: 5_000 });
+    await expect(items.first()).toBeVisible({ timeout: 5_000 });
+  }).toPass({ timeout: 60_000 });
   return items.allInnerTexts();
 }
 
@@ -86,6 +92,7 @@ test('a notebook page: the panel shows the connection, and a kernel sees RAY_ADD
   writeFileSync(join(server.work, 'notebooks', 'env.ipynb'), JSON.stringify(notebook));
   await page.goto(`${server.baseUrl}/notebooks/env.ipynb`);
   await expect(page.locator('.jp-Notebook .jp-Cell').first()).toBeVisible();
+  await expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).toBeAttached();
 
   // the palette command opens the panel here too
   const items = (await paletteItems(page, 'Show Ray Panel')).map((i) => i.split('\n')[0]);
