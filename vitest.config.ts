@@ -11,6 +11,7 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'shared/src/**/*.test.ts',
             'extension-vscode/src/**/*.test.ts',
+            'extension-jupyterlab/src/**/*.test.ts',
           ],
           environment: 'node',
         },

@@ -88,10 +88,12 @@ function portFree(port) {
 }
 
 /**
- * Starts `jupyter lab` on 127.0.0.1:<port>. The token goes through JUPYTER_TOKEN (not argv). Resolves when
- * /api/status answers. `extraArgs` e.g. for a galata config; `env` is added to the server's environment.
+ * Starts `jupyter lab` (or `app: 'notebook'`: Notebook 7) on 127.0.0.1:<port>. The token goes through JUPYTER_TOKEN
+ * (not argv). Resolves when /api/status answers. `extraArgs` e.g. for a galata config; `env` is added to the
+ * server's environment.
  */
 export async function launchJupyterLab({
+  app = 'lab',
   port = 8888,
   token = randomBytes(24).toString('hex'),
   rootDir,
@@ -105,7 +107,7 @@ export async function launchJupyterLab({
     throw new Error(`Port ${port} on 127.0.0.1 is taken by another program; stop it or choose another port.`);
   mkdirSync(rootDir, { recursive: true });
   const args = [
-    'lab',
+    app,
     '--no-browser',
     '--ServerApp.ip=127.0.0.1',
     `--ServerApp.port=${port}`,
@@ -115,15 +117,15 @@ export async function launchJupyterLab({
     '--ServerApp.jpserver_extensions=ray_connect_jupyterlab=True',
     ...extraArgs,
   ];
-  log(`starting JupyterLab on 127.0.0.1:${port}`);
+  log(`starting jupyter ${app} on 127.0.0.1:${port}`);
   const childEnv = { ...process.env, ...env, JUPYTER_TOKEN: token };
   if (kubeconfig) childEnv.KUBECONFIG = kubeconfig;
   const out = logFile ? (await import('node:fs')).openSync(logFile, 'a') : 'inherit';
   const child = spawn(venvBin('jupyter'), args, { cwd: rootDir, env: childEnv, stdio: ['ignore', out, out] });
-  const url = `http://127.0.0.1:${port}/lab?token=${token}`;
+  const url = `http://127.0.0.1:${port}/${app === 'notebook' ? 'tree' : 'lab'}?token=${token}`;
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null)
-      throw new Error(`jupyter lab exited (code ${child.exitCode})${logFile ? `; see ${logFile}` : ''}`);
+      throw new Error(`jupyter ${app} exited (code ${child.exitCode})${logFile ? `; see ${logFile}` : ''}`);
     try {
       const r = await fetch(`http://127.0.0.1:${port}/api/status`, {
         headers: { Authorization: `token ${token}` },
@@ -135,7 +137,7 @@ export async function launchJupyterLab({
     await new Promise((r) => setTimeout(r, 500));
   }
   child.kill('SIGTERM');
-  throw new Error('jupyter lab did not answer on /api/status');
+  throw new Error(`jupyter ${app} did not answer on /api/status`);
 }
 
 /** `pnpm start`: JupyterLab with the extension, next to the sandbox or with the given kubeconfig. */

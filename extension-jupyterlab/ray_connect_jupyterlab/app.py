@@ -5,10 +5,10 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 import os
 
-from traitlets import Bool, Enum, List, Unicode, default
+from traitlets import Bool, Enum, Float, List, Unicode, default
 
 from .agent import AgentProcess, default_command
-from .handlers import handlers
+from .handlers import HEARTBEAT_SECONDS, handlers
 from .processes import JupyterKernelEnv, JupyterTerminalEnv
 from .service import RayConnectService
 
@@ -46,6 +46,10 @@ class RayConnectApp(ExtensionApp):
             return "auto"
         return value
 
+    heartbeat_seconds = Float(
+        HEARTBEAT_SECONDS, min=0.05, config=True, help="Heartbeat interval of the event stream; the page says the server is lost after 2.5 of them."
+    )
+
     def _command(self) -> list[str]:
         if self.agent_command:
             return list(self.agent_command)
@@ -58,6 +62,7 @@ class RayConnectApp(ExtensionApp):
         service.browser_redirect = self.browser_redirect
         self.service = service
         self.settings["ray_connect"] = service
+        self.settings["ray_connect_heartbeat_seconds"] = self.heartbeat_seconds
         # The env goes into the kernels and terminals this server starts, never into its own os.environ.
         kernel_manager = self.serverapp.kernel_manager if self.serverapp else None
         if kernel_manager is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from typing import Any
 
 import tornado.web
@@ -16,7 +17,11 @@ from .agent import AgentError
 from .protocol import AGENT_METHODS
 from .service import RayConnectService
 
-HEARTBEAT_SECONDS = 15.0
+# The default interval of the event stream's heartbeat (RayConnectApp.heartbeat_seconds); the page declares the
+# server lost after 2.5 intervals of silence: 25 s, inside the 30 s the panel promises.
+HEARTBEAT_SECONDS = 10.0
+# Random per server process, in every heartbeat: after a loss the page tells a new server (new agent) from the old.
+SERVER_ID = secrets.token_hex(8)
 
 
 class BaseHandler(APIHandler):
@@ -90,28 +95,41 @@ class EnvHandler(BaseHandler):
 
 
 class EventsHandler(BaseHandler):
-    """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`."""
+    """Server-sent events: the agent's events (one upstream stream, fanned out) plus `env-changed`, and a `heartbeat`
+    event every N seconds that the page can see (comments never reach an EventSource's listeners). Every heartbeat
+    announces N and this server's id (the first as soon as the agent runs): the page treats 2.5 N seconds without a byte
+    as a lost server (a proxy may keep a dead server's stream open and silent) and a new id as a new server."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        interval = float(self.settings.get("ray_connect_heartbeat_seconds", HEARTBEAT_SECONDS))
+        heartbeat = f"data: {json.dumps({'type': 'heartbeat', 'intervalSeconds': interval, 'serverId': SERVER_ID})}\n\n"
         queue: asyncio.Queue[dict] = asyncio.Queue()
         unlisten = self.service.listen(queue.put_nowait)
         try:
+            # The first heartbeat once the agent runs (its events flow from then on); beats while it starts, if
+            # that takes a while. The start is never cancelled (others may wait for it): its outcome is read here
+            # or, if the page went away first, dropped.
+            ready = asyncio.ensure_future(self.service.agent.ensure())
+            ready.add_done_callback(lambda t: t.cancelled() or t.exception())
+            while not (await asyncio.wait({ready}, timeout=interval))[0]:
+                self.write(heartbeat)
+                await self.flush()
             try:
-                await self.service.agent.ensure()
-                self.write(": connected\n\n")
+                ready.result()
             except AgentError as e:
                 self.write(f"data: {json.dumps({'type': 'agent-error', 'error': e.info()})}\n\n")
+            self.write(heartbeat)
             await self.flush()
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    event = await asyncio.wait_for(queue.get(), interval)
                     self.write(f"data: {json.dumps(event)}\n\n")
                 except asyncio.TimeoutError:
-                    self.write(": ping\n\n")
+                    self.write(heartbeat)
                 await self.flush()
         except StreamClosedError:
             pass

@@ -18,6 +18,7 @@ export const venvBin = (name) => join(venvDir, 'bin', name);
 
 const BASE = [
   'jupyterlab==4.6.*',
+  'notebook>=7.6,<8', // Notebook 7: the Ray panel works there too (test/e2e-jupyterlab notebook7.spec.ts)
   'jupyter_server>=2.14,<3',
   'jupyter_client>=8.5',
   'pytest>=8',

@@ -216,6 +216,8 @@ export function registerCommands(d: CommandDeps): string[] {
       label: info ? t(info.title) : id,
       caption: info ? t(info.title) : id,
       execute: (args) => execute(args as Args),
+      // Server lost: nothing but Refresh (= retry now) and Show logs can work.
+      isEnabled: () => !model.serverLost || id === CommandIds.refresh || id === CommandIds.showLogs,
       ...(isVisible ? { isVisible } : {}),
     });
   };

@@ -13,6 +13,8 @@ import { requestAPI } from './request.js';
 import { RayStatusItem } from './statusbar.js';
 
 const PLUGIN_ID = '@ray-connect/jupyterlab:plugin';
+/** JupyterLab-only command (VS Code has its own view commands): shows the panel, in Notebook 7 too. */
+const SHOW_PANEL = 'rayConnect.showPanel';
 
 const rayIcon = new LabIcon({
   name: 'ray-connect:ray',
@@ -56,8 +58,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new RayPanel(model, app.commands, trans, t);
     panel.title.icon = rayIcon;
+    // JupyterLab's left sidebar; in Notebook 7 the left side panel of every page (tree, notebook, editor), collapsed
+    // until opened from View > Left Sidebar > Show Ray or the command below.
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, 'ray-connect-panel');
+    app.commands.addCommand(SHOW_PANEL, {
+      label: trans.__('Show Ray Panel'),
+      caption: trans.__('Show the Ray panel in the left sidebar'),
+      execute: () => app.shell.activateById(panel.id),
+    });
+    palette?.addItem({ command: SHOW_PANEL, category: COMMAND_CATEGORY });
+
+    // The server was lost and answers again: it may be a new one that knows nothing of this page's settings.
+    let serverLost = false;
+    model.changed.connect(() => {
+      if (model.serverLost === serverLost) return;
+      serverLost = model.serverLost;
+      app.commands.notifyCommandChanged();
+    });
+    model.reconnected.connect(() => {
+      void applySettings().then(() => kernels.refresh().catch(() => undefined));
+    });
 
     const ids = registerCommands({
       app,

@@ -2,6 +2,8 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import {
   buildStatusBar,
   buildViewModel,
+  serverBackNotice,
+  serverLostNotice,
   toErrorInfo,
   type ClusterSummary,
   type ConnectionSummary,
@@ -12,7 +14,15 @@ import {
   type Translate,
   type ViewModel,
 } from '@ray-connect/shared';
-import { call, followEvents, requestAPI, type ServerEvent, type ServerInfo } from './request.js';
+import { LivenessMonitor, lostInOutage, type LostReason } from './liveness.js';
+import {
+  call,
+  openEventStream,
+  probeServer,
+  requestAPI,
+  type ServerEvent,
+  type ServerInfo,
+} from './request.js';
 import { VERSION } from './version.js';
 
 /** What the panel and status bar show: plain data from the agent, refreshed on its events. */
@@ -31,7 +41,11 @@ export class RayModel {
    * (`lost`), or the agent or the server restarted and sign-ins kept in memory are gone (`restarted`).
    */
   notice: { kind: 'lost' | 'restarted'; message: string } | undefined;
-  private _lost = false;
+  /** What the panel showed when the server was lost: compared with the reloaded state when it is back. */
+  private _beforeLoss: { connections: ConnectionSummary[]; signedIn: Set<string> } | undefined;
+  private _monitor: LivenessMonitor | undefined;
+  private _seenLive = false;
+  private readonly _reconnected = new Signal<this, void>(this);
   /** A sign-in-changed event came since the last load (a sign-in that went away was the user's doing). */
   private _signInEvent = false;
   /** Sign-ins a load saw go away unexplained (the agent restarted); named by the restart notice. */
@@ -39,7 +53,6 @@ export class RayModel {
 
   private readonly _changed = new Signal<this, void>(this);
   private readonly _event = new Signal<this, ServerEvent>(this);
-  private readonly _abort = new AbortController();
   private _refreshing: Promise<void> | undefined;
   private _again = false;
 
@@ -54,6 +67,14 @@ export class RayModel {
   get event(): ISignal<this, ServerEvent> {
     return this._event;
   }
+  /** The server answers again after a loss and the state is reloaded: hosts re-send what the server must know. */
+  get reconnected(): ISignal<this, void> {
+    return this._reconnected;
+  }
+  /** The Jupyter server is not reachable: the panel shows stale state and offers no action. */
+  get serverLost(): boolean {
+    return this._beforeLoss !== undefined;
+  }
 
   /** Version handshake, then the first load and the event stream. */
   async start(): Promise<void> {
@@ -66,34 +87,56 @@ export class RayModel {
       this._changed.emit();
       throw error;
     }
-    void followEvents(
-      (e) => this.onEvent(e),
-      () => void this.reopened(),
-      this._abort.signal,
-      () => this.lost(),
+    this._monitor = new LivenessMonitor(
+      { open: openEventStream, probe: probeServer },
+      {
+        onEvent: (e) => this.onEvent(e as ServerEvent),
+        onLive: (info) => void this.live(info.wasLost, info.serverId !== info.previousServerId),
+        onLost: (reason) => this.lost(reason),
+        onBlip: (reason) => this.log(`info: the event stream ${reason}; the server answers: reopened`),
+      },
     );
+    void this._monitor.run();
     await this.refresh();
   }
 
-  private lost(): void {
-    if (this._lost) return;
-    this._lost = true;
-    this.notice = {
-      kind: 'lost',
-      message: this.t('The Jupyter server does not answer; reconnecting...'),
+  /** Said at once: the panel and the status bar show it, actions stop (see `serverLost`). */
+  private lost(reason: LostReason): void {
+    this.log(
+      `warning: the Jupyter server is not reachable (${
+        reason === 'silent' ? 'no heartbeat on the event stream' : `the event stream ${reason}`
+      }); retrying`,
+    );
+    this._beforeLoss = {
+      connections: this.connections,
+      signedIn: new Set(this.clusters.filter((c) => c.signIn.status === 'signed-in').map((c) => c.id)),
     };
+    this.notice = { kind: 'lost', message: serverLostNotice(this.t) };
     this._changed.emit();
   }
 
-  /** The event stream is open again: after a server restart the agent is new, so reload and say what is gone. */
-  private async reopened(): Promise<void> {
-    if (!this._lost) return this.refresh();
-    this._lost = false;
+  /**
+   * The event stream is open: the first time, or again after a blip (reload what may have been missed), or after a
+   * loss: reload clusters, sign-ins and connections, and say what the (possibly new) server no longer has.
+   */
+  private async live(wasLost: boolean, newServer: boolean): Promise<void> {
+    const before = this._beforeLoss;
+    if (!wasLost || !before) {
+      if (this._seenLive) await this.refresh(); // the first time, start() loads
+      this._seenLive = true;
+      return;
+    }
+    this._beforeLoss = undefined;
     if (this.notice?.kind === 'lost') this.notice = undefined;
-    await this.reloadAfterRestart(
-      this.t('The Jupyter server was unreachable or restarted; Ray Connect reloaded its state.'),
-      false,
-    );
+    this.log(`info: the Jupyter server answers again (${newServer ? 'a new server' : 'the same server'})`);
+    await this.freshLoad();
+    for (const id of this._droppedSignIns) before.signedIn.add(id);
+    this._droppedSignIns.clear();
+    const { lostConnections, lostSignIns } = lostInOutage(before, this);
+    const message = serverBackNotice({ newServer, lostConnections, lostSignIns, t: this.t });
+    if (message) this.notice = { kind: 'restarted', message };
+    this._changed.emit();
+    this._reconnected.emit();
   }
 
   /**
@@ -105,7 +148,7 @@ export class RayModel {
     for (const id of this._droppedSignIns) before.add(id);
     this._droppedSignIns.clear();
     const connectionsBefore = this.connections.length;
-    await this.refresh();
+    await this.freshLoad();
     const gone = this.clusters.filter((c) => before.has(c.id) && c.signIn.status !== 'signed-in');
     if (gone.length || always || this.connections.length < connectionsBefore) {
       const again = gone.length
@@ -126,7 +169,7 @@ export class RayModel {
   }
 
   dispose(): void {
-    this._abort.abort();
+    this._monitor?.stop();
   }
 
   log(line: string): void {
@@ -180,8 +223,24 @@ export class RayModel {
     this._event.emit(event);
   }
 
-  /** Reloads clusters, connections and the Ray clusters of signed-in clusters. Coalesces overlapping calls. */
+  /**
+   * A load that starts after this call: a load in flight may have read the agent before what the caller is about
+   * (an agent restart, a new server), so wait for it and load again.
+   */
+  private async freshLoad(): Promise<void> {
+    if (this._refreshing) await this._refreshing.catch(() => undefined);
+    await this.refresh();
+  }
+
+  /**
+   * Reloads clusters, connections and the Ray clusters of signed-in clusters. Coalesces overlapping calls. While the
+   * server is lost: asks it now instead of waiting out the backoff.
+   */
   refresh(): Promise<void> {
+    if (this.serverLost) {
+      this._monitor?.retryNow();
+      return Promise.resolve();
+    }
     if (this._refreshing) {
       this._again = true;
       return this._refreshing;
@@ -232,7 +291,8 @@ export class RayModel {
         }),
       );
     } catch (error) {
-      this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
+      // While the server is lost the notice says so; the last state stays on show (without actions).
+      if (!this.serverLost) this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
       this.loading = false;
       this._changed.emit();
     }
@@ -254,6 +314,7 @@ export class RayModel {
       clusters: this.clusters,
       connections: this.connections,
       now: Date.now(),
+      serverLost: this.serverLost,
       t: this.t,
     });
   }

@@ -97,7 +97,10 @@ export class RayPanel extends Widget {
       return;
     }
     const vm = this.model.viewModel();
-    if (vm.empty) {
+    // Server lost: the last state stays on show, greyed, with no button or link (they would act on dead ports).
+    const offline = this.model.serverLost;
+    root.classList.toggle('rc-offline', offline);
+    if (vm.empty && !offline) {
       const box = el('div', 'rc-empty');
       box.appendChild(el('p', '', vm.empty.message));
       for (const id of vm.empty.actions) box.appendChild(this.button(id, {}, true));
@@ -106,7 +109,8 @@ export class RayPanel extends Widget {
     const tree = el('ul', 'rc-tree');
     tree.setAttribute('role', 'tree');
     tree.setAttribute('aria-label', this.trans.__('Clusters and Ray clusters'));
-    for (const node of vm.nodes) tree.appendChild(this.renderNode(node, 1));
+    if (offline) tree.setAttribute('aria-disabled', 'true');
+    for (const node of vm.nodes) tree.appendChild(this.renderNode(node, 1, offline));
     root.appendChild(tree);
     tree.addEventListener('keydown', (e) => this.onKey(e, tree));
     const first = tree.querySelector<HTMLElement>('.rc-row');
@@ -137,7 +141,7 @@ export class RayPanel extends Widget {
     }
   }
 
-  private renderNode(node: TreeNode, level: number): HTMLLIElement {
+  private renderNode(node: TreeNode, level: number, offline = false): HTMLLIElement {
     const li = el('li', `rc-node rc-kind-${node.kind}`);
     li.setAttribute('role', 'treeitem');
     li.setAttribute('aria-level', String(level));
@@ -157,10 +161,11 @@ export class RayPanel extends Widget {
     row.appendChild(text);
     const actions = el('span', 'rc-actions');
     const args = nodeArgs(node);
-    for (const id of node.actions)
-      actions.appendChild(this.button(id, args, id === 'rayConnect.connect' || id === 'rayConnect.signIn'));
+    if (!offline)
+      for (const id of node.actions)
+        actions.appendChild(this.button(id, args, id === 'rayConnect.connect' || id === 'rayConnect.signIn'));
     row.appendChild(actions);
-    if (node.command) {
+    if (node.command && !offline) {
       const cmd = node.command;
       row.classList.add('rc-clickable');
       row.addEventListener('click', () => void this.commands.execute(cmd.command, args));
@@ -172,7 +177,7 @@ export class RayPanel extends Widget {
     if (node.children.length && node.collapsible !== 'collapsed') {
       const group = el('ul', 'rc-group');
       group.setAttribute('role', 'group');
-      for (const child of node.children) group.appendChild(this.renderNode(child, level + 1));
+      for (const child of node.children) group.appendChild(this.renderNode(child, level + 1, offline));
       li.appendChild(group);
     } else if (node.children.length) {
       row.addEventListener(
@@ -181,7 +186,7 @@ export class RayPanel extends Widget {
           li.setAttribute('aria-expanded', 'true');
           const group = el('ul', 'rc-group');
           group.setAttribute('role', 'group');
-          for (const child of node.children) group.appendChild(this.renderNode(child, level + 1));
+          for (const child of node.children) group.appendChild(this.renderNode(child, level + 1, offline));
           li.appendChild(group);
         },
         { once: true },

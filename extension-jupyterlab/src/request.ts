@@ -7,6 +7,7 @@ import type {
   RayConnectApi,
   RayConnectEvent,
 } from '@ray-connect/shared';
+import { VERSION } from './version.js';
 
 /** An error from the server extension or the agent, with its stable code. */
 export class RayConnectRequestError extends Error {
@@ -85,57 +86,42 @@ export type ServerEvent =
   | { type: 'agent-restarted'; exitCode: number | null };
 
 /**
- * Follows `GET /ray-connect/events` (server-sent events) with fetch, so Jupyter's auth headers apply. Reconnects until
- * `signal` aborts; `onOpen` runs on every (re)connect so callers can reload state they may have missed; `onLost`
- * each time the stream is gone (before the next try).
+ * Opens `GET /ray-connect/events` (server-sent events) with fetch, so Jupyter's auth headers apply, and hands the
+ * text to `onText` as it arrives. Resolves when the stream ends, rejects when it fails or `signal` aborts. The
+ * liveness monitor (liveness.ts) decides what a silence or an end means.
  */
-export async function followEvents(
-  onEvent: (event: ServerEvent) => void,
-  onOpen: () => void,
-  signal: AbortSignal,
-  onLost: () => void = () => undefined,
-): Promise<void> {
+export async function openEventStream(signal: AbortSignal, onText: (text: string) => void): Promise<void> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'ray-connect', 'events');
-  while (!signal.aborted) {
-    try {
-      const response = await ServerConnection.makeRequest(url, { signal }, settings);
-      if (response.ok && response.body) {
-        onOpen();
-        const reader = response.body.getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          let cut: number;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            const data = block
-              .split('\n')
-              .filter((l) => l.startsWith('data:'))
-              .map((l) => l.slice(5).trimStart())
-              .join('\n');
-            if (data) {
-              try {
-                onEvent(JSON.parse(data) as ServerEvent);
-              } catch {
-                // not JSON: ignore
-              }
-            }
-          }
-        }
-      }
-    } catch {
-      // network error or aborted: retry below unless aborted
+  const response = await ServerConnection.makeRequest(url, { signal }, settings);
+  if (!response.ok || !response.body) throw new Error(`events: the server answered ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      onText(decoder.decode(value, { stream: true }));
     }
-    if (!signal.aborted) {
-      // the stream ended or the server did not answer (e.g. the Jupyter server is restarting)
-      onLost();
-      await new Promise((r) => setTimeout(r, 3000));
-    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Whether this page's Jupyter server answers with the Ray Connect server extension: the version endpoint, its own
+ * JSON (a hub's spawn page or a proxy's error page is not an answer).
+ */
+export async function probeServer(signal: AbortSignal): Promise<boolean> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'ray-connect', `version?frontend=${encodeURIComponent(VERSION)}`);
+  try {
+    const response = await ServerConnection.makeRequest(url, { signal, cache: 'no-store' }, settings);
+    const data = (await response.json()) as { server?: { version?: unknown }; error?: { code?: unknown } };
+    // Its own error (the agent failed, versions differ) is an answer too: the server is there.
+    return typeof data.server?.version === 'string' || typeof data.error?.code === 'string';
+  } catch {
+    return false;
   }
 }
 

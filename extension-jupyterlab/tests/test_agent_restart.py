@@ -68,7 +68,7 @@ async def test_browser_stream_gets_agent_restarted(jp_fetch, jp_base_url, jp_htt
     req = HTTPRequest(url, headers=jp_auth_header, streaming_callback=chunks.append, request_timeout=0)
     fetch = asyncio.ensure_future(AsyncHTTPClient(force_instance=True).fetch(req, raise_error=False))
     try:
-        await wait_for(lambda: any(b"connected" in c for c in chunks), "stream open")
+        await wait_for(lambda: any(b"heartbeat" in c for c in chunks), "stream open")
         os.kill(service.agent.pid, signal.SIGKILL)
         await wait_for(lambda: b"agent-restarted" in b"".join(chunks), "agent-restarted on the browser stream")
         text = b"".join(chunks).decode()

@@ -188,7 +188,7 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
     req = HTTPRequest(url, headers=jp_auth_header, streaming_callback=chunks.append, request_timeout=0)
     fetch = asyncio.ensure_future(AsyncHTTPClient(force_instance=True).fetch(req, raise_error=False))
     try:
-        await wait_for(lambda: any(b"connected" in c for c in chunks), "stream open")
+        await wait_for(lambda: any(b"heartbeat" in c for c in chunks), "stream open")
         await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
         await call("connect", RAY, {})
         await wait_for(lambda: b'"keys": ["RAY_ADDRESS"' in b"".join(chunks) and b"connection-changed" in b"".join(chunks), "events")
@@ -204,6 +204,37 @@ async def test_events_stream_reaches_the_browser_without_secrets(call, jp_fetch,
         await call("disconnect", RAY)
     finally:
         fetch.cancel()
+
+
+async def test_events_stream_beats_where_the_page_can_see_it(jp_fetch, jp_serverapp, jp_base_url, jp_http_port, jp_auth_header, service):
+    """`heartbeat` events (not comments: an EventSource never shows those): the first once the agent runs, announcing the
+    interval and the server's id, then one per interval."""
+    jp_serverapp.web_app.settings["ray_connect_heartbeat_seconds"] = 0.1
+    chunks: list[bytes] = []
+    url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}ray-connect/events"
+    req = HTTPRequest(url, headers=jp_auth_header, streaming_callback=chunks.append, request_timeout=0)
+    fetch = asyncio.ensure_future(AsyncHTTPClient(force_instance=True).fetch(req, raise_error=False))
+
+    def beats() -> list[dict]:
+        text = b"".join(chunks).decode()
+        events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+        return [e for e in events if e["type"] == "heartbeat"]
+
+    try:
+        await wait_for(lambda: len(beats()) >= 4, "four heartbeats")
+        first = beats()[0]
+        assert first["intervalSeconds"] == 0.1
+        assert len(first["serverId"]) >= 16
+        assert all(b == first for b in beats())
+        assert not [line for line in b"".join(chunks).decode().splitlines() if line.startswith(":")]
+    finally:
+        fetch.cancel()
+
+
+async def test_heartbeat_interval_is_configurable(jp_serverapp):
+    app = next(a for a in jp_serverapp.extension_manager.extension_apps["ray_connect_jupyterlab"])
+    assert app.heartbeat_seconds == 10.0
+    assert jp_serverapp.web_app.settings["ray_connect_heartbeat_seconds"] == 10.0
 
 
 async def test_dead_agent_is_restarted(call, service):

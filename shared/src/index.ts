@@ -64,8 +64,21 @@ export { SettingIds } from './settings.js';
 export type { SettingId } from './settings.js';
 
 // user messages (error code -> title, cause, fix, buttons)
-export { messageFor, formatMessage, toErrorInfo, StorageWords } from './messages.js';
-export type { UserMessage, MessageAction, MessageSeverity, MessageContext } from './messages.js';
+export {
+  messageFor,
+  formatMessage,
+  toErrorInfo,
+  StorageWords,
+  serverLostNotice,
+  serverBackNotice,
+} from './messages.js';
+export type {
+  UserMessage,
+  MessageAction,
+  MessageSeverity,
+  MessageContext,
+  ServerBackInput,
+} from './messages.js';
 
 // view model (the tree) and status bar
 export {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from './errors.js';
-import { formatMessage, messageFor, StorageWords, toErrorInfo } from './messages.js';
+import {
+  formatMessage,
+  messageFor,
+  serverBackNotice,
+  serverLostNotice,
+  StorageWords,
+  toErrorInfo,
+} from './messages.js';
 
 describe('messageFor', () => {
   it('covers every error code, and every error has Show logs', () => {
@@ -119,6 +126,33 @@ describe('StorageWords', () => {
     );
     expect(StorageWords.viaAgent(7, { label: 'OS keychain' })).toMatch(
       /\(pid 7\).*Secrets are kept in: OS keychain\.$/,
+    );
+  });
+});
+
+describe('server lost / back', () => {
+  it('says the server is gone and that it reconnects', () => {
+    expect(serverLostNotice()).toBe('Jupyter server not reachable — reconnecting…');
+    expect(serverLostNotice((s) => s.toUpperCase())).toBe('JUPYTER SERVER NOT REACHABLE — RECONNECTING…');
+  });
+  it('names what a new server lost; says nothing when the same server is back intact', () => {
+    expect(serverBackNotice({ newServer: false, lostConnections: [], lostSignIns: [] })).toBeUndefined();
+    expect(serverBackNotice({ newServer: true, lostConnections: [], lostSignIns: [] })).toBe(
+      'The Jupyter server was unreachable or restarted; Ray Connect reloaded its state.',
+    );
+    expect(
+      serverBackNotice({
+        newServer: true,
+        lostConnections: ['raycluster-token', 'r2'],
+        lostSignIns: ['sandbox'],
+      }),
+    ).toBe(
+      'The Jupyter server was unreachable or restarted; Ray Connect reloaded its state. ' +
+        'The connections of the old server are closed: raycluster-token, r2. Connect again to use them. ' +
+        'Sign in again to sandbox: its secrets were kept in memory only.',
+    );
+    expect(serverBackNotice({ newServer: false, lostConnections: ['r'], lostSignIns: [] })).toMatch(
+      /^The Jupyter server answers again; .* closed: r\./,
     );
   });
 });

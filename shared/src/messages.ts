@@ -220,3 +220,44 @@ export const StorageWords = {
   cliMemoryOnly: (fileStore: string, agentSkipped?: string) =>
     `${agentSkipped ? `No OS keychain here, and ${agentSkipped}` : 'No OS keychain and no running Ray Connect agent here'}: this sign-in lasts only while this command runs, so the next ray-connect command is signed out. To keep it, run export ${StorageWords.fileStoreEnv} (kept in ${fileStore}, readable by your user only), or sign in from the Ray Connect panel in JupyterLab: ray-connect in its terminals uses that sign-in.`,
 } as const;
+
+/** The page lost its Jupyter server (JupyterLab, Notebook): shown in the panel and the status bar at once. */
+export function serverLostNotice(t: Translate = defaultTranslate): string {
+  return t('Jupyter server not reachable — reconnecting…');
+}
+
+export interface ServerBackInput {
+  /** The server that answers is another process (its agent is new): its state was reloaded. */
+  newServer: boolean;
+  /** Names of the Ray clusters whose connection was gone when the server came back. */
+  lostConnections: string[];
+  /** Names of the clusters whose sign-in was gone (kept in memory only by the old agent). */
+  lostSignIns: string[];
+  t?: Translate;
+}
+
+/**
+ * What the panel says when its server answers again after a loss; undefined when there is nothing to say (the
+ * same server came back with everything in place).
+ */
+export function serverBackNotice(input: ServerBackInput): string | undefined {
+  const t = input.t ?? defaultTranslate;
+  if (!input.newServer && !input.lostConnections.length && !input.lostSignIns.length) return undefined;
+  const parts = [
+    input.newServer
+      ? t('The Jupyter server was unreachable or restarted; Ray Connect reloaded its state.')
+      : t('The Jupyter server answers again; Ray Connect reloaded its state.'),
+  ];
+  if (input.lostConnections.length)
+    parts.push(
+      t(
+        'The connections of the old server are closed: {0}. Connect again to use them.',
+        input.lostConnections.join(', '),
+      ),
+    );
+  if (input.lostSignIns.length)
+    parts.push(
+      t('Sign in again to {0}: its secrets were kept in memory only.', input.lostSignIns.join(', ')),
+    );
+  return parts.join(' ');
+}

@@ -29,6 +29,21 @@ describe('buildStatusBar', () => {
     });
     expect(gone).toMatchObject({ text: 'Ray: r - expired', severity: 'error' });
   });
+  it('a lost Jupyter server wins over stale connections: an error, click = retry', () => {
+    const m = buildStatusBar({
+      clusters: [cluster()],
+      connections: [connection('raycluster-rbac', { tokenExpiresAt: NOW + 52 * MIN })],
+      now: NOW,
+      serverLost: true,
+    });
+    expect(m).toMatchObject({
+      text: 'Ray: Jupyter server not reachable',
+      tooltip: 'Jupyter server not reachable — reconnecting…',
+      severity: 'error',
+      command: 'rayConnect.refresh',
+    });
+    expect(m.text).not.toContain('raycluster-rbac');
+  });
   it('reconnecting is an error colour', () => {
     const m = buildStatusBar({
       clusters: [cluster()],

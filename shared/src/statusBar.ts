@@ -1,6 +1,7 @@
 import type { ClusterSummary, ConnectionSummary } from './api.js';
 import { CommandIds, type CommandId } from './commands.js';
 import { defaultTranslate, expiryState, formatDuration, type Translate } from './format.js';
+import { serverLostNotice } from './messages.js';
 import { clusterState } from './viewModel.js';
 
 /**
@@ -23,6 +24,8 @@ export interface StatusBarInput {
   clusters: ClusterSummary[];
   connections: ConnectionSummary[];
   now: number;
+  /** The page's Jupyter server is not reachable: what is shown is stale, nothing can be done. */
+  serverLost?: boolean;
   t?: Translate;
 }
 
@@ -33,6 +36,15 @@ function expiryOf(c: ConnectionSummary, clusters: ClusterSummary[]): number | un
 
 export function buildStatusBar(input: StatusBarInput): StatusBarModel {
   const t = input.t ?? defaultTranslate;
+  if (input.serverLost)
+    return {
+      visible: true,
+      text: t('Ray: Jupyter server not reachable'),
+      tooltip: serverLostNotice(t),
+      severity: 'error',
+      icon: 'debug-disconnect',
+      command: CommandIds.refresh,
+    };
   const live = input.connections.filter((c) => c.state !== 'disconnected');
   const signedIn = input.clusters.filter((c) => {
     const s = clusterState(c, input.now);
