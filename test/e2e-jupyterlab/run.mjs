@@ -14,7 +14,7 @@ const log = (m) => process.stderr.write(`[e2e-jupyterlab] ${m}\n`);
 const { installExtension, launchJupyterLab, writeSandboxKubeconfig } = await import(
   pathToFileURL(join(root, 'scripts', 'start-jupyterlab.mjs')).href
 );
-const { cacheDir, venvPython, workTag } = await import(
+const { cacheDir, workTag } = await import(
   pathToFileURL(join(root, 'extension-jupyterlab', 'scripts', 'venv.mjs')).href
 );
 const { readSandbox } = await import(pathToFileURL(join(root, 'test', 'sandbox', 'client.mjs')).href);
