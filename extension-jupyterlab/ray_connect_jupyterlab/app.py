@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, List, Unicode
 
+from . import dashboard
 from .agent import AgentProcess, default_command
 from .handlers import handlers
 from .service import JupyterKernelEnv, RayConnectService
@@ -32,10 +33,12 @@ class RayConnectApp(ExtensionApp):
         service.book.enabled = self.inject
         self.service = service
         self.settings["ray_connect"] = service
+        self._uninstall_dashboard = dashboard.install(self.settings, service.listen, agent)
 
     def initialize_handlers(self) -> None:
         # ExtensionApp prefixes base_url itself.
         self.handlers.extend(handlers("/"))
+        self.handlers.extend(dashboard.handlers("/"))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)
@@ -43,4 +46,5 @@ class RayConnectApp(ExtensionApp):
             await self.service.start()
 
     async def stop_extension(self) -> None:
+        self._uninstall_dashboard()
         await self.service.stop()
