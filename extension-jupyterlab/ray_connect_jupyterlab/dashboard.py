@@ -5,7 +5,7 @@
 The browser may be on another machine (JupyterHub, an OpenShift AI workbench): the connection's forward on the
 server's 127.0.0.1 is out of its reach, so the server relays. jupyter-server-proxy's `ProxyHandler` does the Jupyter
 side: authentication on every request, websockets included (`prepare`), the same-origin check for websockets, the
-websocket relay (pings, subprotocols) and the upstream URL (`get_client_uri`). This module adds what Ray needs:
+browser-to-upstream websocket relay (frames, pings, close, subprotocols) and the upstream URL (`get_client_uri`). This module adds what Ray needs:
 
 - the upstream is the connection's `dashboardUrl` as the agent reports it (`listConnections`), never assumed loopback;
 - the Ray token from the agent (`rayToken`), cached per connection and `tokenVersion`, dropped on the agent's
@@ -15,6 +15,7 @@ websocket relay (pings, subprotocols) and the upstream URL (`get_client_uri`). T
 - HTTP responses are relayed as they arrive, with backpressure (`proxy` below replaces the library's relay, which
   buffers a whole response unless the request says `Accept: text/event-stream`, and turns a dead upstream into a 500
   with the exception text);
+- the upstream websocket is opened without compression (`_open_upstream`: Ray's log tail closes on it);
 - a clear page (JSON under `api/`) naming the Ray cluster and the fix when it is not connected or does not answer.
 """
 
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlsplit
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from jupyter_server_proxy.handlers import ProxyHandler
-from tornado import httpclient, httputil, web
+from tornado import httpclient, httputil, web, websocket
 from tornado.iostream import StreamClosedError
 
 from .agent import AgentError, AgentProcess
@@ -44,6 +45,8 @@ HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
 )
 REQUEST_DROP = HOP_BY_HOP | {"authorization", "x-ray-authorization", "cookie", "host", "x-xsrftoken", "x-forwarded-prefix"}
+# The upstream websocket handshake is tornado's own (key, version, subprotocols; no compression).
+REQUEST_DROP |= {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"}
 RAY_COOKIE = re.compile(r"^\s*ray-authentication-token\s*=", re.IGNORECASE)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RECONNECT_FIX = "Reconnect it from the Ray panel (Disconnect, then Connect), then reload this page."
@@ -214,10 +217,6 @@ class DashboardProxyHandler(ProxyHandler):
 
     _target: Target | None = None
 
-    def initialize(self) -> None:
-        # proxy_open checks the upstream host against this: only the connection's own dashboard.
-        self.host_allowlist = lambda _handler, host: self._target is not None and host == self._target.host
-
     @property
     def targets(self) -> DashboardTargets:
         return self.settings["ray_connect_dashboards"]
@@ -387,11 +386,39 @@ class DashboardProxyHandler(ProxyHandler):
             return
         self._target = target
         try:
-            await self.proxy_open(target.host, target.port, path or "/")
-        except (OSError, StreamClosedError, httpclient.HTTPClientError) as e:
+            await self._open_upstream(target, path or "/")
+        except (OSError, StreamClosedError, httpclient.HTTPClientError, websocket.WebSocketError) as e:
             self.targets.forget(target.ref)
             self.log.warning("Ray dashboard websocket of %s did not open: %s", name, type(e).__name__)
             self.close(1011, f"The dashboard of Ray cluster {name} does not answer; reconnect from the Ray panel."[:120])
+
+    async def _open_upstream(self, target: Target, path: str) -> None:
+        """The library's proxy_open, without permessage-deflate: Ray 2.59's job log tail (aiohttp) closes at once
+        (1000, no message) when the client offers it, and proxy_open always does. Browser to Ray frames, pings and
+        closes are the library's (on_message, on_ping, on_close use self.ws)."""
+
+        def on_message(message: str | bytes | None) -> None:
+            self._record_activity()
+            if message is None:
+                self.close()
+                return
+            try:
+                self.write_message(message, binary=isinstance(message, bytes))
+            except websocket.WebSocketClosedError:
+                self.ws.close()
+
+        request = httpclient.HTTPRequest(
+            self.get_client_uri("ws", target.host, target.port, path),
+            headers=self.proxy_request_headers(),
+            connect_timeout=10,
+        )
+        self.ws = await websocket.websocket_connect(
+            request,
+            on_message_callback=on_message,
+            compression_options=None,
+            subprotocols=self._requested_subprotocols,
+        )
+        self._record_activity()
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         # The library closes without a code when Ray's side ends; relay Ray's code, or 1011 if it just dropped.
