@@ -42,15 +42,31 @@ function download(url, headers, timeoutMs = 120_000) {
   });
 }
 
-async function json(url, { method = 'GET', headers = {}, body } = {}) {
-  const r = await fetch(url, {
-    method,
-    headers: { ...UA, ...headers, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
+/** JSON over node:http. Not fetch(): Ray answers 405 to POSTs that look like a browser's (any `Sec-Fetch-*`
+ * header, which Node's fetch sends). */
+function json(url, { method = 'GET', headers = {}, body } = {}) {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        headers: { ...UA, ...headers, ...(data && { 'Content-Type': 'application/json', 'Content-Length': data.length }) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          if (res.statusCode >= 400) reject(new Error(`${method} ${new URL(url).pathname}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+          else resolve(text ? JSON.parse(text) : undefined);
+        });
+      },
+    );
+    req.setTimeout(120_000, () => req.destroy(new Error(`${method} ${new URL(url).pathname}: no answer`)));
+    req.on('error', reject);
+    req.end(data);
   });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${new URL(url).pathname}: HTTP ${r.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 const spread = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;

@@ -431,7 +431,8 @@ class DashboardProxyHandler(ProxyHandler):
     # ---- errors
     def unavailable(self, error: AgentError, path: str) -> None:
         self.clear()
-        self.set_status(error.status if error.status in (502, 503, 504) else 503 if error.code == "AGENT_UNAVAILABLE" else error.status)
+        # The browser's request was fine; what stands behind it is not: 503 (try again soon) or 502, never a 4xx/500.
+        self.set_status(503 if error.code == "AGENT_UNAVAILABLE" or error.status == 503 else 502)
         self.set_header("Cache-Control", "no-store")
         if self.get_status() == 503:
             self.set_header("Retry-After", "5")
