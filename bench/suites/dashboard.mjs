@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { figure, notAvailable, reasonOf } from '../lib/figures.mjs';
-import { freePort } from '../lib/proc.mjs';
+import { cpuMs, freePort } from '../lib/proc.mjs';
 import { median, now } from '../lib/stats.mjs';
 
 export const title = 'Dashboard through the Jupyter server vs the local forward: 10 MiB log download';
@@ -32,11 +32,19 @@ function download(url, headers, timeoutMs = 120_000) {
         bytes += c.length;
       });
       res.on('end', () =>
-        resolve({ status: res.statusCode, headersMs: tHeaders - t0, ttfbMs: (tFirst ?? now()) - t0, totalMs: now() - t0, bytes }),
+        resolve({
+          status: res.statusCode,
+          headersMs: tHeaders - t0,
+          ttfbMs: (tFirst ?? now()) - t0,
+          totalMs: now() - t0,
+          bytes,
+        }),
       );
       res.on('error', reject);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${new URL(url).pathname} in ${timeoutMs} ms`)));
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`no answer from ${new URL(url).pathname} in ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -51,14 +59,21 @@ function json(url, { method = 'GET', headers = {}, body } = {}) {
       url,
       {
         method,
-        headers: { ...UA, ...headers, ...(data && { 'Content-Type': 'application/json', 'Content-Length': data.length }) },
+        headers: {
+          ...UA,
+          ...headers,
+          ...(data && { 'Content-Type': 'application/json', 'Content-Length': data.length }),
+        },
       },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c) => (text += c));
         res.on('end', () => {
-          if (res.statusCode >= 400) reject(new Error(`${method} ${new URL(url).pathname}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+          if (res.statusCode >= 400)
+            reject(
+              new Error(`${method} ${new URL(url).pathname}: HTTP ${res.statusCode} ${text.slice(0, 200)}`),
+            );
           else resolve(text ? JSON.parse(text) : undefined);
         });
       },
@@ -93,8 +108,13 @@ export async function run(ctx) {
   });
   const jupyter = { Authorization: `token ${lab.token}` };
   const call = async (method, ...args) =>
-    (await json(`${lab.baseUrl}/ray-connect/call/${method}`, { method: 'POST', headers: jupyter, body: { args } }))
-      .result;
+    (
+      await json(`${lab.baseUrl}/ray-connect/call/${method}`, {
+        method: 'POST',
+        headers: jupyter,
+        body: { args },
+      })
+    ).result;
   let ref;
   try {
     const clusters = await call('listClusters');
@@ -112,21 +132,35 @@ export async function run(ctx) {
     const { submission_id: id } = await json(`${forward}/api/jobs/`, {
       method: 'POST',
       headers: ray,
-      body: { entrypoint: `python -c "import sys\nfor _ in range(${LOG_BYTES / 1024}): sys.stdout.write('${line}\\n')"` },
+      body: {
+        entrypoint: `python -c "import sys\nfor _ in range(${LOG_BYTES / 1024}): sys.stdout.write('${line}\\n')"`,
+      },
     });
     let job;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+    for (
+      const deadline = Date.now() + 120_000;
+      Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 500))
+    ) {
       job = await json(`${forward}/api/jobs/${id}`, { headers: ray });
       if (['SUCCEEDED', 'FAILED', 'STOPPED'].includes(job.status)) break;
     }
-    if (job?.status !== 'SUCCEEDED') throw new Error(`the 10 MiB log job ended ${job?.status ?? 'never'}: ${job?.message ?? ''}`);
+    if (job?.status !== 'SUCCEEDED')
+      throw new Error(`the 10 MiB log job ended ${job?.status ?? 'never'}: ${job?.message ?? ''}`);
     const path = `/api/v0/logs/file?node_id=${job.driver_node_id}&filename=job-driver-${id}.log&lines=-1`;
 
+    let jupyterCpu = 0;
     const modes = {
-      jupyter: () => download(proxied + path, jupyter),
+      jupyter: async () => {
+        const c0 = cpuMs(lab.child.pid);
+        const r = await download(proxied + path, jupyter);
+        jupyterCpu += cpuMs(lab.child.pid) - c0;
+        return r;
+      },
       forward: () => download(forward + path, ray),
     };
     for (const m of Object.values(modes)) await m(); // untimed: caches, connections, JIT
+    jupyterCpu = 0;
     const rounds = [];
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 ? ['forward', 'jupyter'] : ['jupyter', 'forward'];
@@ -134,7 +168,9 @@ export async function run(ctx) {
       for (const name of order) {
         r[name] = await modes[name]();
         if (r[name].status !== 200 || r[name].bytes < LOG_BYTES)
-          throw new Error(`${name}: HTTP ${r[name].status}, ${r[name].bytes} bytes (expected >= ${LOG_BYTES})`);
+          throw new Error(
+            `${name}: HTTP ${r[name].status}, ${r[name].bytes} bytes (expected >= ${LOG_BYTES})`,
+          );
       }
       rounds.push(r);
     }
@@ -142,7 +178,8 @@ export async function run(ctx) {
     const ratios = (k) => rounds.map((r) => r.jupyter[k] / r.forward[k]);
     const total = ratios('totalMs');
     const ttfb = ratios('ttfbMs');
-    const mibs = (name) => median(pick(name, 'totalMs').map((ms, i) => rounds[i][name].bytes / 1048576 / (ms / 1000)));
+    const mibs = (name) =>
+      median(pick(name, 'totalMs').map((ms, i) => rounds[i][name].bytes / 1048576 / (ms / 1000)));
     const bytes = rounds[0].jupyter.bytes;
     figures.push(
       figure(
@@ -157,9 +194,10 @@ export async function run(ctx) {
             perRound: total,
             jupyterMs: pick('jupyter', 'totalMs'),
             forwardMs: pick('forward', 'totalMs'),
+            jupyterCpuMsPerDownload: jupyterCpu / ROUNDS,
             bytes,
           },
-          note: `ratio per round ${spread(total)}; through Jupyter ${Math.round(median(pick('jupyter', 'totalMs')))} ms (${mibs('jupyter').toFixed(0)} MiB/s), forward ${Math.round(median(pick('forward', 'totalMs')))} ms (${mibs('forward').toFixed(0)} MiB/s), ${bytes} bytes each`,
+          note: `ratio per round ${spread(total)}; the Jupyter server's CPU ${Math.round(jupyterCpu / ROUNDS)} ms per download (${((100 * jupyterCpu) / ROUNDS / median(pick('jupyter', 'totalMs'))).toFixed(0)}% of a core while it ran); through Jupyter ${Math.round(median(pick('jupyter', 'totalMs')))} ms (${mibs('jupyter').toFixed(0)} MiB/s), forward ${Math.round(median(pick('forward', 'totalMs')))} ms (${mibs('forward').toFixed(0)} MiB/s), ${bytes} bytes each`,
         },
       ),
     );
@@ -172,7 +210,11 @@ export async function run(ctx) {
         {
           ratios: { vsForward: median(ttfb) },
           target: { op: '<=', value: 1.3, on: 'vsForward', text: '<= 1.3x the local forward' },
-          detail: { perRound: ttfb, jupyterMs: pick('jupyter', 'ttfbMs'), forwardMs: pick('forward', 'ttfbMs') },
+          detail: {
+            perRound: ttfb,
+            jupyterMs: pick('jupyter', 'ttfbMs'),
+            forwardMs: pick('forward', 'ttfbMs'),
+          },
           note: `ratio per round ${spread(ttfb)}; through Jupyter ${median(pick('jupyter', 'ttfbMs')).toFixed(1)} ms, forward ${median(pick('forward', 'ttfbMs')).toFixed(1)} ms (Ray reads the file and starts sending; the Jupyter hop adds one local HTTP request and the auth check)`,
         },
       ),
@@ -181,7 +223,9 @@ export async function run(ctx) {
       `GET ${path.replace(/node_id=[^&]+/, 'node_id=<driver>').replace(/job-driver-[^.]+/, 'job-driver-<id>')} on the sandbox's token head; new TCP connection per download in both modes; Jupyter on ${lab.baseUrl}`,
     );
   } catch (e) {
-    figures.push(notAvailable('dashboard.log10m.time', '10 MiB log download through the Jupyter server', reasonOf(e)));
+    figures.push(
+      notAvailable('dashboard.log10m.time', '10 MiB log download through the Jupyter server', reasonOf(e)),
+    );
   } finally {
     if (ref) await call('disconnect', ref).catch(() => undefined);
     lab.child.kill('SIGTERM');

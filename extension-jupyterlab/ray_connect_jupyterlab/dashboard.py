@@ -48,6 +48,7 @@ REQUEST_DROP = HOP_BY_HOP | {"authorization", "x-ray-authorization", "cookie", "
 # The upstream websocket handshake is tornado's own (key, version, subprotocols; no compression).
 REQUEST_DROP |= {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"}
 RAY_COOKIE = re.compile(r"^\s*ray-authentication-token\s*=", re.IGNORECASE)
+PIPELINE = 4
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RECONNECT_FIX = "Reconnect it from the Ray panel (Disconnect, then Connect), then reload this page."
 
@@ -281,13 +282,22 @@ class DashboardProxyHandler(ProxyHandler):
             else:
                 self._upstream_headers.parse_line(line)
 
+        writes: list[Any] = []  # flushes not yet on the wire, oldest first
+
         def on_chunk(chunk: bytes) -> Any:
             if gone:
                 raise StreamClosedError()  # the browser left: stop reading from Ray
             self.write(chunk)
-            # Awaited by tornado before it reads on: the browser's pace is Ray's pace. (RequestHandler's flush: the
-            # library's websocket mixin wraps self.flush and drops its future.)
-            return web.RequestHandler.flush(self)
+            # RequestHandler's flush (the library's websocket mixin wraps self.flush and drops its future).
+            flushed = web.RequestHandler.flush(self)
+            flushed.add_done_callback(lambda f: f.exception())
+            writes.append(flushed)
+            while writes and writes[0].done():
+                writes.pop(0)
+            # Backpressure with a little pipelining: reading the next chunk from Ray overlaps writing this one, but
+            # tornado waits (it awaits what this returns) once PIPELINE writes are still pending: the browser's
+            # pace is Ray's pace, and at most PIPELINE chunks (64 KiB each) sit in memory.
+            return writes[0] if len(writes) > PIPELINE else None
 
         def on_close() -> None:
             nonlocal gone
