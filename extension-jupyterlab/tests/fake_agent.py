@@ -130,6 +130,8 @@ def handle(method: str, args: list):
         return {"env": {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": f"fake-token-{v}", "RAY_ADDRESS": "http://127.0.0.1:18265"}, "tokenVersion": v}
     if method == "rayToken":
         conn = STATE["connections"].get(key(args[0]))
+        if conn and conn.get("rayTokenError"):
+            raise Error(403, conn["rayTokenError"], f"No right to read the Ray token of {args[0]['name']}.")
         if conn and conn["authMode"] == "none":
             raise Error(404, "RAY_TOKEN_NOT_FOUND", f"Ray cluster {args[0]['name']} has no auth: there is no token")
         return {"token": f"fake-token-{STATE['tokenVersion']}"}

@@ -138,7 +138,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
+async def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         result = predicate()
@@ -162,8 +162,12 @@ def connected(call, service, upstream, targets, jp_asyncio_loop):
     async def _connect(**fields):
         await call("beginSignIn", "context:fake", {"method": "token", "token": "good-token"})
         await call("connect", RAY, {})
-        await service.agent.call("testConnection", RAY, {"dashboardUrl": f"http://127.0.0.1:{upstream.port}", **fields})
-        await wait_for(lambda: targets._conns.get(key()) is not None, "connection seen by the dashboard route")
+        want = {"dashboardUrl": f"http://127.0.0.1:{upstream.port}", **fields}
+        await service.agent.call("testConnection", RAY, want)
+        # the event of the change, not the one of connect (which points at the fake agent's default address)
+        await wait_for(
+            lambda: all((targets._conns.get(key()) or {}).get(k) == v for k, v in want.items()), "connection seen by the dashboard route"
+        )
 
     return _connect
 
@@ -351,6 +355,16 @@ async def test_upstream_down_is_a_clear_502(connected, dash, service):
     assert "raycluster-token" in page and "does not answer" in page and "Ray panel" in page
     r = await dash("/api/version")
     assert r.code == 502 and json.loads(r.body)["error"]["code"] == "RAY_UNREACHABLE"
+
+
+async def test_agent_error_is_a_502_with_its_message(connected, dash, upstream):
+    await connected(rayTokenError="ACCESS_DENIED")
+    n = len(upstream.seen)
+    r = await dash("/api/jobs/")
+    assert r.code == 502
+    err = json.loads(r.body)["error"]
+    assert err["code"] == "ACCESS_DENIED" and "raycluster-token" in err["message"]
+    assert len(upstream.seen) == n  # nothing went to Ray without its token
 
 
 async def test_upstream_cut_mid_response_is_not_a_complete_response(connected, dash, upstream):
