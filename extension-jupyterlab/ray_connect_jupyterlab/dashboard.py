@@ -169,9 +169,13 @@ class DashboardTargets:
                 err.get("fix") or RECONNECT_FIX,
                 502,
             )
+        # An OpenShift AI route or gateway in front (`path: fronted`): the browser goes there, with its own login.
         fronted = conn.get("frontedBy")
-        if isinstance(fronted, dict) and fronted.get("url"):
-            return Target(ref, "", 0, None, conn.get("tokenVersion"), fronted_url=str(fronted["url"]))
+        fronted_url = fronted.get("url") if isinstance(fronted, dict) else None
+        if conn.get("path") == "fronted":
+            fronted_url = fronted_url or conn.get("dashboardUrl")
+        if fronted_url:
+            return Target(ref, "", 0, None, conn.get("tokenVersion"), fronted_url=str(fronted_url))
         url = urlsplit(str(conn.get("dashboardUrl") or ""))
         if url.scheme != "http" or not url.hostname:
             raise AgentError(

@@ -368,8 +368,13 @@ export function registerCommands(d: CommandDeps): string[] {
     const ray = (entry && 'list' in entry ? entry.list.items : []).find(
       (r) => r.namespace === ref.namespace && r.name === ref.name,
     );
+    const fronted = conn && 'path' in conn && conn.path === 'fronted' ? conn.dashboardUrl : undefined;
     if (conn?.dashboardUrl)
-      window.open(dashboardHref(conn, ray?.frontedBy?.url, PageConfig.getBaseUrl()), '_blank', 'noopener');
+      window.open(
+        dashboardHref(conn, fronted ?? ray?.frontedBy?.url, PageConfig.getBaseUrl()),
+        '_blank',
+        'noopener',
+      );
     else Notification.info(trans.__('Connect to %1 first.', ref.name), { autoClose: 5000 });
   });
   add(CommandIds.copyToken, async (args) => {

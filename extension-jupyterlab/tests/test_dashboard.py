@@ -329,6 +329,14 @@ async def test_post_is_relayed_but_not_cross_origin(connected, dash, upstream, j
     assert r.code == 200  # reads with the session cookie
 
 
+async def test_fronted_dashboard_opens_its_own_url(connected, dash, upstream):
+    n = len(upstream.seen)
+    await connected(path="fronted", dashboardUrl="https://ray-dashboard-raycluster-token.apps.example/")
+    r = await dash("/")
+    assert r.code == 302 and r.headers["Location"] == "https://ray-dashboard-raycluster-token.apps.example/"
+    assert len(upstream.seen) == n
+
+
 async def test_not_connected_is_a_clear_503(call, dash, service):
     r = await dash("/")
     assert r.code == 503
