@@ -180,6 +180,7 @@ async function main() {
     vscode: 240_000,
     jupyterlab: 180_000,
     scale: 150_000,
+    dashboard: 240_000,
   };
   for (const name of selected) {
     const t0 = Date.now();

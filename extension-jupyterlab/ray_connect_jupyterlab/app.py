@@ -7,6 +7,7 @@ import os
 
 from traitlets import Bool, Enum, Float, List, Unicode, default
 
+from . import dashboard
 from .agent import AgentProcess, default_command
 from .handlers import HEARTBEAT_SECONDS, handlers
 from .processes import JupyterKernelEnv, JupyterTerminalEnv
@@ -63,6 +64,7 @@ class RayConnectApp(ExtensionApp):
         self.service = service
         self.settings["ray_connect"] = service
         self.settings["ray_connect_heartbeat_seconds"] = self.heartbeat_seconds
+        self._uninstall_dashboard = dashboard.install(self.settings, service.listen, agent)
         # The env goes into the kernels and terminals this server starts, never into its own os.environ.
         kernel_manager = self.serverapp.kernel_manager if self.serverapp else None
         if kernel_manager is not None:
@@ -80,6 +82,7 @@ class RayConnectApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         # ExtensionApp prefixes base_url itself.
         self.handlers.extend(handlers("/"))
+        self.handlers.extend(dashboard.handlers("/"))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:  # type: ignore[override]
         await super()._start_jupyter_server_extension(serverapp)
@@ -88,4 +91,5 @@ class RayConnectApp(ExtensionApp):
             await self.service.start()
 
     async def stop_extension(self) -> None:
+        self._uninstall_dashboard()
         await self.service.stop()

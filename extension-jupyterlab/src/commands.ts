@@ -1,5 +1,6 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Clipboard, Dialog, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -13,6 +14,7 @@ import {
   messageFor,
   quickActions,
   toErrorInfo,
+  type ConnectionSummary,
   type ErrorInfo,
   type RayClusterRef,
   type SignInInput,
@@ -43,6 +45,21 @@ function refOf(args: Args): RayClusterRef | undefined {
   return typeof clusterId === 'string' && typeof namespace === 'string' && typeof name === 'string'
     ? { clusterId, namespace, name }
     : undefined;
+}
+
+/**
+ * Where the browser opens a connection's dashboard: under the Jupyter server's base URL, where the server relays
+ * to the forward and adds the Ray token (the browser may be on another machine, the forward is on the server's
+ * 127.0.0.1); a dashboard fronted by an OpenShift AI route or gateway opens at its own URL.
+ */
+export function dashboardHref(
+  conn: ConnectionSummary,
+  frontedUrl: string | undefined,
+  baseUrl: string,
+): string {
+  if (frontedUrl) return frontedUrl;
+  const parts = [conn.clusterId, conn.namespace, conn.name].map(encodeURIComponent);
+  return URLExt.join(baseUrl, 'ray-connect', 'dashboard', ...parts) + '/';
 }
 
 /** Registers every shared command id in JupyterLab's registry; returns the ids for the palette. */
@@ -357,7 +374,17 @@ export function registerCommands(d: CommandDeps): string[] {
     const conn = model.connections.find(
       (c) => c.clusterId === ref.clusterId && c.namespace === ref.namespace && c.name === ref.name,
     );
-    if (conn?.dashboardUrl) window.open(conn.dashboardUrl, '_blank', 'noopener');
+    const entry = model.rayClusters[ref.clusterId];
+    const ray = (entry && 'list' in entry ? entry.list.items : []).find(
+      (r) => r.namespace === ref.namespace && r.name === ref.name,
+    );
+    const fronted = conn && 'path' in conn && conn.path === 'fronted' ? conn.dashboardUrl : undefined;
+    if (conn?.dashboardUrl)
+      window.open(
+        dashboardHref(conn, fronted ?? ray?.frontedBy?.url, PageConfig.getBaseUrl()),
+        '_blank',
+        'noopener',
+      );
     else Notification.info(trans.__('Connect to %1 first.', ref.name), { autoClose: 5000 });
   });
   add(CommandIds.copyToken, async (args) => {

@@ -1,7 +1,9 @@
 """A stand-in for `ray-connect serve`: the same HTTP protocol (shared/src/protocol.ts) with canned state.
 
 Test-only extras, called directly on the agent (never through the proxy): testRotate, testCrash, testProcess,
-testSleep (answers after args[0] seconds, without holding the state lock).
+testSleep (answers after args[0] seconds, without holding the state lock), testConnection (args: ref, fields to
+change on that connection, e.g. dashboardUrl/authMode/state; emits connection-changed), testCalls (how often each
+method was called).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ STATE = {
     "signIn": {"status": "signed-out"},
     "connections": {},
     "tokenVersion": 1,
+    "calls": {},
 }
 RAY = {"clusterId": "context:fake", "namespace": "team-a", "name": "raycluster-token"}
 
@@ -99,6 +102,7 @@ def finish_browser(callback: str) -> dict:
 
 
 def handle(method: str, args: list):
+    STATE["calls"][method] = STATE["calls"].get(method, 0) + 1
     if method == "version":
         return {"version": VERSION, "protocol": PROTOCOL}
     if method == "listClusters":
@@ -154,7 +158,19 @@ def handle(method: str, args: list):
         v = STATE["tokenVersion"]
         return {"env": {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": f"fake-token-{v}", "RAY_ADDRESS": "http://127.0.0.1:18265"}, "tokenVersion": v}
     if method == "rayToken":
+        conn = STATE["connections"].get(key(args[0]))
+        if conn and conn.get("rayTokenError"):
+            raise Error(403, conn["rayTokenError"], f"No right to read the Ray token of {args[0]['name']}.")
+        if conn and conn["authMode"] == "none":
+            raise Error(404, "RAY_TOKEN_NOT_FOUND", f"Ray cluster {args[0]['name']} has no auth: there is no token")
         return {"token": f"fake-token-{STATE['tokenVersion']}"}
+    if method == "testConnection":
+        conn = STATE["connections"][key(args[0])]
+        conn.update(args[1])
+        emit({"type": "connection-changed", "connection": dict(conn)})
+        return conn
+    if method == "testCalls":
+        return STATE["calls"]
     if method == "testRotate":
         STATE["tokenVersion"] += 1
         for k, c in STATE["connections"].items():
