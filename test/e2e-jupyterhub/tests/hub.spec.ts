@@ -91,7 +91,7 @@ async function connectRay(name: string) {
 test.beforeAll(async ({ browser }) => {
   context = await browser.newContext({ baseURL: hubUrl, viewport: VIEWPORT });
   page = await context.newPage();
-  net.attach(page);
+  net.attach(page, '/user/alice/lab');
 });
 
 test.afterAll(async () => {
@@ -100,7 +100,7 @@ test.afterAll(async () => {
 
 test('alice logs in to the hub; /user/alice/lab loads with the Ray panel, signed out', async () => {
   await hubLogin(page, 'alice');
-  net.phase = 'lab';
+  expect(net.phase, 'the network log saw the lab load').toBe('lab');
   await openPanel(page);
   await expect(page.locator(`${CLUSTER} > .rc-row`)).toContainText('signed out');
   await expect(page.locator('.rc-status')).toContainText('Ray:');

@@ -1,7 +1,7 @@
 // Helpers of the JupyterHub tier: the hub (login, admin REST API), JupyterLab through /user/<name>/ (commands,
 // cells, terminals), processes as another unix user, the network log. Nothing here writes or prints a token.
 import { expect } from '@playwright/test';
-import type { BrowserContext, Page, Request, WebSocket } from '@playwright/test';
+import type { Page, Request, WebSocket } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,7 +124,7 @@ interface Output {
 }
 interface LabApp {
   commands: { execute(id: string, args?: Record<string, unknown>): Promise<unknown> };
-  shell: { currentWidget: unknown };
+  shell: { currentWidget: unknown; widgets(area: string): Iterable<unknown>; activateById(id: string): void };
 }
 interface NotebookLike {
   sessionContext: { ready: Promise<void> };
@@ -162,7 +162,19 @@ export async function newNotebook(page: Page): Promise<void> {
 export async function runCell(page: Page, code: string): Promise<string> {
   return page.evaluate(async (src) => {
     const app = (window as unknown as LabWindow).jupyterapp;
-    const panel = app.shell.currentWidget as NotebookLike;
+    const isNotebook = (w: unknown): w is NotebookLike =>
+      !!w &&
+      typeof w === 'object' &&
+      'sessionContext' in w &&
+      'content' in w &&
+      'widgets' in (w as NotebookLike).content;
+    let panel = app.shell.currentWidget;
+    if (!isNotebook(panel)) {
+      // the last notebook opened, made current (run-cell acts on the current one)
+      panel = [...app.shell.widgets('main')].filter(isNotebook).pop();
+      if (!isNotebook(panel)) throw new Error('no notebook is open');
+      app.shell.activateById((panel as unknown as { id: string }).id);
+    }
     await panel.sessionContext.ready;
     panel.content.activeCellIndex = 0;
     const cell = panel.content.widgets[0]!;
@@ -320,15 +332,26 @@ export interface LoggedRequest {
   phase: string;
 }
 
-/** Records every request and websocket of `page` (and of the pages it opens, flagged by `phase`). */
+/**
+ * Records every request and websocket of `page`. The phase is `login` until the main frame commits a URL under
+ * `labPath` (the hub's login and OAuth pages come before), then `lab`; tests may set other phases.
+ */
 export class NetworkLog {
   readonly requests: LoggedRequest[] = [];
   readonly websockets: { url: string; phase: string }[] = [];
   private started = Date.now();
   phase = 'login';
 
-  attach(target: Page | BrowserContext): this {
-    target.on('request', (r: Request) => {
+  attach(page: Page, labPath: string): this {
+    page.on('framenavigated', (frame) => {
+      if (
+        this.phase === 'login' &&
+        frame === page.mainFrame() &&
+        new URL(frame.url()).pathname.startsWith(labPath)
+      )
+        this.phase = 'lab';
+    });
+    page.on('request', (r: Request) => {
       let first = r.redirectedFrom();
       while (first?.redirectedFrom()) first = first.redirectedFrom();
       this.requests.push({
@@ -339,8 +362,7 @@ export class NetworkLog {
         phase: this.phase,
       });
     });
-    if ('context' in target)
-      target.on('websocket', (ws: WebSocket) => this.websockets.push({ url: ws.url(), phase: this.phase }));
+    page.on('websocket', (ws: WebSocket) => this.websockets.push({ url: ws.url(), phase: this.phase }));
     return this;
   }
 }
