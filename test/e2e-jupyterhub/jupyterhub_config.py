@@ -66,6 +66,11 @@ c.Spawner.environment = {
     "RAY_CONNECT_OIDC_ISSUER": cfg["oidcIssuer"],
     "RAY_CONNECT_OIDC_CLIENT_ID": cfg["oidcClientId"],
     "RAY_CONNECT_OIDC_CA_FILE": cfg["caFile"],
+    # The port-forward path: this tier proves the forwards (and that they serve only their user); the sandbox's
+    # loopback pod network would otherwise let `auto` pick the direct path (integration tests cover that one).
+    "RAY_CONNECT_PATH": "forward",
+    # bob's server sends a remote browser back to its own callback; alice's keeps the default (device code offered)
+    "RAY_CONNECT_BROWSER_REDIRECT": lambda spawner: "server" if spawner.user.name == "bob" else "auto",
     # everything the server writes stays in the run's per-user dir
     "JUPYTER_CONFIG_DIR": per_user("jupyter/config"),
     "JUPYTER_DATA_DIR": per_user("jupyter/data"),

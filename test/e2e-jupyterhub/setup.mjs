@@ -7,7 +7,17 @@
 // Alone: `node test/e2e-jupyterhub/setup.mjs` (prints the venv path).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -100,7 +110,8 @@ export function ensureHubVenv(log = () => {}) {
 /**
  * Installs ray-connect-jupyterlab from this checkout as a wheel (not editable: the servers' uids cannot read the
  * checkout under /root). The wheel carries the labextension, the agent bundle and the server-config that enables
- * the server extension. Reinstalled every run: the checkout may have changed.
+ * the server extension. Rebuilt and reinstalled every run (the checkout may have changed); its dependencies are
+ * installed when missing (a new one, e.g. jupyter-server-proxy, arrives with the checkout).
  */
 export function installExtension(log = () => {}) {
   for (const f of ['labextension/package.json', 'agent/ray-connect.mjs'])
@@ -108,21 +119,17 @@ export function installExtension(log = () => {}) {
       throw new Error(
         `extension-jupyterlab/ray_connect_jupyterlab/${f} is missing: run \`pnpm build\` first.`,
       );
-  sh(
-    venvBin('python'),
-    [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '--no-deps',
-      '--no-build-isolation',
-      '--force-reinstall',
-      extDir,
-    ],
-    { log },
-  );
+  const wheels = mkdtempSync(join(hubRoot, '.wheel-'));
+  try {
+    const pip = (args) =>
+      sh(venvBin('python'), ['-m', 'pip', ...args, '--quiet', '--disable-pip-version-check'], { log });
+    pip(['wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', wheels, extDir]);
+    const wheel = join(wheels, readdirSync(wheels).find((f) => f.endsWith('.whl')) ?? '');
+    pip(['install', '--force-reinstall', '--no-deps', wheel]);
+    pip(['install', wheel]); // its dependencies, when missing
+  } finally {
+    rmSync(wheels, { recursive: true, force: true });
+  }
   const where = sh(venvBin('python'), ['-c', 'import ray_connect_jupyterlab as m; print(m.__file__)'], {
     log,
   }).trim();
