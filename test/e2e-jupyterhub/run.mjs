@@ -102,11 +102,14 @@ function userFiles(name, user, sandbox, caFile) {
   ])
     mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   mkdirSync(join(dir, 'jupyter', 'config'), { recursive: true });
-  // No news or update prompts over the page; window.jupyterapp for the tests' commands (as galata's config does).
+  // No news or update prompts over the page; window.jupyterapp for the tests' commands (as galata's config does);
+  // terminals run bash as a non-login shell, as Jupyter's docker-stacks images configure it: a login shell's
+  // /etc/profile resets PATH and drops the venv (its `ray-connect`).
   writeFileSync(
     join(dir, 'jupyter', 'config', 'jupyter_server_config.json'),
     JSON.stringify(
       {
+        ServerApp: { terminado_settings: { shell_command: ['/bin/bash'] } },
         LabApp: {
           news_url: null,
           check_for_updates_class: 'jupyterlab.NeverCheckForUpdate',
