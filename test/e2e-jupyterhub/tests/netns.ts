@@ -81,6 +81,9 @@ export async function driveIdpLogin(
   await popup.waitForLoadState('domcontentloaded');
   while (!redirected && Date.now() < end) {
     const before = popup.url();
+    // oidc-provider's error page (e.g. a redirect_uri the client does not list): say what it says
+    if ((await popup.title().catch(() => '')) === 'Error')
+      throw new Error(`the provider refused: ${(await popup.locator('body').innerText()).slice(0, 300)}`);
     if (await popup.locator('input[name="password"]').count()) {
       await popup.locator('input[name="login"]').fill(user);
       await popup.locator('input[name="password"]').fill(password);
