@@ -55,6 +55,13 @@ const tiers = [
     cmd: () => pnpm(['--filter', './test/e2e-jupyterlab', 'run', 'test']),
     counts: () => readJson('e2e-jupyterlab'),
   },
+  {
+    name: 'e2e-jupyterhub',
+    when: 'test/e2e-jupyterhub',
+    needs: 'sandbox',
+    cmd: () => pnpm(['--filter', './test/e2e-jupyterhub', 'run', 'test']),
+    counts: () => readJson('e2e-jupyterhub'),
+  },
   { name: 'faults', when: 'test/faults', needs: 'sandbox', ...vitest('faults') },
 ];
 
