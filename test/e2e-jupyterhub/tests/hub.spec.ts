@@ -187,7 +187,7 @@ const TICK_JOB = [
   'print("SUBMITTED", JobSubmissionClient().submit_job(entrypoint=ep))',
 ].join('\n');
 
-test.fixme('dashboard through the server: Open dashboard opens /user/alice/ray-connect/dashboard/..., the real Ray dashboard renders, its Jobs page lists the job, the job log streams (HTTP, and the Jobs websocket); no token typed', async () => {
+test('dashboard through the server: Open dashboard opens /user/alice/ray-connect/dashboard/..., the real Ray dashboard renders, its Jobs page lists the job, the job log streams (HTTP, and the Jobs websocket); no token typed', async () => {
   await connectRay('raycluster-token');
   const clusters = await labCall<{ id: string; name: string }[]>(page, 'alice', 'listClusters');
   const clusterId = clusters.find((c) => c.name === 'sandbox')?.id ?? '';
@@ -264,7 +264,7 @@ async function probeInKernel(args: string[]): Promise<Probe> {
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Probe;
 }
 
-test.fixme("forwards serve only their user: bob's process is refused by alice's forwards (HTTP and Ray Client), token-auth and no-auth clusters", async () => {
+test("forwards serve only their user: bob's process is refused by alice's forwards (HTTP and Ray Client), token-auth and no-auth clusters", async () => {
   test.skip(info.spawner !== 'localprocess', `SimpleLocalProcessSpawner fallback: ${info.fallback}`);
   for (const [name, other] of [
     ['raycluster-token', 'raycluster-noauth'],
@@ -474,7 +474,7 @@ test("sign-in that fits a remote browser: bob's server (browser_redirect server)
   expect(await remoteBrowserSignIn('bob')).toBe('callback');
 });
 
-test.fixme("a page that knows when its server is gone: the hub stops alice's server with the tab open, the panel shows the loss within 30 s, then recovers after a respawn without a reload", async () => {
+test("a page that knows when its server is gone: the hub stops alice's server with the tab open, the panel shows the loss within 30 s, then recovers after a respawn without a reload", async () => {
   await openPanel(page);
   await page.evaluate(() => ((window as unknown as { __rcNoReload: boolean }).__rcNoReload = true));
   stoppedWindow = true;
