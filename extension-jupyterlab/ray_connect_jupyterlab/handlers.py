@@ -9,10 +9,11 @@ import secrets
 from typing import Any
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado.iostream import StreamClosedError
 
+from ._version import __version__
 from .agent import AgentError
 from .protocol import AGENT_METHODS
 from .service import RayConnectService
@@ -47,6 +48,21 @@ class VersionHandler(BaseHandler):
             self.finish(json.dumps(await self.service.version(self.get_query_argument("frontend", None))))
         except AgentError as e:
             self.fail(e)
+
+
+class AliveHandler(JupyterHandler):
+    """What the page polls while its server is lost. A page handler, not an API one, on purpose: unauthenticated,
+    it redirects to the login URL instead of answering 403. Behind JupyterHub a respawned server's OAuth client is
+    new (the old one and the browser's token for it are deleted when the server stops), so the page's cookie no
+    longer works; the page's fetch follows that redirect through the hub's OAuth flow (the hub session still holds)
+    back here with a fresh cookie, and the page recovers without a reload. Standalone Jupyter: its login page (HTML),
+    which the page does not take for an answer."""
+
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"server": {"version": __version__}, "serverId": SERVER_ID}))
 
 
 class CallHandler(BaseHandler):
@@ -148,6 +164,7 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
     return [
         (url_path_join(root, "oauth", "callback"), OAuthCallbackHandler),
         (url_path_join(root, "version"), VersionHandler),
+        (url_path_join(root, "alive"), AliveHandler),
         (url_path_join(root, "call", r"([A-Za-z]+)"), CallHandler),
         (url_path_join(root, "env"), EnvHandler),
         (url_path_join(root, "events"), EventsHandler),

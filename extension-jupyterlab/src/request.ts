@@ -7,7 +7,6 @@ import type {
   RayConnectApi,
   RayConnectEvent,
 } from '@ray-connect/shared';
-import { VERSION } from './version.js';
 
 /** An error from the server extension or the agent, with its stable code. */
 export class RayConnectRequestError extends Error {
@@ -114,9 +113,15 @@ export async function openEventStream(signal: AbortSignal, onText: (text: string
  */
 export async function probeServer(signal: AbortSignal): Promise<boolean> {
   const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(settings.baseUrl, 'ray-connect', `version?frontend=${encodeURIComponent(VERSION)}`);
+  // `alive` redirects to the login URL when the page's credentials no longer hold: behind JupyterHub that is the
+  // hub's OAuth flow, which a respawned server needs (its old OAuth client is gone) and this fetch follows back.
+  const url = URLExt.join(settings.baseUrl, 'ray-connect', 'alive');
   try {
-    const response = await ServerConnection.makeRequest(url, { signal, cache: 'no-store' }, settings);
+    const response = await ServerConnection.makeRequest(
+      url,
+      { signal, cache: 'no-store', redirect: 'follow' },
+      settings,
+    );
     const data = (await response.json()) as { server?: { version?: unknown }; error?: { code?: unknown } };
     // Its own error (the agent failed, versions differ) is an answer too: the server is there.
     return typeof data.server?.version === 'string' || typeof data.error?.code === 'string';

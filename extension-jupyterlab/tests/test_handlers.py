@@ -296,3 +296,17 @@ async def test_no_node_gives_the_fix_through_the_handshake(jp_fetch, service, mo
     err = json.loads(r.body)["error"]
     assert err["code"] == "AGENT_UNAVAILABLE"
     assert err["fix"] == NODE_FIX
+
+
+async def test_alive_answers_the_page_and_sends_a_stranger_to_the_login_url(jp_fetch, jp_base_url, service):
+    """What a lost page polls: its own JSON when the page's credentials hold; otherwise a redirect to the login URL
+    (behind JupyterHub: the hub's OAuth flow, which a respawned server needs), never a bare 403."""
+    from ray_connect_jupyterlab._version import __version__
+    from ray_connect_jupyterlab.handlers import SERVER_ID
+
+    r = await jp_fetch("ray-connect", "alive")
+    assert json.loads(r.body) == {"server": {"version": __version__}, "serverId": SERVER_ID}
+    assert r.headers["Cache-Control"] == "no-store"
+    stranger = await jp_fetch("ray-connect", "alive", headers={"Authorization": ""}, raise_error=False, follow_redirects=False)
+    assert stranger.code == 302
+    assert f"{jp_base_url}login" in stranger.headers["Location"]
