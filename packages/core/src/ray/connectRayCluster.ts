@@ -95,7 +95,10 @@ export async function connectRayCluster(
         'RAYCLUSTER_NOT_READY',
         `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running`,
         {
-          fix: `Connect once it is ready: kubectl get raycluster ${ref.name} -n ${ref.namespace}; check the head pod: kubectl describe pods -n ${ref.namespace} -l ray.io/cluster=${ref.name},ray.io/node-type=head`,
+          fix:
+            cluster.state === 'failed'
+              ? `Fix the RayCluster spec (KubeRay will not retry by itself until it changes): kubectl describe raycluster ${ref.name} -n ${ref.namespace} shows KubeRay's events`
+              : `Connect once it is ready: kubectl get raycluster ${ref.name} -n ${ref.namespace}; check the head pod: kubectl describe pods -n ${ref.namespace} -l ray.io/cluster=${ref.name},ray.io/node-type=head`,
           details: { ...ref, state: cluster.state },
         },
       );
@@ -222,7 +225,9 @@ export async function connectRayCluster(
         authMode = cluster.tokenSource.kind === 'kubernetes-identity' ? 'kubernetes' : 'token';
         token ??= await getRayToken({ ...cluster, authMode }, kube);
       }
-      if (authMode !== 'none') await verifyRayToken(target, token?.token, authMode, ref);
+      // Ray older than 2.52 cannot say its mode; newer heads may require a token the RayCluster never names.
+      if (authMode !== 'none' || headSays === undefined)
+        await verifyRayToken(target, token?.token, authMode, ref);
       lastUrl = path.dashboardUrl();
     }
   } catch (e) {
