@@ -49,6 +49,12 @@ export interface ConnectRayClusterDeps {
   backoff?: { initialMs: number; maxMs: number; attempts: number };
 }
 
+/** RAY_CONNECT_FIRST_ANSWER_S: seconds to wait for the head's first answer (default 30). */
+function firstAnswerMs(env: Record<string, string | undefined>): number | undefined {
+  const seconds = Number(env.RAY_CONNECT_FIRST_ANSWER_S);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
 /** A live connection to one Ray cluster: its path (forward, direct or fronted), token, env. */
 export interface RayConnection {
   readonly ref: RayClusterRef;
@@ -121,6 +127,7 @@ export async function connectRayCluster(
   if (tokenFile && token) await writeTokenFile(tokenFile, token.token);
 
   const env = deps.env ?? process.env;
+  const answerMs = firstAnswerMs(env);
   const choice = cluster.frontedBy
     ? undefined
     : await choosePath(connectPathSetting(env, options.path), cluster, { kube, env, logger });
@@ -172,6 +179,7 @@ export async function connectRayCluster(
         logger,
         ...(deps.watchIntervalMs !== undefined && { watchIntervalMs: deps.watchIntervalMs }),
         ...(deps.backoff !== undefined && { backoff: deps.backoff }),
+        ...(answerMs !== undefined && { firstAnswerMs: answerMs }),
       });
 
   const stop = async (): Promise<string[]> => {
