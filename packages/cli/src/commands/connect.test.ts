@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RayConnect } from '@ray-connect/core';
+import { RayConnectError, silentLogger } from '@ray-connect/core';
+import type { RayConnectEvent } from '@ray-connect/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseArgs } from '../args.js';
+import type { CliContext } from '../compose.js';
+import { connect } from './connect.js';
 import { EXIT } from '../exitCodes.js';
 
 const bin = join(import.meta.dirname, '../../bin/ray-connect.js');
@@ -64,4 +70,41 @@ contexts: [{name: t, context: {cluster: t, user: t, namespace: ray-demo}}]
     },
     30_000,
   );
+});
+
+describe('ray-connect connect: what it prints', () => {
+  it('a token the head rejects: the error, and no "ready: ..." line before it', async () => {
+    const errLines: string[] = [];
+    let listener: ((e: RayConnectEvent) => void) | undefined;
+    const api = {
+      listClusters: async () => [{ id: 'context:t', name: 't', current: true, namespaces: ['ray-demo'] }],
+      onEvent: (l: (e: RayConnectEvent) => void) => {
+        listener = l;
+        return () => (listener = undefined);
+      },
+      connect: async () => {
+        // The forward answers (the supervisor says ready), then the token check fails.
+        listener?.({
+          type: 'connection-changed',
+          connection: {
+            namespace: 'ray-demo',
+            name: 'rc',
+            state: 'ready',
+            dashboardUrl: 'http://127.0.0.1:1',
+          },
+        } as unknown as RayConnectEvent);
+        throw new RayConnectError('RAY_REJECTED_TOKEN', 'Ray cluster rc rejected the token from its Secret');
+      },
+    } as unknown as RayConnect;
+    const ctx = {
+      api,
+      args: parseArgs(['connect', 'rc', '--namespace', 'ray-demo']),
+      json: false,
+      logger: silentLogger,
+      out: () => undefined,
+      err: (t: string) => void errLines.push(t),
+    } as unknown as CliContext;
+    await expect(connect(ctx)).rejects.toMatchObject({ code: 'RAY_REJECTED_TOKEN' });
+    expect(errLines.filter((l) => l.startsWith('ready:'))).toEqual([]);
+  });
 });

@@ -99,7 +99,7 @@ export async function connectRayCluster(
       const why = cluster.stateReason ? `: ${cluster.stateReason}` : '';
       throw new RayConnectError(
         'RAYCLUSTER_NOT_READY',
-        `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running`,
+        `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running${typeof e.details?.waiting === 'string' ? ` (${e.details.waiting})` : ''}`,
         {
           fix:
             cluster.state === 'failed'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRayConnectError } from '../errors.js';
 import { FakeKubeClient } from './fakeKubeClient.js';
+import { findHeadPod, whyNotRunning } from './findHeadPod.js';
 import { getRayToken } from './getRayToken.js';
 import { parseRayCluster } from './parseRayCluster.js';
 
@@ -233,5 +234,52 @@ describe('auth next to what KubeRay does', () => {
     expect(isRayConnectError(err) && err.fix).toMatch(/^Create Secret mine with key auth_token/);
     const made = await getRayToken(parse(cluster('rc', token)), kube).catch((e: unknown) => e);
     expect(isRayConnectError(made) && made.fix).toMatch(/^Check that KubeRay created it/);
+  });
+});
+
+describe('a head pod that is not running: the reason from the pod, not "Unknown"', () => {
+  const headPod = (status: Record<string, unknown>) => ({
+    metadata: { name: 'rc-head-abc', labels: { 'ray.io/cluster': 'rc', 'ray.io/node-type': 'head' } },
+    status,
+  });
+  it.each([
+    [
+      'a container waiting',
+      {
+        phase: 'Pending',
+        conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }],
+        containerStatuses: [
+          {
+            name: 'ray-head',
+            state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+          },
+        ],
+      },
+      'rc-head-abc: ImagePullBackOff: Back-off pulling image',
+    ],
+    [
+      'not scheduled',
+      {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/1 nodes are available',
+          },
+        ],
+      },
+      'rc-head-abc: Unschedulable: 0/1 nodes are available',
+    ],
+    ['nothing reported yet', { phase: 'Pending' }, 'rc-head-abc is Pending'],
+  ])('%s', async (_what, status, reason) => {
+    const kube = new FakeKubeClient().on('GET', '/api/v1/namespaces/ray-demo/pods', {
+      items: [headPod(status)],
+    });
+    const err = await findHeadPod(kube, 'ray-demo', 'rc').catch((e: unknown) => e);
+    expect(isRayConnectError(err) && err.code).toBe('RAYCLUSTER_NOT_READY');
+    expect(isRayConnectError(err) && err.message).toBe(`RayCluster rc has no running head pod (${reason})`);
+    expect(whyNotRunning(headPod(status))).toBe(reason);
   });
 });
