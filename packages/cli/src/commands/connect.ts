@@ -35,6 +35,9 @@ export async function connect(ctx: CliContext): Promise<number> {
   }
 
   let exitCode: number = EXIT.ok;
+  // connect() resolves only once the token is verified: a "ready" before that (the forward answered) is not
+  // news, and would print "ready: ..." just before a token rejection.
+  let connected = false;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const unsubscribe = ctx.api.onEvent((event: RayConnectEvent) => {
@@ -48,7 +51,7 @@ export async function connect(ctx: CliContext): Promise<number> {
     if (ctx.json) ctx.out(JSON.stringify({ event: 'connection-changed', connection: c }));
     else if (c.state === 'reconnecting')
       ctx.err(`reconnecting to ${ref.name}${c.error ? `: ${c.error.message}` : ''}`);
-    else if (c.state === 'ready') ctx.err(`ready: ${ref.name} at ${c.dashboardUrl ?? ''}`);
+    else if (c.state === 'ready' && connected) ctx.err(`ready: ${ref.name} at ${c.dashboardUrl ?? ''}`);
     else if (c.state === 'failed') {
       ctx.err(
         `failed: ${c.error?.message ?? 'the forward stopped'}${c.error?.fix ? `\n  fix: ${c.error.fix}` : ''}`,
@@ -58,8 +61,12 @@ export async function connect(ctx: CliContext): Promise<number> {
     }
   });
 
-  // Signals from the very start: Ctrl-C while connecting still stops cleanly.
-  const onSignal = () => finish();
+  // Signals from the very start: Ctrl-C while connecting still stops at once.
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    interrupted.abort();
+    finish();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
@@ -79,11 +86,24 @@ export async function connect(ctx: CliContext): Promise<number> {
         c.state !== 'failed' &&
         c.state !== 'disconnected',
     );
-  const summary = await ctx.api.connect(ref, options).catch((e: unknown) => {
-    stopSignals();
-    unsubscribe();
-    throw e;
-  });
+  const summary = await untilAborted(ctx.api.connect(ref, options), interrupted.signal).catch(
+    (e: unknown) => {
+      stopSignals();
+      unsubscribe();
+      throw e;
+    },
+  );
+  if (summary === undefined) {
+    // Interrupted while connecting: undo whatever the connect got to, bounded so Ctrl-C is never ignored.
+    if (!ctx.json) ctx.err(`interrupted: not connected to ${ref.name}`);
+    const cleanup = shared ? ctx.api.close() : ctx.api.disconnect(ref).then(() => ctx.api.close());
+    await untilAborted(
+      cleanup.catch(() => undefined),
+      AbortSignal.timeout(3000),
+    );
+    process.exit(EXIT.interrupted);
+  }
+  connected = true;
   const unpublish = await publishConnection(ctx.api, ref, summary, ctx.configDir);
   const env = await ctx.api.sessionEnv(ref);
   if (ctx.json)
@@ -123,4 +143,23 @@ export async function connect(ctx: CliContext): Promise<number> {
   await ctx.api.close();
   if (!ctx.json) ctx.err(`stopped: ${removed.join('; ') || ref.name}`);
   return exitCode;
+}
+
+/** The promise's value, or undefined as soon as the signal fires (the promise keeps running). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }

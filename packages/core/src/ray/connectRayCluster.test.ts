@@ -173,6 +173,54 @@ describe('connectRayCluster', () => {
     await expect.poll(() => api.sockets.size).toBe(0);
   });
 
+  it("KubeRay could not create the head pod (ReplicaFailure) -> RAYCLUSTER_NOT_READY with KubeRay's reason and a fix, not 'wait'", async () => {
+    const rc = rayCluster({ mode: 'token' });
+    rc.status = {
+      conditions: [
+        { type: 'HeadPodReady', status: 'False', reason: 'HeadPodNotFound', message: 'Head Pod not found' },
+        {
+          type: 'ReplicaFailure',
+          status: 'True',
+          reason: 'FailedCreateHeadPod',
+          message: 'FailedCreateHeadPod\npods "rc-head-x" is forbidden: exceeded quota: compute',
+        },
+      ],
+    } as unknown as typeof rc.status;
+    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rc);
+    setPod(undefined);
+    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({
+      code: 'RAYCLUSTER_NOT_READY',
+      message: expect.stringMatching(
+        /is failed: FailedCreateHeadPod: pods "rc-head-x" is forbidden: exceeded quota/,
+      ),
+      fix: expect.stringMatching(/^Fix the RayCluster spec.*kubectl describe raycluster rc -n ray-demo/),
+    });
+  });
+
+  it("mode: token with the user's own RAY_AUTH_TOKEN on the head: connects with that token, not KubeRay's Secret", async () => {
+    const rc = rayCluster({ mode: 'token' });
+    (rc.spec.headGroupSpec.template.spec.containers[0] as Record<string, unknown>).env = [
+      { name: 'RAY_AUTH_TOKEN', value: TOKEN },
+    ];
+    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rc);
+    kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, {
+      data: { auth_token: Buffer.from('operator-secret-token').toString('base64') },
+    });
+    connection = await connectRayCluster(ref, {}, deps());
+    expect(connection.summary().state).toBe('ready');
+    expect(connection.sessionEnv().env.RAY_AUTH_TOKEN).toBe(TOKEN);
+  });
+
+  it('no authOptions but the head requires a token (Ray 2.61 default) -> "requires a token" naming where it can come from', async () => {
+    kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster(undefined));
+    await expect(connectRayCluster(ref, {}, deps())).rejects.toMatchObject({
+      code: 'RAY_TOKEN_NOT_FOUND',
+      message: expect.stringMatching(/requires a token/),
+      fix: expect.stringMatching(/authOptions: \{mode: token\}.*RAY_AUTH_TOKEN on the head container/),
+    });
+    await expect.poll(() => api.sockets.size).toBe(0);
+  });
+
   it('no permission on the Secret -> ACCESS_DENIED with the exact RBAC', async () => {
     kube.on('GET', `/apis/ray.io/v1/namespaces/${NS}/rayclusters/rc`, rayCluster({ mode: 'token' }));
     kube.on('GET', `/api/v1/namespaces/${NS}/secrets/rc`, FakeKubeClient.status(403));

@@ -49,6 +49,12 @@ export interface ConnectRayClusterDeps {
   backoff?: { initialMs: number; maxMs: number; attempts: number };
 }
 
+/** RAY_CONNECT_FIRST_ANSWER_S: seconds to wait for the head's first answer (default 30). */
+function firstAnswerMs(env: Record<string, string | undefined>): number | undefined {
+  const seconds = Number(env.RAY_CONNECT_FIRST_ANSWER_S);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
 /** A live connection to one Ray cluster: its path (forward, direct or fronted), token, env. */
 export interface RayConnection {
   readonly ref: RayClusterRef;
@@ -93,9 +99,12 @@ export async function connectRayCluster(
       const why = cluster.stateReason ? `: ${cluster.stateReason}` : '';
       throw new RayConnectError(
         'RAYCLUSTER_NOT_READY',
-        `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running`,
+        `RayCluster ${ref.name} is ${cluster.state}${why}; no head pod is running${typeof e.details?.waiting === 'string' ? ` (${e.details.waiting})` : ''}`,
         {
-          fix: `Connect once it is ready: kubectl get raycluster ${ref.name} -n ${ref.namespace}; check the head pod: kubectl describe pods -n ${ref.namespace} -l ray.io/cluster=${ref.name},ray.io/node-type=head`,
+          fix:
+            cluster.state === 'failed'
+              ? `Fix the RayCluster spec (KubeRay will not retry by itself until it changes): kubectl describe raycluster ${ref.name} -n ${ref.namespace} shows KubeRay's events`
+              : `Connect once it is ready: kubectl get raycluster ${ref.name} -n ${ref.namespace}; check the head pod: kubectl describe pods -n ${ref.namespace} -l ray.io/cluster=${ref.name},ray.io/node-type=head`,
           details: { ...ref, state: cluster.state },
         },
       );
@@ -118,6 +127,7 @@ export async function connectRayCluster(
   if (tokenFile && token) await writeTokenFile(tokenFile, token.token);
 
   const env = deps.env ?? process.env;
+  const answerMs = firstAnswerMs(env);
   const choice = cluster.frontedBy
     ? undefined
     : await choosePath(connectPathSetting(env, options.path), cluster, { kube, env, logger });
@@ -169,6 +179,7 @@ export async function connectRayCluster(
         logger,
         ...(deps.watchIntervalMs !== undefined && { watchIntervalMs: deps.watchIntervalMs }),
         ...(deps.backoff !== undefined && { backoff: deps.backoff }),
+        ...(answerMs !== undefined && { firstAnswerMs: answerMs }),
       });
 
   const stop = async (): Promise<string[]> => {
@@ -222,7 +233,9 @@ export async function connectRayCluster(
         authMode = cluster.tokenSource.kind === 'kubernetes-identity' ? 'kubernetes' : 'token';
         token ??= await getRayToken({ ...cluster, authMode }, kube);
       }
-      if (authMode !== 'none') await verifyRayToken(target, token?.token, authMode, ref);
+      // Ray older than 2.52 cannot say its mode; newer heads may require a token the RayCluster never names.
+      if (authMode !== 'none' || headSays === undefined)
+        await verifyRayToken(target, token?.token, authMode, ref);
       lastUrl = path.dashboardUrl();
     }
   } catch (e) {

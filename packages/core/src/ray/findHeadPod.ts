@@ -38,12 +38,13 @@ export async function findHeadPod(
     const pods = asArray(asRecord(list)?.items) as Pod[];
     const running = pods.find(isRunning);
     if (running) return toHead(running);
+    const waiting = pods.map(whyNotRunning).find((w) => w !== undefined);
     throw new RayConnectError(
       'RAYCLUSTER_NOT_READY',
-      `RayCluster ${cluster} has no running head pod${pods.length ? ' (it is starting)' : ''}`,
+      `RayCluster ${cluster} has no running head pod${waiting ? ` (${waiting})` : pods.length ? ' (it is starting)' : ''}`,
       {
         fix: `Wait for the head pod, or check it: kubectl get pods -n ${namespace} -l ray.io/cluster=${cluster},ray.io/node-type=head`,
-        details: { namespace, name: cluster },
+        details: { namespace, name: cluster, ...(waiting !== undefined && { waiting }) },
       },
     );
   } catch (e) {
@@ -68,4 +69,26 @@ function toHead(pod: Pod): HeadPod {
   const ip = asString(asRecord(pod.status)?.podIP);
   if (ip) head.ip = ip;
   return head;
+}
+
+/** Why a head pod is not running, from the pod itself: a container's waiting reason, else an unmet condition. */
+export function whyNotRunning(pod: Pod): string | undefined {
+  const name = asString(pod.metadata?.name) ?? 'the head pod';
+  const status = asRecord(pod.status);
+  for (const c of asArray(status?.containerStatuses)) {
+    const waiting = asRecord(asRecord(asRecord(c)?.state)?.waiting);
+    const reason = asString(waiting?.reason);
+    if (reason) {
+      const message = asString(waiting?.message);
+      return `${name}: ${reason}${message ? `: ${message}` : ''}`;
+    }
+  }
+  for (const c of asArray(status?.conditions).map(asRecord)) {
+    if (asString(c?.status) !== 'False') continue;
+    const reason = asString(c?.reason);
+    const message = asString(c?.message);
+    if (reason || message) return `${name}: ${[reason, message].filter(Boolean).join(': ')}`;
+  }
+  const phase = asString(status?.phase);
+  return phase && phase !== 'Running' ? `${name} is ${phase}` : undefined;
 }

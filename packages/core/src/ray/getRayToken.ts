@@ -6,7 +6,8 @@ import { accessDenied } from './checkAccess.js';
 import { asArray, asRecord, asString } from './json.js';
 import { type RayCluster, rayClustersPath } from './kubeTypes.js';
 import { kubeStatus } from './kubeStatus.js';
-import { headContainer } from './rayAuthMode.js';
+import { checkName } from './checkName.js';
+import { headContainer, TOKEN_KEY } from './rayAuthMode.js';
 
 export interface RayToken {
   token: Secret;
@@ -56,14 +57,7 @@ export async function getRayToken(
       );
     case 'none':
       if (summary.authMode === 'none') return undefined;
-      throw new RayConnectError(
-        'RAY_TOKEN_NOT_FOUND',
-        `Ray cluster ${name} has auth on but no token source this tool can read`,
-        {
-          fix: 'Ask the cluster owner to use spec.authOptions (mode: token) so KubeRay manages the token Secret',
-          details: { namespace, name },
-        },
-      );
+      throw tokenRequired(namespace, name);
   }
 }
 
@@ -91,7 +85,11 @@ async function readSecretKey(
         'RAY_TOKEN_NOT_FOUND',
         `The token Secret ${secretName} of Ray cluster ${cluster} does not exist in namespace ${namespace}`,
         {
-          fix: `Check that KubeRay created it: kubectl get secret ${secretName} -n ${namespace}`,
+          // KubeRay makes only checkName(cluster) with key auth_token; any other Secret is one the user named.
+          fix:
+            secretName === checkName(cluster) && key === TOKEN_KEY
+              ? `Check that KubeRay created it: kubectl get secret ${secretName} -n ${namespace}`
+              : `Create Secret ${secretName} with key ${key}: kubectl create secret generic ${secretName} -n ${namespace} --from-file=${key}=<file with the token>`,
           details: { namespace, name: secretName },
           cause: e,
         },
@@ -123,4 +121,19 @@ async function readLiteral(kube: KubeClient, namespace: string, name: string): P
       { details: { namespace, name } },
     );
   return new Secret(value);
+}
+
+/**
+ * The head wants a token but the RayCluster names none (Ray >= 2.61 turns token auth on by default, so a cluster
+ * without authOptions can still require one).
+ */
+export function tokenRequired(namespace: string, name: string): RayConnectError {
+  return new RayConnectError(
+    'RAY_TOKEN_NOT_FOUND',
+    `Ray cluster ${name} requires a token (token auth is on; Ray >= 2.61 turns it on by default) but its RayCluster does not say where the token is`,
+    {
+      fix: `Ask the cluster owner to set spec.authOptions: {mode: token} (KubeRay then keeps the token in Secret ${checkName(name)}, key auth_token), or RAY_AUTH_TOKEN on the head container from a Secret (valueFrom.secretKeyRef); then connect again`,
+      details: { namespace, name },
+    },
+  );
 }

@@ -2,6 +2,7 @@ import type { RayClusterSummary } from '@ray-connect/shared';
 import { RayConnectError } from '../errors.js';
 import type { Container, RayCluster } from './kubeTypes.js';
 import { asArray, asNumber, asRecord, asString } from './json.js';
+import { kubeRayRejects } from './kubeRayValidation.js';
 import { headContainer, rayAuthMode } from './rayAuthMode.js';
 import { rayClusterState } from './rayClusterState.js';
 
@@ -49,6 +50,13 @@ export function parseRayCluster(object: unknown, clusterId: string): RayClusterS
   const podName = asString(head?.podName);
   if (podName) summary.headPod = podName;
   summary.headService = asString(head?.serviceName) || `${name}-head-svc`;
+  const rejected = kubeRayRejects(rc, name);
+  if (rejected !== undefined) {
+    // KubeRay only records an event: no status, no pods, no Secret will ever come.
+    summary.state = 'failed';
+    summary.stateReason = `KubeRay rejects this RayCluster: ${rejected}`;
+    summary.tokenSource = { kind: 'none' };
+  }
   if (asRecord(rc.spec)?.headGroupSpec === undefined)
     summary.warnings.push('the RayCluster has no headGroupSpec');
   return summary;

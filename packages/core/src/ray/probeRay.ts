@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { RayAuthMode } from '@ray-connect/shared';
 import { RayConnectError } from '../errors.js';
 import type { Secret } from '../secret.js';
+import { tokenRequired } from './getRayToken.js';
 
 export interface HttpAnswer {
   status: number;
@@ -85,7 +86,7 @@ export async function probeAuthMode(
 
 /**
  * Proves the token works: `GET /api/version` with `Authorization: Bearer <token>` through the forward.
- * 401 -> RAY_NO_TOKEN_SENT; 403 -> RAY_REJECTED_TOKEN, saying which: a wrong/rotated Secret token (token mode)
+ * 401 -> RAY_NO_TOKEN_SENT (RAY_TOKEN_NOT_FOUND "token required" for a cluster that names no auth); 403 -> RAY_REJECTED_TOKEN, saying which: a wrong/rotated Secret token (token mode)
  * or a missing `ray:write` (Kubernetes RBAC mode).
  */
 export async function verifyRayToken(
@@ -100,6 +101,7 @@ export async function verifyRayToken(
   const { namespace, name } = cluster;
   const details = { namespace, name, status: answer.status };
   if (answer.status === 200) return;
+  if (answer.status === 401 && mode === 'none') throw tokenRequired(namespace, name);
   if (answer.status === 401)
     throw new RayConnectError('RAY_NO_TOKEN_SENT', `Ray cluster ${name} requires a token and none was sent`, {
       fix: `Set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN in the client: eval "$(ray-connect env ${name} -n ${namespace})"`,

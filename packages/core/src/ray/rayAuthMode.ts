@@ -28,7 +28,7 @@ export function rayAuthMode(rc: RayCluster, name: string): RayAuth {
         warnings: ['spec.authOptions is not an object: connect probes the head for its auth mode'],
       }
     : options !== undefined
-      ? fromAuthOptions(options, name)
+      ? fromAuthOptions(options, name, headContainer(rc))
       : fromHeadEnv(headContainer(rc));
   if (version !== undefined) {
     const label = version.join('.');
@@ -40,16 +40,24 @@ export function rayAuthMode(rc: RayCluster, name: string): RayAuth {
   return auth;
 }
 
-function fromAuthOptions(options: Record<string, unknown>, name: string): RayAuth {
+function fromAuthOptions(
+  options: Record<string, unknown>,
+  name: string,
+  container: Container | undefined,
+): RayAuth {
   const mode = asString(options.mode);
   const secretName = asString(options.secretName);
   const warnings: string[] = [];
-  if (mode === undefined)
-    return {
-      authMode: 'none',
-      tokenSource: { kind: 'none' },
-      warnings: ['authOptions has no mode: Ray auth is off (KubeRay still creates a Secret)'],
-    };
+  if (mode === undefined) {
+    // KubeRay makes its Secret only when neither secretName nor enableK8sTokenAuth is set (reconcileAuthSecret).
+    const why =
+      options.enableK8sTokenAuth === true
+        ? 'authOptions.enableK8sTokenAuth without mode: token: KubeRay rejects this spec'
+        : secretName
+          ? `authOptions has no mode: Ray auth is off (Secret ${secretName} is not used)`
+          : `authOptions has no mode: Ray auth is off (KubeRay still creates a Secret ${checkName(name)})`;
+    return { authMode: 'none', tokenSource: { kind: 'none' }, warnings: [why] };
+  }
   if (mode === 'disabled') return { authMode: 'none', tokenSource: { kind: 'none' }, warnings };
   if (mode !== 'token')
     return {
@@ -62,11 +70,28 @@ function fromAuthOptions(options: Record<string, unknown>, name: string): RayAut
       warnings.push('authOptions.secretName is ignored with enableK8sTokenAuth (they are exclusive)');
     return { authMode: 'kubernetes', tokenSource: { kind: 'kubernetes-identity' }, warnings };
   }
+  // KubeRay adds RAY_AUTH_TOKEN (from its Secret) only when the head container has none (common/pod.go):
+  // a user's own RAY_AUTH_TOKEN is what the head uses.
+  const own = ownToken(container);
+  if (own !== undefined) {
+    warnings.push(
+      'the head container sets its own RAY_AUTH_TOKEN: KubeRay keeps it, so connect hands out that token, not the Secret KubeRay makes',
+    );
+    return { authMode: 'token', tokenSource: own, warnings };
+  }
   return {
     authMode: 'token',
     tokenSource: { kind: 'secret', secretName: secretName || checkName(name), key: TOKEN_KEY },
     warnings,
   };
+}
+
+function ownToken(container: Container | undefined): RayTokenSource | undefined {
+  const env = asArray(container?.env).map(asRecord) as (EnvVar | undefined)[];
+  const tokenVar = env.find((e) => e?.name === 'RAY_AUTH_TOKEN');
+  if (tokenVar === undefined) return undefined;
+  const source = tokenFromEnv((n) => (n === 'RAY_AUTH_TOKEN' ? tokenVar : undefined), undefined);
+  return source.kind === 'none' ? undefined : source;
 }
 
 function fromHeadEnv(container: Container | undefined): RayAuth {

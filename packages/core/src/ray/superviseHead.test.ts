@@ -103,4 +103,71 @@ describe('superviseHead', () => {
     expect(states.at(-1)).toBe('disconnected');
     await expect(supervisor.target()).rejects.toBeInstanceOf(RayConnectError);
   });
+
+  it('nothing answers through the forward: failed after the first-answer deadline, with the kubelet reason and a fix', async () => {
+    const clock = new FakeClock();
+    let probes = 0;
+    const states: HeadState[] = [];
+    const errors: (string | undefined)[] = [];
+    const hangUp = new RayConnectError(
+      'RAY_UNREACHABLE',
+      'The Ray dashboard did not answer through the port-forward: socket hang up',
+    );
+    const supervisor = superviseHead({
+      resolve: async () => ({ pod: 'head-1' }),
+      probe: async () => {
+        probes++;
+        // What forwardPort reports from the error channel before the local socket closes.
+        supervisor.reportBroken(
+          'head-1',
+          new RayConnectError(
+            'PORT_FORWARD_FAILED',
+            'Port-forward to pod ray-demo/head-1 port 8265 failed: no forward found for port 8265 in pod head-1',
+          ),
+        );
+        throw hangUp;
+      },
+      onState: (s, e) => {
+        states.push(s);
+        errors.push(e?.message);
+      },
+      clock,
+      logger: silentLogger,
+      watchIntervalMs: 0,
+      backoff: { initialMs: 500, maxMs: 15_000, attempts: 40 },
+    });
+    await supervisor.started;
+    expect(supervisor.state).toBe('failed');
+    expect(probes).toBeLessThan(10); // 40 attempts at up to 15 s each were ~9 minutes
+    expect(supervisor.error?.message).toMatch(
+      /^No answer from the Ray dashboard within 30 s: .*no forward found for port 8265 in pod head-1/,
+    );
+    expect(supervisor.error?.fix).toMatch(/kubectl logs head-1/);
+    expect(errors.at(-1)).toBe(supervisor.error?.message);
+  });
+
+  it('the first-answer deadline is configurable and does not apply once the head has answered', async () => {
+    const clock = new FakeClock();
+    let fail = false;
+    let probes = 0;
+    const supervisor = superviseHead({
+      resolve: async () => ({ pod: 'head-1' }),
+      probe: async () => {
+        probes++;
+        if (fail && probes < 8) throw new RayConnectError('RAY_UNREACHABLE', 'socket hang up');
+      },
+      onState: () => undefined,
+      clock,
+      logger: silentLogger,
+      watchIntervalMs: 0,
+      firstAnswerMs: 1000,
+      backoff: { initialMs: 500, maxMs: 15_000, attempts: 40 },
+    });
+    await supervisor.started;
+    expect(supervisor.state).toBe('ready');
+    fail = true;
+    supervisor.reportBroken('head-1', new RayConnectError('PORT_FORWARD_FAILED', 'stream broke'));
+    await expect.poll(() => probes).toBe(8);
+    await expect.poll(() => supervisor.state).toBe('ready');
+  });
 });

@@ -25,7 +25,11 @@ export interface SuperviseHeadDeps {
   backoff?: { initialMs: number; maxMs: number; attempts: number };
   /** How often to check that the head pod is still the same one (0 = never; default 5000). */
   watchIntervalMs?: number;
+  /** Until the first answer, give up (failed) after this long instead of retrying for minutes (default 30 s). */
+  firstAnswerMs?: number;
 }
+
+export const FIRST_ANSWER_MS = 30_000;
 
 export interface HeadSupervisor {
   readonly state: HeadState;
@@ -68,6 +72,12 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
   /** A stream failed for good (no pods/portforward right...) while a probe was running: the probe's own error
    * (the dashboard did not answer) must not hide it and start minutes of retries. */
   let permanent: RayConnectError | undefined;
+  /** What a stream said while an attempt ran (the kubelet's "no forward found for port ..."): it explains the
+   * probe's bare "socket hang up". */
+  let streamSaid: RayConnectError | undefined;
+  let everReady = false;
+  const startedAt = deps.clock.now();
+  const firstAnswerMs = deps.firstAnswerMs ?? FIRST_ANSWER_MS;
 
   const setState = (next: HeadState, e?: ErrorInfo) => {
     error = e;
@@ -98,16 +108,27 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
     let delay = backoff.initialMs;
     try {
       for (let attempt = 1; !abort.signal.aborted; attempt++) {
+        streamSaid = undefined;
         try {
           current = await deps.resolve(abort.signal);
           settleWaiters();
           await deps.probe(abort.signal);
+          everReady = true;
           setState('ready');
           return;
         } catch (e) {
           if (abort.signal.aborted) return;
+          const pod = current?.pod;
           current = undefined;
-          const err = permanent ?? wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
+          const probeErr = wrapError(e, 'Connecting to the Ray head', 'PORT_FORWARD_FAILED');
+          const err =
+            permanent ?? (probeErr.code === 'RAY_UNREACHABLE' ? (streamSaid ?? probeErr) : probeErr);
+          const tooLong = !everReady && deps.clock.now() - startedAt >= firstAnswerMs;
+          if (tooLong && !PERMANENT.has(err.code)) {
+            setState('failed', noFirstAnswer(err, firstAnswerMs, pod).toInfo());
+            settleWaiters();
+            return;
+          }
           if (PERMANENT.has(err.code) || attempt >= backoff.attempts) {
             setState('failed', err.toInfo());
             settleWaiters();
@@ -186,6 +207,7 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
         settleWaiters();
         return;
       }
+      if (running) streamSaid ??= e;
       if (current?.pod === pod || current === undefined) reconnect(e);
     },
     stop() {
@@ -195,4 +217,20 @@ export function superviseHead(deps: SuperviseHeadDeps): HeadSupervisor {
       settleWaiters();
     },
   };
+}
+
+/** The first answer did not come in time: the last reason, and what to check. */
+function noFirstAnswer(err: RayConnectError, ms: number, pod: string | undefined): RayConnectError {
+  const where = pod ? `head pod ${pod}` : 'the head pod';
+  return new RayConnectError(
+    err.code,
+    `No answer from the Ray dashboard within ${ms / 1000} s: ${err.message}`,
+    {
+      fix:
+        err.fix ??
+        `Check that Ray's dashboard runs in ${where} (kubectl logs ${pod ?? '<head pod>'}; nothing listening on the dashboard port means Ray did not start or uses another port)`,
+      ...(err.details !== undefined && { details: err.details }),
+      cause: err,
+    },
+  );
 }
