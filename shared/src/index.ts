@@ -60,8 +60,23 @@ export { SettingIds } from './settings.js';
 export type { SettingId } from './settings.js';
 
 // user messages (error code -> title, cause, fix, buttons)
-export { messageFor, formatMessage, toErrorInfo, StorageWords } from './messages.js';
-export type { UserMessage, MessageAction, MessageSeverity, MessageContext } from './messages.js';
+export {
+  messageFor,
+  formatMessage,
+  toErrorInfo,
+  StorageWords,
+  caFix,
+  CLI_CA_SETTINGS,
+  NEUTRAL_CA_SETTINGS,
+} from './messages.js';
+export type {
+  UserMessage,
+  MessageAction,
+  MessageSeverity,
+  MessageContext,
+  CaTarget,
+  CaSettingNames,
+} from './messages.js';
 
 // view model (the tree) and status bar
 export {
