@@ -87,3 +87,17 @@ describe('TLS fixes name the CLI settings', () => {
     expect(report(e).text).toMatch(/— Set RAY_CONNECT_CA_FILE to the CA of the cluster ingress/);
   });
 });
+
+describe('main', () => {
+  it('an unknown command: one line in the CLI style, exit 2', async () => {
+    const { main } = await import('./main.js');
+    const stderr = new PassThrough();
+    const stdout = new PassThrough();
+    const code = await main(['frob'], { stdout, stderr, stdin: new PassThrough(), env: {} });
+    expect(code).toBe(2);
+    expect(String(stderr.read())).toBe(
+      'ray-connect: error: unknown command frob — See `ray-connect --help`\n',
+    );
+    expect(stdout.read()).toBeNull();
+  });
+});

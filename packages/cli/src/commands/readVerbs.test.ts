@@ -8,6 +8,7 @@ import { parseArgs } from '../args.js';
 import type { CliContext } from '../compose.js';
 import { reportError } from '../output.js';
 import { clusters } from './clusters.js';
+import { login } from './login.js';
 import { logout } from './logout.js';
 import { whoami } from './whoami.js';
 
@@ -184,5 +185,49 @@ describe('a locked keychain is reported as locked, not signed out', () => {
     expect(who.stdout).toBe('dev: signed-out\n');
     const out = await run(logout, ['logout'], { signOut: async () => ({ removed: [] }) });
     expect(out.stdout).toMatch(/^Nothing stored for dev/);
+  });
+});
+
+describe('login --device waits visibly', () => {
+  it('not a TTY: one line when waiting, one when approved, on stderr; stdout only the result', async () => {
+    const device = {
+      kind: 'device',
+      loginId: 'l1',
+      userCode: 'ABCD-EFGH',
+      verificationUri: 'https://idp/device',
+      expiresAt: Date.now() + 600_000,
+      intervalSeconds: 5,
+    };
+    const signedIn = { status: 'signed-in', method: 'device', identity: { username: 'alice', groups: [] } };
+    let stdout = '';
+    const stderr = new PassThrough();
+    const ctx = {
+      api: {
+        listClusters: async () => [cluster],
+        beginSignIn: async () => device,
+        completeSignIn: async () => signedIn,
+      } as unknown as RayConnect,
+      args: parseArgs(['login', '--device']),
+      io: { stdout: new PassThrough(), stderr, stdin: new PassThrough(), env: {} },
+      json: false,
+      configDir: '/nonexistent',
+      logger: silentLogger,
+      memoryOnly: false,
+      keychainLocked: false,
+      fileStorePath: '/nonexistent/secrets.json',
+      out: (t: string) => void (stdout += t + '\n'),
+      err: (t: string) => void stderr.write(t + '\n'),
+      warn: (t: string) => void stderr.write(`ray-connect: warning: ${t}\n`),
+      note: (t: string) => void stderr.write(`ray-connect: note: ${t}\n`),
+    } satisfies CliContext;
+    expect(await login(ctx)).toBe(0);
+    const lines = String(stderr.read()).trimEnd().split('\n');
+    expect(lines).toEqual([
+      'To sign in to dev, open https://idp/device',
+      'and enter the code: ABCD-EFGH',
+      expect.stringMatching(/^Waiting for you to approve the sign-in \(the code expires in (10:00|9:59)\)$/),
+      'Approved.',
+    ]);
+    expect(stdout).toBe('Signed in to dev as alice (device)\n');
   });
 });
