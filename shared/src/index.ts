@@ -71,6 +71,9 @@ export {
   StorageWords,
   serverLostNotice,
   serverBackNotice,
+  caFix,
+  CLI_CA_SETTINGS,
+  NEUTRAL_CA_SETTINGS,
 } from './messages.js';
 export type {
   UserMessage,
@@ -78,6 +81,8 @@ export type {
   MessageSeverity,
   MessageContext,
   ServerBackInput,
+  CaTarget,
+  CaSettingNames,
 } from './messages.js';
 
 // view model (the tree) and status bar

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from './errors.js';
 import {
+  caFix,
+  CLI_CA_SETTINGS,
   formatMessage,
   messageFor,
+  NEUTRAL_CA_SETTINGS,
   serverBackNotice,
   serverLostNotice,
   StorageWords,
@@ -154,5 +157,19 @@ describe('server lost / back', () => {
     expect(serverBackNotice({ newServer: false, lostConnections: ['r'], lostSignIns: [] })).toMatch(
       /^The Jupyter server answers again; .* closed: r\./,
     );
+    );
+  });
+});
+
+describe('caFix', () => {
+  it("names the setting the host supplies, never another host's", () => {
+    const cli = caFix('identity-provider', CLI_CA_SETTINGS, 'https://idp');
+    expect(cli).toBe("Set RAY_CONNECT_OIDC_CA_FILE to the CA file that signed https://idp's certificate.");
+    expect(caFix('api-server', CLI_CA_SETTINGS)).toMatch(/^Set RAY_CONNECT_CA_FILE or the kubeconfig/);
+    expect(caFix('ingress', NEUTRAL_CA_SETTINGS)).toMatch(
+      /^Set the CA file setting \(or CF_SDK_CA_CERT_PATH\) to the CA of the cluster ingress/,
+    );
+    for (const target of ['api-server', 'identity-provider', 'ingress'] as const)
+      expect(caFix(target, CLI_CA_SETTINGS)).not.toMatch(/rayConnect\.caFile|CF_SDK_CA_CERT_PATH/);
   });
 });

@@ -261,3 +261,40 @@ export function serverBackNotice(input: ServerBackInput): string | undefined {
     );
   return parts.join(' ');
 }
+
+/** Which certificate a TLS_UNTRUSTED error is about (`details.caFor`): it picks the CA setting the fix names. */
+export type CaTarget = 'api-server' | 'identity-provider' | 'ingress';
+
+/** How a host names its CA settings (CLI: env vars; VS Code: settings). The host supplies them at the edge. */
+export interface CaSettingNames {
+  /** The CA file for the API server and the cluster ingress. */
+  caFile: string;
+  /** The CA file for the identity provider. */
+  oidcCaFile: string;
+}
+
+/** The names in a host-neutral message (the core's default words; CF_SDK_CA_CERT_PATH is read by every host). */
+export const NEUTRAL_CA_SETTINGS: CaSettingNames = {
+  caFile: 'the CA file setting (or CF_SDK_CA_CERT_PATH)',
+  oidcCaFile: 'the identity provider CA setting (or CF_SDK_CA_CERT_PATH)',
+};
+
+/** The CLI's CA settings. */
+export const CLI_CA_SETTINGS: CaSettingNames = {
+  caFile: 'RAY_CONNECT_CA_FILE',
+  oidcCaFile: 'RAY_CONNECT_OIDC_CA_FILE',
+};
+
+const WORKBENCH_CA_BUNDLE = '/etc/pki/tls/custom-certs/ca-bundle.crt';
+
+/** The fix of an untrusted certificate, naming the host's own setting. `subject`: the server (for the IdP). */
+export function caFix(target: CaTarget, names: CaSettingNames, subject?: string): string {
+  switch (target) {
+    case 'identity-provider':
+      return `Set ${names.oidcCaFile} to the CA file that signed ${subject ? `${subject}'s` : "the identity provider's"} certificate.`;
+    case 'ingress':
+      return `Set ${names.caFile} to the CA of the cluster ingress (on OpenShift AI workbenches ${WORKBENCH_CA_BUNDLE}), then connect again.`;
+    default:
+      return `Set ${names.caFile} or the kubeconfig cluster's certificate-authority to the CA that signed the API server's certificate; on OpenShift AI workbenches use ${WORKBENCH_CA_BUNDLE}.`;
+  }
+}

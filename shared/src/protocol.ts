@@ -87,6 +87,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'LOGIN_NOT_FOUND':
       return 404;
     case 'VERSION_MISMATCH':
+    case 'PORT_IN_USE':
       return 409;
     case 'LOGIN_CANCELLED':
       return 499;

@@ -17,7 +17,7 @@ const WITH_VALUE = new Set([
   'client-port',
   'scope',
 ]);
-const SHORT: Record<string, string> = { n: 'namespace', h: 'help', o: 'format' };
+const SHORT: Record<string, string> = { n: 'namespace', h: 'help', o: 'format', A: 'all-namespaces' };
 
 export class UsageError extends Error {}
 

@@ -21,6 +21,7 @@ import { AGENT_SECRET_ENV, PROTOCOL_VERSION, StorageWords } from '@ray-connect/s
 import { agentClient } from './agent/agentClient.js';
 import { type AgentRecord, findAgent } from './agent/discovery.js';
 import type { ParsedArgs } from './args.js';
+import { errorLine, noteLine, warningLine } from './output.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,14 +43,23 @@ export interface CliContext {
   agent?: { pid: number; port: number };
   /** The command's own secret store is memory only (no keychain, no file opted in) and no agent serves it. */
   memoryOnly: boolean;
+  /**
+   * The OS keychain is locked (and no agent serves): the sign-ins may be in it, unreadable now. The read verbs say
+   * "locked" (lockedKeychain()) instead of "signed out" / "nothing stored".
+   */
+  keychainLocked: boolean;
   /** Why a running agent was not used (another KUBECONFIG), said with the memory-only hints. */
   agentSkipped?: string;
   /** Where the opted-in file store would be, for hints. */
   fileStorePath: string;
   /** Writes a line to stdout. */
   out(text: string): void;
-  /** Writes a line to stderr (progress, hints, warnings). */
+  /** Writes a line to stderr (progress, hints). */
   err(text: string): void;
+  /** Writes `ray-connect: warning: <text>` to stderr. */
+  warn(text: string): void;
+  /** Writes `ray-connect: note: <text>` to stderr. */
+  note(text: string): void;
 }
 
 /** Builds everything a command needs. The agent (serve) and one-shot commands share it. */
@@ -72,6 +82,8 @@ export async function compose(
     fileStorePath,
     out: (text: string) => void io.stdout.write(text.endsWith('\n') ? text : text + '\n'),
     err: (text: string) => void io.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+    warn: (text: string) => void io.stderr.write(warningLine(text) + '\n'),
+    note: (text: string) => void io.stderr.write(noteLine(text) + '\n'),
   };
   // Without a keychain the command's own memory dies with it: use the agent of this user's Jupyter server
   // instead, so a terminal and the panel share one sign-in (RAY_CONNECT_AGENT=off: never; =on: always).
@@ -93,6 +105,7 @@ export async function compose(
         api: agentClient(agent),
         agent: { pid: agent.pid, port: agent.port },
         memoryOnly: false,
+        keychainLocked: false,
       };
     if (useAgent === 'on')
       throw new RayConnectError(
@@ -121,7 +134,13 @@ export async function compose(
       ...(env.RAY_CONNECT_OIDC_CA_FILE && { caFile: env.RAY_CONNECT_OIDC_CA_FILE }),
     },
   });
-  return { ...context, api, memoryOnly: memoryFallback, ...(skipped && { agentSkipped: skipped }) };
+  return {
+    ...context,
+    api,
+    memoryOnly: memoryFallback,
+    keychainLocked: store.info.degradedCode === 'KEYCHAIN_LOCKED',
+    ...(skipped && { agentSkipped: skipped }),
+  };
 }
 
 /** The newest agent of this user that answers with its secret; files of agents that do not answer are removed. */
@@ -185,7 +204,14 @@ function stderrLogger(stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv): Lo
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     if (order.indexOf(level) < min) return;
     const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-    stderr.write(`ray-connect ${level}: ${message}${extra}\n`);
+    const text = `${message}${extra}`;
+    stderr.write(
+      (level === 'error'
+        ? errorLine(text)
+        : level === 'warn'
+          ? warningLine(text)
+          : `ray-connect: ${level}: ${text}`) + '\n',
+    );
   };
   return {
     trace: line('trace'),
@@ -220,6 +246,17 @@ function cliBrowser(env: NodeJS.ProcessEnv, logger: Logger): Browser {
       });
     },
   };
+}
+
+/** What `whoami`, `clusters` and `logout` say with a locked keychain: the sign-in may be there, unreadable now. */
+export function lockedKeychain(what: string): RayConnectError {
+  return new RayConnectError(
+    'KEYCHAIN_LOCKED',
+    `The OS keychain is locked: ${what} cannot be read or removed while it is locked (this is not "signed out").`,
+    {
+      fix: 'Unlock your keyring (log in to the desktop, or open Passwords and Keys and unlock "Login"), then run the command again; or opt in to the file store with RAY_CONNECT_SECRET_STORE=file.',
+    },
+  );
 }
 
 /** With memory only and no agent: how long a sign-in lasts here and how to keep it. */

@@ -10,6 +10,7 @@ export const EXIT = {
   notFound: 5,
   unreachable: 6,
   notConnected: 7,
+  portInUse: 8,
   interrupted: 130,
 } as const;
 
@@ -44,6 +45,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.unreachable;
     case 'AGENT_UNAVAILABLE':
       return EXIT.notConnected;
+    case 'PORT_IN_USE':
+      return EXIT.portInUse;
     default:
       return EXIT.error;
   }

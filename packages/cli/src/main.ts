@@ -11,7 +11,7 @@ import { token, tokenHelp } from './commands/token.js';
 import { whoami, whoamiHelp } from './commands/whoami.js';
 import { type CliContext, compose, type Io, memoryOnlyHint, VERSION } from './compose.js';
 import { EXIT } from './exitCodes.js';
-import { reportError } from './output.js';
+import { noteLine, reportError } from './output.js';
 
 const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help: string; summary: string }> =
   {
@@ -49,7 +49,7 @@ const GLOBAL_HELP = `Global options:
   -h, --help           help for any command
 Environment: KUBECONFIG, RAY_CONNECT_SECRET_STORE=file|memory, RAY_CONNECT_CONFIG_DIR, RAY_CONNECT_DEBUG=1 (stack traces, debug log),
   RAY_CONNECT_AGENT=auto|on|off (auto: with no OS keychain, use the sign-ins of your Jupyter server's Ray Connect agent).
-Exit codes: 0 ok, 1 error, 2 usage, 3 sign-in needed, 4 access denied, 5 not found, 6 unreachable, 7 not connected, 130 interrupted.`;
+Exit codes: 0 ok, 1 error, 2 usage, 3 sign-in needed, 4 access denied, 5 not found, 6 unreachable, 7 not connected, 8 local port in use, 130 interrupted.`;
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -96,7 +96,8 @@ export async function main(
   } catch (e) {
     const code = reportError(e, io.stderr, io.env, json);
     // Signed out because the command's own memory is all there is: say how to keep a sign-in here.
-    if (code === EXIT.signIn && ctx?.memoryOnly && !json) io.stderr.write(`  note: ${memoryOnlyHint(ctx)}\n`);
+    if (code === EXIT.signIn && ctx?.memoryOnly && !json)
+      io.stderr.write(noteLine(memoryOnlyHint(ctx)) + '\n');
     return code;
   } finally {
     if (ctx && args.command !== 'serve' && args.command !== 'connect')

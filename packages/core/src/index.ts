@@ -106,7 +106,7 @@ export { canI } from './kube/canI.js';
 export { parseRayCluster, headPorts } from './ray/parseRayCluster.js';
 export { checkName } from './ray/checkName.js';
 export type { ListRayClustersInput, ListRayClustersDeps } from './ray/listRayClusters.js';
-export { listRayClusters } from './ray/listRayClusters.js';
+export { ALL_NAMESPACES, listRayClusters } from './ray/listRayClusters.js';
 export { getRayCluster } from './ray/getRayCluster.js';
 export { findHeadPod } from './ray/findHeadPod.js';
 export type { HeadPod } from './ray/findHeadPod.js';

@@ -10,13 +10,13 @@ describe('ray-connect as bob (sandbox)', () => {
     const r = await run(process.execPath, [cliBin, 'connect', s.rayClusters.rbac ?? ''], env);
     expect(r.code).toBe(4);
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).toMatch(/^ray-connect: .*ray:write on rayclusters\/raycluster-rbac/);
-    expect(lines[1]).toMatch(
-      /^ {2}fix: Ask a namespace admin to run: kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac && kubectl create rolebinding .* --user=oidc:bob/,
+    // One line: `ray-connect: error: <what> — <fix>`.
+    expect(lines[0]).toMatch(
+      /^ray-connect: error: .*ray:write on rayclusters\/raycluster-rbac.* — Ask a namespace admin to run: kubectl create role .* --verb=ray:write --resource=rayclusters.ray.io --resource-name=raycluster-rbac && kubectl create rolebinding .* --user=oidc:bob/,
     );
     expect(r.stderr).toMatch(/5 minutes/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(lines.length).toBe(2);
+    expect(lines.length).toBe(1);
   });
 
   it('token of a token-mode cluster: no permission on the Secret, with the exact RBAC', async () => {

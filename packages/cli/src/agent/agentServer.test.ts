@@ -33,7 +33,11 @@ function fakeApi(): RayConnectApi {
       throw new RayConnectError('ACCESS_DENIED', 'no list', { fix: 'ask' });
     },
     checkAccess: record('checkAccess'),
-    connect: record('connect'),
+    connect: async () => {
+      throw new RayConnectError('PORT_IN_USE', 'Local port 8265 (dashboard) is already in use', {
+        details: { port: 8265, label: 'dashboard' },
+      });
+    },
     disconnect: record('disconnect'),
     listConnections: record('listConnections', []),
     sessionEnv: record('sessionEnv'),
@@ -137,6 +141,14 @@ describe('agent HTTP API', () => {
       status: 403,
       json: { error: { code: 'ACCESS_DENIED', message: 'no list', fix: 'ask' } },
     });
+  });
+
+  it('a taken local port is 409 (the JupyterLab server passes it on), not 500', async () => {
+    const r = await call('/v1/call/connect', {
+      body: JSON.stringify({ args: [{}, { dashboardPort: 8265 }] }),
+    });
+    expect(r.status).toBe(409);
+    expect(r.json).toMatchObject({ error: { code: 'PORT_IN_USE', details: { port: 8265 } } });
   });
 
   it('streams events as SSE', async () => {

@@ -1,25 +1,38 @@
-import { allowOnly, stringFlag } from '../args.js';
-import type { CliContext } from '../compose.js';
+import { ALL_NAMESPACES, isRayConnectError } from '@ray-connect/core';
+import { allowOnly, boolFlag, stringFlag, UsageError } from '../args.js';
+import { type CliContext, lockedKeychain } from '../compose.js';
 import { exitCodeFor } from '../exitCodes.js';
-import { table } from '../output.js';
+import { errorInfoLine, table } from '../output.js';
 import { selectCluster } from '../select.js';
 
-export const clustersHelp = `Usage: ray-connect clusters [--context <name>] [--namespace <ns>] [--json]
+export const clustersHelp = `Usage: ray-connect clusters [--context <name>] [--namespace <ns> | -A] [--json]
 Lists the Ray clusters (KubeRay RayClusters) you can see, with state, auth mode and where the token comes from.
-Namespaces: --namespace, else the ones chosen for the cluster, else the context's namespace.`;
+Namespaces: --namespace, else the ones chosen for the cluster, else the context's namespace.
+  -A, --all-namespaces   every namespace you may list RayClusters in (like kubectl get -A)`;
 
 export async function clusters(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, []);
+  allowOnly(ctx.args, ['all-namespaces']);
   const cluster = await selectCluster(ctx);
   const namespace = stringFlag(ctx.args, 'namespace');
-  const list = await ctx.api.listRayClusters(cluster.id, namespace ? [namespace] : undefined);
+  const everywhere = boolFlag(ctx.args, 'all-namespaces');
+  if (everywhere && namespace) throw new UsageError('choose --namespace or -A (--all-namespaces), not both');
+  const namespaces = everywhere ? [ALL_NAMESPACES] : namespace ? [namespace] : undefined;
+  let list;
+  try {
+    list = await ctx.api.listRayClusters(cluster.id, namespaces);
+  } catch (e) {
+    if (ctx.keychainLocked && isRayConnectError(e, 'SIGNED_OUT'))
+      throw lockedKeychain(`your sign-in to ${cluster.name}, if any,`);
+    throw e;
+  }
+  if (ctx.keychainLocked && !list.items.length && list.errors.some((e) => e.error.code === 'SIGNED_OUT'))
+    throw lockedKeychain(`your sign-in to ${cluster.name}, if any,`);
   if (ctx.json) {
     ctx.out(JSON.stringify(list));
     return failed(list);
   }
   if (list.items.length === 0) {
-    if (list.errors.length === 0)
-      ctx.out(`No Ray clusters in ${list.searched.join(', ')} on ${cluster.name}.`);
+    if (list.errors.length === 0) ctx.out(emptyState(list.searched, cluster.name, everywhere));
   } else {
     const rows = [['NAMESPACE', 'NAME', 'STATE', 'AUTH', 'TOKEN', 'CONNECTED']];
     for (const i of list.items) {
@@ -44,13 +57,16 @@ export async function clusters(ctx: CliContext): Promise<number> {
       ]);
     }
     ctx.out(table(rows).trimEnd());
-    for (const i of list.items) for (const w of i.warnings) ctx.err(`warning: ${i.name}: ${w}`);
+    for (const i of list.items) for (const w of i.warnings) ctx.warn(`${i.name}: ${w}`);
   }
-  for (const e of list.errors)
-    ctx.err(
-      `error: namespace ${e.namespace}: ${e.error.message}${e.error.fix ? `\n  fix: ${e.error.fix}` : ''}`,
-    );
+  for (const e of list.errors) ctx.err(errorInfoLine(e.error, `namespace ${e.namespace}: `));
   return failed(list);
+}
+
+/** The empty state; for some namespaces it hints at -A (kubectl users' first try), as the clusters may be elsewhere. */
+export function emptyState(searched: string[], clusterName: string, everywhere: boolean): string {
+  if (everywhere) return `No Ray clusters in any namespace you may list on ${clusterName}.`;
+  return `No Ray clusters in ${searched.join(', ')} on ${clusterName}. Other namespaces: ray-connect clusters -A (or -n <namespace>).`;
 }
 
 /** 0 when anything was listed; when every namespace failed, the exit code of the first error (unreachable: 6...). */

@@ -3,6 +3,7 @@ import { allowOnly, boolFlag, portFlag, stringFlag, UsageError } from '../args.j
 import type { CliContext } from '../compose.js';
 import { EXIT, exitCodeFor } from '../exitCodes.js';
 import { formatEnv } from '../formatEnv.js';
+import { errorInfoLine, errorLine } from '../output.js';
 import { publishConnection } from '../localSocket.js';
 import { selectRayCluster } from '../select.js';
 
@@ -54,7 +55,9 @@ export async function connect(ctx: CliContext): Promise<number> {
     else if (c.state === 'ready' && connected) ctx.err(`ready: ${ref.name} at ${c.dashboardUrl ?? ''}`);
     else if (c.state === 'failed') {
       ctx.err(
-        `failed: ${c.error?.message ?? 'the forward stopped'}${c.error?.fix ? `\n  fix: ${c.error.fix}` : ''}`,
+        c.error
+          ? errorInfoLine(c.error, `${ref.name} failed: `)
+          : errorLine(`${ref.name} failed: the forward stopped`),
       );
       exitCode = c.error ? exitCodeFor(c.error.code) : EXIT.error;
       finish();

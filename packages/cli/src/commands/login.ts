@@ -2,6 +2,7 @@ import { type SignInInput, type SignInState, StorageWords } from '@ray-connect/s
 import { allowOnly, boolFlag, stringFlag, UsageError } from '../args.js';
 import { type CliContext, memoryOnlyHint } from '../compose.js';
 import { selectCluster } from '../select.js';
+import { showWaiting, type WaitStream } from '../waiting.js';
 
 export const loginHelp = `Usage: ray-connect login [--device | --browser | --openshift | --token-stdin | --kubeconfig | --in-cluster] [--context <name>]
 Signs in to a Kubernetes cluster.
@@ -80,8 +81,19 @@ export async function login(ctx: CliContext): Promise<number> {
     if (ctx.json) ctx.out(JSON.stringify({ progress }));
     const onSignal = () => void ctx.api.cancelSignIn(progress.loginId);
     process.once('SIGINT', onSignal);
+    // The device flow waits for a person: show it (stderr only; --json scripts get no spinner).
+    const waiting =
+      progress.kind === 'device' && !ctx.json
+        ? showWaiting(ctx.io.stderr, 'Waiting for you to approve the sign-in', progress.expiresAt, {
+            tty: (ctx.io.stderr as WaitStream).isTTY === true && ctx.io.env.TERM !== 'dumb',
+          })
+        : undefined;
     try {
       state = await ctx.api.completeSignIn(progress.loginId);
+      waiting?.done('Approved.');
+    } catch (e) {
+      waiting?.done('Stopped waiting.');
+      throw e;
     } finally {
       process.off('SIGINT', onSignal);
     }
@@ -95,10 +107,9 @@ export async function login(ctx: CliContext): Promise<number> {
     const who = state.identity ? ` as ${state.identity.username}` : '';
     ctx.out(`Signed in to ${cluster.name}${who} (${state.method ?? method})`);
     const stored = state.method !== 'kubeconfig' && state.method !== 'in-cluster';
-    if (stored && ctx.memoryOnly) ctx.err(`warning: ${memoryOnlyHint(ctx)}`);
-    else if (stored && ctx.agent && storage)
-      ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, storage)}`);
-    else if (stored && storage?.degradedReason) ctx.err(`note: ${storage.degradedReason}`);
+    if (stored && ctx.memoryOnly) ctx.warn(memoryOnlyHint(ctx));
+    else if (stored && ctx.agent && storage) ctx.note(StorageWords.viaAgent(ctx.agent.pid, storage));
+    else if (stored && storage?.degradedReason) ctx.note(storage.degradedReason);
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import { allowOnly } from '../args.js';
-import type { CliContext } from '../compose.js';
+import { type CliContext, lockedKeychain } from '../compose.js';
 import { selectCluster } from '../select.js';
 
 export const logoutHelp = `Usage: ray-connect logout [--context <name>]
@@ -8,6 +8,7 @@ Signs out of a cluster: removes its stored tokens and says what was removed. kub
 export async function logout(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, []);
   const cluster = await selectCluster(ctx);
+  if (ctx.keychainLocked) throw lockedKeychain(`what is stored for ${cluster.name}`);
   const result = await ctx.api.signOut(cluster.id);
   if (ctx.json) ctx.out(JSON.stringify({ cluster: cluster.id, ...result }));
   else if (result.removed.length === 0)

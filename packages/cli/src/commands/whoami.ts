@@ -1,6 +1,6 @@
 import { type ClusterSummary, StorageWords } from '@ray-connect/shared';
 import { allowOnly } from '../args.js';
-import { type CliContext, memoryOnlyHint } from '../compose.js';
+import { type CliContext, lockedKeychain, memoryOnlyHint } from '../compose.js';
 import { table } from '../output.js';
 import { selectCluster } from '../select.js';
 
@@ -25,7 +25,7 @@ export async function whoami(ctx: CliContext): Promise<number> {
         ]);
       ctx.out(table(rows).trimEnd());
       const first = clusters[0];
-      if (ctx.agent && first) ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, first.storage)}`);
+      if (ctx.agent && first) ctx.note(StorageWords.viaAgent(ctx.agent.pid, first.storage));
     }
     return 0;
   }
@@ -48,6 +48,8 @@ export async function whoami(ctx: CliContext): Promise<number> {
     );
     return 0;
   }
+  if (s.status !== 'signed-in' && ctx.keychainLocked)
+    throw lockedKeychain(`your sign-in to ${cluster.name}, if any,`);
   if (s.status !== 'signed-in') {
     ctx.out(`${cluster.name}: ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
     storageNote(ctx, cluster);
@@ -64,7 +66,7 @@ export async function whoami(ctx: CliContext): Promise<number> {
 
 /** How long the sign-in lasts here and how to keep it (stderr: stdout stays one line for scripts). */
 function storageNote(ctx: CliContext, cluster: ClusterSummary): void {
-  if (ctx.memoryOnly) ctx.err(`note: ${memoryOnlyHint(ctx)}`);
-  else if (ctx.agent) ctx.err(`note: ${StorageWords.viaAgent(ctx.agent.pid, cluster.storage)}`);
-  else if (cluster.storage.degradedReason) ctx.err(`note: ${cluster.storage.degradedReason}`);
+  if (ctx.memoryOnly) ctx.note(memoryOnlyHint(ctx));
+  else if (ctx.agent) ctx.note(StorageWords.viaAgent(ctx.agent.pid, cluster.storage));
+  else if (cluster.storage.degradedReason) ctx.note(cluster.storage.degradedReason);
 }

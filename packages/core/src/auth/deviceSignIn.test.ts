@@ -89,6 +89,16 @@ describe('startDeviceSignIn', () => {
     expect(clock.sleeps).toEqual([5000]);
   });
 
+  it('treats a provider\'s `interval: 0` as absent: 5 s, not "invalid response encountered"', async () => {
+    await idp.stop();
+    idp = await new FakeIdp({ interval: 0 }).start();
+    idp.deviceState = 'approved';
+    const flow = await startDeviceSignIn(input(), deps);
+    expect(flow.interval).toBe(5);
+    await flow.done;
+    expect(clock.sleeps).toEqual([5000]);
+  });
+
   it('keeps polling through an unreachable provider (a network blip while the user approves), then signs in', async () => {
     idp.devicePlan = ['pending'];
     idp.deviceState = 'approved';

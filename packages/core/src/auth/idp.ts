@@ -31,15 +31,49 @@ export async function discoverIdp(idp: IdpSettings): Promise<Configuration> {
     ...(idp.ca !== undefined ? { ca: idp.ca } : {}),
     ...(idp.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
   };
+  const base = idp.fetch ?? idpFetch(tls);
+  let deviceEndpoint: string | undefined;
+  // Known after discovery; the device authorization answer gets its `interval: 0` removed (see deviceIntervalZero).
+  const fetcher: CustomFetch = async (input, init) => {
+    const response = await base(input, init);
+    return deviceEndpoint !== undefined && input === deviceEndpoint ? deviceIntervalZero(response) : response;
+  };
   try {
-    return await oidc.discovery(url, idp.clientId, undefined, clientAuth(idp), {
-      [oidc.customFetch]: idp.fetch ?? idpFetch(tls),
+    const config = await oidc.discovery(url, idp.clientId, undefined, clientAuth(idp), {
+      [oidc.customFetch]: fetcher,
       ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       timeout: 30,
     });
+    deviceEndpoint = config.serverMetadata().device_authorization_endpoint;
+    return config;
   } catch (e) {
     throw mapIdpError(e, idp.issuer, 'Discovering the identity provider');
   }
+}
+
+/**
+ * Some providers answer the device authorization with `interval: 0`, which openid-client (oauth4webapi) rejects as
+ * "invalid response encountered". RFC 8628 has no meaning for 0 (a minimum wait of nothing); it is treated as
+ * absent, so the poll waits the RFC's default of 5 s (slow_down still adds 5 s).
+ */
+async function deviceIntervalZero(response: Response): Promise<Response> {
+  if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return response;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  if (body && typeof body === 'object' && (body as { interval?: unknown }).interval === 0) {
+    const rest: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+    delete rest.interval;
+    return new Response(JSON.stringify(rest), { status: response.status, headers });
+  }
+  return new Response(text, { status: response.status, headers });
 }
 
 export function clientAuth(idp: { clientSecret?: Secret }): oidc.ClientAuth {

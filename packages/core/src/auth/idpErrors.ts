@@ -1,3 +1,4 @@
+import { caFix, NEUTRAL_CA_SETTINGS } from '@ray-connect/shared';
 import { AuthorizationResponseError, ClientError, ResponseBodyError } from 'openid-client';
 import { RayConnectError } from '../errors.js';
 
@@ -75,8 +76,8 @@ export function mapIdpError(e: unknown, issuer: string, attempting: string): Ray
       'TLS_UNTRUSTED',
       `${attempting}: the certificate of the identity provider ${issuer} is not trusted (${code}).`,
       {
-        fix: `Give the CA file that signed ${issuer}'s certificate (the identity provider CA setting, or CF_SDK_CA_CERT_PATH).`,
-        details,
+        fix: caFix('identity-provider', NEUTRAL_CA_SETTINGS, issuer),
+        details: { ...details, caFor: 'identity-provider' },
         cause: e,
       },
     );

@@ -8,7 +8,7 @@ import { silentLogger } from '../ports/Logger.js';
 import { buildDispatcher } from './buildDispatcher.js';
 import type { Credential, CredentialSource } from './credential.js';
 import { mapHttpError, mapNetworkError } from './mapKubeError.js';
-import { proxyFor } from './proxyFor.js';
+import { checkProxyScheme, proxyFor } from './proxyFor.js';
 import { ProxyTunnelAgent } from './proxyTunnelAgent.js';
 
 /** The fetch the client uses: undici's by default; tests pass a fake. */
@@ -72,6 +72,15 @@ export function createKubeClient(options: CreateKubeClientOptions): KubeClient {
     });
   }
   const proxy = options.proxyUrl ?? proxyFor(serverUrl, options.env ?? process.env);
+  if (proxy)
+    checkProxyScheme(
+      proxy,
+      options.proxyUrl !== undefined
+        ? 'the kubeconfig cluster proxy-url'
+        : serverUrl.protocol === 'https:'
+          ? 'HTTPS_PROXY'
+          : 'HTTP_PROXY',
+    );
   if (proxy) logger.debug('using a proxy for the API server', { server, proxy: redactUserinfo(proxy) });
 
   let wsAgent: ProxyTunnelAgent | undefined;

@@ -1,3 +1,4 @@
+import { caFix, NEUTRAL_CA_SETTINGS } from '@ray-connect/shared';
 import { RayConnectError } from '../errors.js';
 import { kubeRequestInfo } from './kubeRequestInfo.js';
 
@@ -51,8 +52,8 @@ export function mapNetworkError(e: unknown, server: string): RayConnectError {
       {
         fix: hostname
           ? `Connect with the host name the certificate was issued for, or set tls-server-name in the kubeconfig cluster.`
-          : `Set the CA file setting (rayConnect.caFile) or the kubeconfig cluster's certificate-authority to the CA that signed the API server's certificate; on OpenShift AI workbenches use ${WORKBENCH_CA_BUNDLE}.`,
-        details: { url: server, tlsCode: code },
+          : caFix('api-server', NEUTRAL_CA_SETTINGS),
+        details: { url: server, tlsCode: code, ...(!hostname && { caFor: 'api-server' }) },
         cause: e,
       },
     );

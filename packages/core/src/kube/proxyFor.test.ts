@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proxyFor } from './proxyFor.js';
+import { checkProxyScheme, proxyFor } from './proxyFor.js';
 
 const P = 'http://proxy:3128';
 const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
@@ -43,4 +43,24 @@ describe('proxyFor', () => {
       expect(at(url, { HTTPS_PROXY: P, NO_PROXY: noProxy })).toBe(P);
     });
   }
+});
+
+describe('checkProxyScheme', () => {
+  it('accepts http and https proxies', () => {
+    expect(() => checkProxyScheme('http://proxy:3128', 'HTTPS_PROXY')).not.toThrow();
+    expect(() => checkProxyScheme('https://proxy:3128', 'HTTPS_PROXY')).not.toThrow();
+  });
+
+  it('says a socks5 proxy-url is unsupported, and what to do', () => {
+    let thrown: unknown;
+    try {
+      checkProxyScheme('socks5://127.0.0.1:1080', 'the kubeconfig cluster proxy-url');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'KUBECONFIG_INVALID', details: { scheme: 'socks5' } });
+    const e = thrown as { message: string; fix: string };
+    expect(e.message).toMatch(/proxy-url is a SOCKS proxy .*supports only HTTP\(S\) proxies/);
+    expect(e.fix).toMatch(/Use an HTTP proxy in the kubeconfig cluster proxy-url/);
+  });
 });

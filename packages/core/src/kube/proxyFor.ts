@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { RayConnectError } from '../errors.js';
 
 /**
  * The proxy URL for a request to `target`, from HTTPS_PROXY/https_proxy (HTTP_PROXY/http_proxy for http:),
@@ -47,4 +48,35 @@ function inCidr(host: string, cidr: string): boolean {
   const toInt = (ip: string) => ip.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return (toInt(host) & mask) === (toInt(base as string) & mask);
+}
+
+/**
+ * Only http:// and https:// proxies are supported: a `socks5://` (or other) proxy fails here with a message that
+ * says so, instead of a confusing error from the HTTP stack. `source` names where the URL came from.
+ */
+export function checkProxyScheme(proxy: string, source: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(proxy).protocol;
+  } catch (e) {
+    throw new RayConnectError('KUBECONFIG_INVALID', `The proxy URL in ${source} is not a valid URL.`, {
+      fix: `Set ${source} to an http:// or https:// proxy URL.`,
+      details: { field: source },
+      cause: e,
+    });
+  }
+  if (protocol === 'http:' || protocol === 'https:') return;
+  const socks = protocol.startsWith('socks');
+  throw new RayConnectError(
+    'KUBECONFIG_INVALID',
+    socks
+      ? `${source} is a SOCKS proxy (${protocol}//): Ray Connect supports only HTTP(S) proxies (HTTP CONNECT).`
+      : `${source} uses the proxy scheme ${protocol}//: Ray Connect supports only http:// and https:// proxies.`,
+    {
+      fix: socks
+        ? `Use an HTTP proxy in ${source} (for example a local HTTP-to-SOCKS bridge), or remove it and reach the API server directly (e.g. through a VPN or an SSH tunnel: ssh -L).`
+        : `Set ${source} to an http:// or https:// proxy URL.`,
+      details: { field: source, scheme: protocol.replace(/:$/, '') },
+    },
+  );
 }

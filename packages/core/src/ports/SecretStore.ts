@@ -8,6 +8,8 @@ export interface SecretBackendInfo {
   label: string;
   /** Set when a better backend was wanted but is not available (e.g. no Secret Service): say it to the user. */
   degradedReason?: string;
+  /** Why the better backend is not used: KEYCHAIN_LOCKED (secrets may be in it, unreadable now) or KEYCHAIN_UNAVAILABLE. */
+  degradedCode?: 'KEYCHAIN_LOCKED' | 'KEYCHAIN_UNAVAILABLE';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { RayClusterSummary } from '@ray-connect/shared';
+import { caFix, NEUTRAL_CA_SETTINGS, type RayClusterSummary } from '@ray-connect/shared';
 import { fetch as undiciFetch } from 'undici';
 import { RayConnectError } from '../errors.js';
 import { buildDispatcher } from '../kube/buildDispatcher.js';
@@ -323,8 +323,8 @@ export async function verifyFronting(
     const mapped = mapNetworkError(e, front.url);
     if (mapped.code === 'TLS_UNTRUSTED')
       throw new RayConnectError('TLS_UNTRUSTED', `The certificate of ${front.url} is not trusted`, {
-        fix: 'Set CF_SDK_CA_CERT_PATH or the CA file setting (rayConnect.caFile) to the CA of the cluster ingress (on OpenShift AI workbenches /etc/pki/tls/custom-certs/ca-bundle.crt), then connect again',
-        details: { url: front.url, ...(mapped.details ?? {}) },
+        fix: caFix('ingress', NEUTRAL_CA_SETTINGS),
+        details: { url: front.url, ...(mapped.details ?? {}), caFor: 'ingress' },
         cause: e,
       });
     const code = errorCodeOf(e);

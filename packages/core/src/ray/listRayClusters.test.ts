@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../ports/Logger.js';
 import { FakeKubeClient } from './fakeKubeClient.js';
-import { listRayClusters } from './listRayClusters.js';
+import { ALL_NAMESPACES, listRayClusters } from './listRayClusters.js';
 
 const dir = join(import.meta.dirname, '../../testdata/rayclusters');
 const fixture = (file: string) =>
@@ -120,5 +120,68 @@ describe('listRayClusters', () => {
     const paths = kube.requests.map((r) => r.path);
     expect(paths.filter((p) => p.includes('/routes') || p.includes('/httproutes'))).toEqual([]);
     expect(paths.filter((p) => p === '/apis/route.openshift.io/v1').length).toBe(1);
+  });
+});
+
+describe('listRayClusters in all namespaces (-A)', () => {
+  const inNamespace = (file: string, namespace: string) => {
+    const object = fixture(file);
+    (object.metadata as Record<string, unknown>).namespace = namespace;
+    return object;
+  };
+
+  it('one cluster-wide list when RBAC allows it; searched = the namespaces found', async () => {
+    const kube = new FakeKubeClient().on('GET', '/apis/ray.io/v1/rayclusters', {
+      items: [inNamespace('token-generated.json', 'team-b'), inNamespace('auth-disabled.json', 'team-a')],
+    });
+    const list = await listRayClusters(
+      { clusterId: 'c', namespaces: [ALL_NAMESPACES], detectFronting: false },
+      { kube, logger: new MemoryLogger() },
+    );
+    expect(list.items.map((i) => `${i.namespace}/${i.name}`)).toEqual([
+      'team-a/raycluster-disabled',
+      'team-b/raycluster-token',
+    ]);
+    expect(list.searched).toEqual(['team-a', 'team-b']);
+    expect(list.errors).toEqual([]);
+  });
+
+  it('no cluster-wide list: each namespace the user may list, leaving out the forbidden ones', async () => {
+    const kube = new FakeKubeClient()
+      .on('GET', '/apis/ray.io/v1/rayclusters', FakeKubeClient.status(403))
+      .on('GET', '/api/v1/namespaces', {
+        items: [{ metadata: { name: 'team-a' } }, { metadata: { name: 'kube-system' } }],
+      })
+      .on('GET', '/apis/ray.io/v1/namespaces/team-a/rayclusters', {
+        items: [inNamespace('auth-disabled.json', 'team-a')],
+      })
+      .on('GET', '/apis/ray.io/v1/namespaces/kube-system/rayclusters', FakeKubeClient.status(403));
+    const list = await listRayClusters(
+      { clusterId: 'c', namespaces: [ALL_NAMESPACES], detectFronting: false },
+      { kube, logger: new MemoryLogger() },
+    );
+    expect(list.items.map((i) => `${i.namespace}/${i.name}`)).toEqual(['team-a/raycluster-disabled']);
+    expect(list.errors).toEqual([]);
+  });
+
+  it('neither: ACCESS_DENIED for all namespaces with the fix -n', async () => {
+    const kube = new FakeKubeClient()
+      .on('GET', '/apis/ray.io/v1/rayclusters', FakeKubeClient.status(403))
+      .on('GET', '/api/v1/namespaces', FakeKubeClient.status(403));
+    const list = await listRayClusters(
+      { clusterId: 'c', namespaces: [ALL_NAMESPACES] },
+      { kube, logger: new MemoryLogger() },
+    );
+    expect(list.items).toEqual([]);
+    expect(list.errors).toEqual([
+      {
+        namespace: ALL_NAMESPACES,
+        error: expect.objectContaining({
+          code: 'ACCESS_DENIED',
+          message: 'You may not list RayClusters in all namespaces',
+          fix: 'Pick a namespace with -n <namespace>',
+        }),
+      },
+    ]);
   });
 });

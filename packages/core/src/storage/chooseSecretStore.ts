@@ -48,7 +48,11 @@ export async function chooseSecretStore(options: ChooseSecretStoreOptions = {}):
       options.filePath && tildePath(options.filePath),
     );
     logger.warn('Secrets are kept in memory only', { code: e.code, reason: e.message });
-    return new MemorySecretStore({ label: StorageWords.memoryLabel(holder), degradedReason });
+    return new MemorySecretStore({
+      label: StorageWords.memoryLabel(holder),
+      degradedReason,
+      degradedCode: e.code === 'KEYCHAIN_LOCKED' ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE',
+    });
   }
 }
 
