@@ -157,7 +157,6 @@ describe('server lost / back', () => {
     expect(serverBackNotice({ newServer: false, lostConnections: ['r'], lostSignIns: [] })).toMatch(
       /^The Jupyter server answers again; .* closed: r\./,
     );
-    );
   });
 });
 
