@@ -97,6 +97,7 @@ describe('chooseSecretStore', () => {
       label: 'memory only: lost when the agent stops',
       degradedReason:
         'No OS keychain here (no Secret Service). Secrets are kept in memory until the agent stops.',
+      degradedCode: 'KEYCHAIN_UNAVAILABLE',
     });
   });
 
