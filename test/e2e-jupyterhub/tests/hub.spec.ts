@@ -311,11 +311,17 @@ test("two users: bob's own server answers him; alice's agent calls, env and even
 
     const refused = (status: number, url: string) =>
       [403, 404].includes(status) || new URL(url).pathname.startsWith('/user/bob/');
+    // alice's dashboard route (her connection of raycluster-token from the dashboard test is still open).
+    const aliceClusters = await labCall<{ id: string; name: string }[]>(page, 'alice', 'listClusters');
+    const aliceClusterId = aliceClusters.find((c) => c.name === 'sandbox')?.id ?? '';
+    expect(aliceClusterId, "alice's sandbox cluster id").not.toBe('');
+    const dashboard = `dashboard/${encodeURIComponent(aliceClusterId)}/${NS}/raycluster-token/api/jobs/`;
     // With bob's browser session (his hub cookie).
     for (const [method, path] of [
       ['POST', 'call/listClusters'],
       ['GET', 'env'],
       ['GET', 'events'],
+      ['GET', dashboard],
     ] as const) {
       const r = await bob.request.fetch(`/user/alice/ray-connect/${path}`, {
         method,
