@@ -121,6 +121,7 @@ describe('OS keychain (Secret Service)', () => {
       label: 'memory only: lost when the test stops',
       degradedReason:
         'No OS keychain here (no Secret Service). Secrets are kept in memory until the test stops.',
+      degradedCode: 'KEYCHAIN_UNAVAILABLE',
     });
   });
 });
