@@ -11,6 +11,7 @@ import { startOursForward } from '../lib/ours.mjs';
 import { cpuMs, exec, startChild, stopChild } from '../lib/proc.mjs';
 import { summary } from '../lib/stats.mjs';
 import { performance } from 'node:perf_hooks';
+import { podNetworkMode } from '../../test/sandbox/lib/podnet.mjs';
 
 export const title = 'Port-forward: throughput and latency (direct vs kubectl vs ours vs the direct path)';
 
@@ -76,7 +77,7 @@ export async function run(ctx) {
       }
       modes.push({ name: 'direct-path', host: ip, port: POD_PORT });
       notes.push(
-        `direct-path: the pod IP ${ip} (node ${DIRECT_NODE}, podCIDR ${DIRECT_CIDR}) through the sandbox's podnet relay, one user-space hop a real pod network does not have (test/sandbox/README.md)`,
+        `direct-path: the pod IP ${ip} (node ${DIRECT_NODE}, podCIDR ${DIRECT_CIDR}) through the sandbox's loopback pod network (${podNetworkMode()}; the userland relay is a hop a real pod network does not have: test/sandbox/README.md)`,
       );
     } catch (e) {
       directPathMissing = reasonOf(e);
