@@ -215,7 +215,7 @@ describe('CLI on hostile kubeconfigs: one line + fix, non-zero exit, no stack tr
       expect(r.code, `${args[0]}: ${r.stderr}`).not.toBe(0);
       expect(hasStackTrace(r.stderr + r.stdout), r.stderr).toBe(false);
       expect(r.stderr).toContain(file);
-      expect(r.stderr).toMatch(/fix/i);
+      expect(r.stderr).toMatch(/^ray-connect: error: .+ — \S/m); // <what> — <fix>
       const lines = r.stderr
         .trim()
         .split('\n')

@@ -34,7 +34,7 @@ function expectOneClearLine(
   expect(lines.length, r.stderr).toBeGreaterThanOrEqual(1);
   expect(lines.length, r.stderr).toBeLessThanOrEqual(4);
   expect(r.stderr, r.stderr).toMatch(pattern);
-  expect(r.stderr).toMatch(/fix/i);
+  expect(r.stderr).toMatch(/^ray-connect: error: .+ — \S/m); // <what> — <fix>
 }
 
 beforeAll(async () => {
@@ -134,7 +134,7 @@ describe('CLI errors: one clear line + fix, non-zero exit, no stack', () => {
       expect(r.code, r.stderr).not.toBe(0);
       expect(hasStackTrace(r.stderr + r.stdout), r.stderr).toBe(false);
       expect(r.stderr).toContain(String(port));
-      expect(r.stderr).toMatch(/fix/i);
+      expect(r.stderr).toMatch(/^ray-connect: error: .+ — \S/m); // <what> — <fix>
       expect(holder.listening).toBe(true);
     });
 

@@ -221,7 +221,7 @@ describe('no token leaks: CLI and agent', () => {
     }
     // RAY_CONNECT_DEBUG=1 is the most verbose level: info/debug lines (and stacks) go to stderr
     expect(
-      outputs.some((o) => /ray-connect (debug|info):/.test(o.text)),
+      outputs.some((o) => /ray-connect: (debug|info):/.test(o.text)),
       'verbose logging was on',
     ).toBe(true);
     // the opt-in file store is where the token is meant to be (and logout empties it); everything else is searched

@@ -90,7 +90,7 @@ describe.skipIf(!canUnshare)('file secret store on a full or read-only disk (CLI
     const { out, code } = steps[step]!;
     expect(code, out).not.toBe(0);
     expect(out, 'names the file').toContain(file);
-    expect(out, 'gives a fix').toMatch(/fix:/);
+    expect(out, 'gives a fix').toMatch(/^ray-connect: error: .+ — \S/m); // <what> — <fix>
     expect(hasStackTrace(out)).toBe(false);
     expect(out.trim().split('\n').length, out).toBeLessThanOrEqual(3);
     for (const t of tokens) expect(out).not.toContain(t);
