@@ -19,6 +19,7 @@ import {
   call,
   openEventStream,
   probeServer,
+  RayConnectRequestError,
   requestAPI,
   type ServerEvent,
   type ServerInfo,
@@ -285,6 +286,11 @@ export class RayModel {
               : await call('listRayClusters', c.id);
             this.rayClusters[c.id] = { list };
           } catch (error) {
+            // The server went away during this load (no HTTP answer at all): keep the last list on show; the
+            // liveness monitor says the server is lost and reloads when it answers.
+            const unanswered = error instanceof RayConnectRequestError && error.status === 0;
+            const last = this.rayClusters[c.id]; // still what was shown before this load
+            if (unanswered && last && 'list' in last) return;
             this.rayClusters[c.id] = { error: toErrorInfo((error as { info?: ErrorInfo }).info ?? error) };
           }
           this._changed.emit();
@@ -292,7 +298,10 @@ export class RayModel {
       );
     } catch (error) {
       // While the server is lost the notice says so; the last state stays on show (without actions).
-      if (!this.serverLost) this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
+      // So does a load the server did not answer at all (it went away during it: the monitor will say so).
+      const unanswered = error instanceof RayConnectRequestError && error.status === 0;
+      if (!this.serverLost && !(unanswered && this.clusters.length))
+        this.fatal = toErrorInfo((error as { info?: ErrorInfo }).info ?? error);
       this.loading = false;
       this._changed.emit();
     }
